@@ -1,0 +1,196 @@
+//! The Kaggle digit-recognizer CSV files: `train.csv` with the header
+//! `label,pixel0,...,pixel783`, `test.csv` with `pixel0,...,pixel783`; one digit per line,
+//! pixels 0-255. Either may be gzip-compressed.
+
+use super::mnist::{CLASSES, PIXELS};
+use super::source::open;
+use super::{DataError, Dataset};
+use std::path::Path;
+
+/// Reads a Kaggle `train.csv` (label first, then 784 pixels), scaling pixels to `[0, 1]`.
+///
+/// ```no_run
+/// let train = nn_core::data::read_kaggle_train("digit-recognizer/train.csv")?;
+/// println!("{} labelled digits", train.len());
+/// # Ok::<(), nn_core::data::DataError>(())
+/// ```
+pub fn read_kaggle_train(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
+    let mut dataset = Dataset::default();
+    read_csv(path.as_ref(), true, |label, image| {
+        dataset.labels.push(label.expect("the train layout has a label"));
+        dataset.images.push(image);
+    })?;
+    Ok(dataset)
+}
+
+/// Reads a Kaggle `test.csv` (784 pixels, no label), scaling pixels to `[0, 1]`.
+///
+/// ```no_run
+/// let images = nn_core::data::read_kaggle_test("digit-recognizer/test.csv")?;
+/// println!("{} digits to classify", images.len());
+/// # Ok::<(), nn_core::data::DataError>(())
+/// ```
+pub fn read_kaggle_test(path: impl AsRef<Path>) -> Result<Vec<[f32; PIXELS]>, DataError> {
+    let mut images = Vec::new();
+    read_csv(path.as_ref(), false, |_, image| images.push(image))?;
+    Ok(images)
+}
+
+fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32; PIXELS])) -> Result<(), DataError> {
+    let csv_error = |source| DataError::Csv { path: path.to_owned(), source };
+    let (columns, layout, first) = if labelled {
+        (PIXELS + 1, "label,pixel0,...,pixel783", "label")
+    } else {
+        (PIXELS, "pixel0,...,pixel783", "pixel0")
+    };
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open(path)?);
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(header) => header.map_err(csv_error)?,
+        None => return Err(DataError::Empty { path: path.to_owned() }),
+    };
+    let wrong_count =
+        |line, found| DataError::WrongColumnCount { path: path.to_owned(), line, expected: columns, found, layout };
+    if header.len() != columns {
+        return Err(wrong_count(1, header.len()));
+    }
+    if header.get(0).map(str::trim) != Some(first) {
+        return Err(DataError::WrongHeader { path: path.to_owned(), expected: first, found: header[0].to_owned() });
+    }
+    let mut count = 0;
+    for record in records {
+        let record = record.map_err(csv_error)?;
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.len() != columns {
+            return Err(wrong_count(line, record.len()));
+        }
+        let field = |column: usize, range: std::ops::RangeInclusive<i64>, what, range_text| {
+            let text = record[column].trim();
+            let location = || format!("line {line}, column {} ({})", column + 1, &header[column]);
+            let value: i64 = text.parse().map_err(|_| DataError::NotAnInteger {
+                path: path.to_owned(),
+                line,
+                column: column + 1,
+                name: header[column].to_owned(),
+                value: text.to_owned(),
+            })?;
+            if !range.contains(&value) {
+                return Err(DataError::OutOfRange {
+                    path: path.to_owned(),
+                    location: location(),
+                    what,
+                    value,
+                    range: range_text,
+                });
+            }
+            Ok(value)
+        };
+        let label = if labelled { Some(field(0, 0..=(CLASSES as i64 - 1), "label", "0..=9")? as u8) } else { None };
+        let offset = usize::from(labelled);
+        let mut image = [0.0; PIXELS];
+        for (index, pixel) in image.iter_mut().enumerate() {
+            *pixel = field(index + offset, 0..=255, "pixel", "0..=255")? as f32 / 255.0;
+        }
+        sample(label, image);
+        count += 1;
+    }
+    if count == 0 {
+        return Err(DataError::Empty { path: path.to_owned() });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn header(labelled: bool) -> String {
+        let pixels: Vec<String> = (0..PIXELS).map(|i| format!("pixel{i}")).collect();
+        if labelled {
+            format!("label,{}", pixels.join(","))
+        } else {
+            pixels.join(",")
+        }
+    }
+
+    fn row(label: Option<&str>, pixel: &str) -> String {
+        let mut fields: Vec<&str> = label.into_iter().collect();
+        fields.extend(std::iter::repeat_n(pixel, PIXELS));
+        fields.join(",")
+    }
+
+    fn file(lines: &[String]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "{}", lines.join("\n")).unwrap();
+        file
+    }
+
+    #[test]
+    fn reads_train_rows_and_scales_pixels() {
+        let file = file(&[header(true), row(Some("7"), "255"), row(Some("0"), "0")]);
+        let data = read_kaggle_train(file.path()).unwrap();
+        assert_eq!(data.labels, [7, 0]);
+        assert_eq!(data.images[0], [1.0; PIXELS]);
+        assert_eq!(data.images[1], [0.0; PIXELS]);
+    }
+
+    #[test]
+    fn reads_test_rows_without_labels() {
+        let file = file(&[header(false), row(None, "51")]);
+        assert_eq!(read_kaggle_test(file.path()).unwrap(), vec![[0.2; PIXELS]]);
+    }
+
+    #[test]
+    fn wrong_column_count_names_the_line() {
+        let mut short = row(Some("1"), "0");
+        short.truncate(short.len() - 2);
+        let file = file(&[header(true), row(Some("1"), "0"), short]);
+        let error = read_kaggle_train(file.path()).unwrap_err();
+        assert!(matches!(error, DataError::WrongColumnCount { line: 3, expected: 785, found: 784, .. }), "{error:?}");
+    }
+
+    #[test]
+    fn a_test_file_read_as_train_is_rejected_at_the_header() {
+        let file = file(&[header(false), row(None, "0")]);
+        let error = read_kaggle_train(file.path()).unwrap_err();
+        assert!(matches!(error, DataError::WrongColumnCount { line: 1, .. }), "{error:?}");
+    }
+
+    #[test]
+    fn non_integer_pixel_names_line_and_column() {
+        let file = file(&[header(true), row(Some("1"), "0").replacen(",0", ",0.5", 1)]);
+        let error = read_kaggle_train(file.path()).unwrap_err();
+        assert!(matches!(error, DataError::NotAnInteger { line: 2, column: 2, .. }), "{error:?}");
+        assert!(error.to_string().contains("line 2, column 2 (`pixel0`): `0.5` is not an integer"), "{error}");
+    }
+
+    #[test]
+    fn pixel_out_of_range() {
+        let file = file(&[header(true), row(Some("1"), "256")]);
+        let error = read_kaggle_train(file.path()).unwrap_err();
+        assert!(error.to_string().contains("line 2, column 2 (pixel0): pixel 256 is outside 0..=255"), "{error}");
+    }
+
+    #[test]
+    fn label_out_of_range() {
+        let file = file(&[header(true), row(Some("10"), "0")]);
+        let error = read_kaggle_train(file.path()).unwrap_err();
+        assert!(error.to_string().contains("label 10 is outside 0..=9"), "{error}");
+    }
+
+    #[test]
+    fn header_only_is_empty() {
+        let file = file(&[header(true)]);
+        assert!(matches!(read_kaggle_train(file.path()).unwrap_err(), DataError::Empty { .. }));
+    }
+
+    #[test]
+    fn gzip_is_detected_by_content() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        writeln!(encoder, "{}\n{}", header(true), row(Some("3"), "0")).unwrap();
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&encoder.finish().unwrap()).unwrap();
+        assert_eq!(read_kaggle_train(file.path()).unwrap().labels, [3]);
+    }
+}

@@ -1,0 +1,13 @@
+//! Data sets: MNIST from the IDX files or the Kaggle CSV, and an embedded sample.
+
+mod dataset;
+mod error;
+mod idx;
+mod kaggle;
+pub mod mnist;
+mod source;
+
+pub use dataset::Dataset;
+pub use error::DataError;
+pub use idx::{read_idx_images, read_idx_labels, IdxImages};
+pub use kaggle::{read_kaggle_test, read_kaggle_train};

@@ -1,0 +1,80 @@
+use std::path::PathBuf;
+
+/// Why a model file could not be saved or loaded. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// The operating system refused to read or write the file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file does not start with the nn model magic.
+    #[error("{}: not an nn model file (it does not start with the bytes \"nn-model\")", path.display())]
+    NotAModelFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file was written by a format version this library does not read.
+    #[error("{}: model file format version {found}; this library reads version {supported}", path.display())]
+    UnsupportedVersion {
+        /// The file.
+        path: PathBuf,
+        /// The version in the file.
+        found: u32,
+        /// The version this library reads.
+        supported: u32,
+    },
+    /// The header could not be decoded.
+    #[error("{}: the model header is corrupted: {reason}", path.display())]
+    CorruptedHeader {
+        /// The file.
+        path: PathBuf,
+        /// What the decoder reported.
+        reason: String,
+    },
+    /// The file is shorter or longer than its header says.
+    #[error("{}: the file is {found} bytes long but its header describes {expected} bytes (truncated or appended to)", path.display())]
+    WrongLength {
+        /// The file.
+        path: PathBuf,
+        /// The length the header implies.
+        expected: u64,
+        /// The actual length.
+        found: u64,
+    },
+    /// The checksum does not match the contents.
+    #[error("{}: the file is corrupted (CRC-32 {found:#010x} does not match the stored {stored:#010x})", path.display())]
+    ChecksumMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The checksum stored in the file.
+        stored: u32,
+        /// The checksum of the contents.
+        found: u32,
+    },
+    /// The file holds a different network.
+    #[error("{}: the file holds the network `{found}`, but it is being loaded into `{expected}`", path.display())]
+    ArchitectureMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The architecture of the network being loaded.
+        expected: &'static str,
+        /// The architecture stored in the file.
+        found: String,
+    },
+    /// The tensors in the file do not match the network's, despite the same architecture string.
+    #[error("{}: tensor {index} is `{found}` in the file but `{expected}` in the network", path.display())]
+    TensorMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The position of the tensor.
+        index: usize,
+        /// The network's tensor (name and length).
+        expected: String,
+        /// The file's tensor (name and length).
+        found: String,
+    },
+}

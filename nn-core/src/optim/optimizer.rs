@@ -1,0 +1,42 @@
+/// Updates parameters from their gradients, one parameter tensor at a time.
+///
+/// A training step calls [`begin_step`](Optimizer::begin_step) once, then
+/// [`update`](Optimizer::update) for every parameter tensor of the network, always in the same
+/// order, so `slot` identifies a tensor across steps (an optimizer with state such as momentum
+/// keeps one buffer per slot).
+///
+/// ```
+/// use nn_core::optim::Optimizer;
+///
+/// /// Gradient descent with a step that halves every call.
+/// struct Halving { learning_rate: f32 }
+///
+/// impl Optimizer for Halving {
+///     fn begin_step(&mut self) { self.learning_rate *= 0.5; }
+///     fn update(&mut self, _slot: usize, parameters: &mut [f32], gradients: &[f32]) {
+///         for (p, g) in parameters.iter_mut().zip(gradients) {
+///             *p -= self.learning_rate * g;
+///         }
+///     }
+/// }
+///
+/// let mut optimizer = Halving { learning_rate: 1.0 };
+/// let mut parameters = [1.0];
+/// optimizer.begin_step();
+/// optimizer.update(0, &mut parameters, &[1.0]);
+/// assert_eq!(parameters, [0.5]);
+/// ```
+pub trait Optimizer {
+    /// Called once before the parameter updates of each step.
+    fn begin_step(&mut self) {}
+
+    /// Moves `parameters` (tensor number `slot`) given their `gradients`.
+    fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]);
+
+    /// `Some(learning_rate)` when this optimizer is stateless plain SGD,
+    /// `p -= learning_rate * g`. A network then fuses the update into its backward pass for
+    /// single-sample steps, instead of storing gradients first.
+    fn plain_sgd_learning_rate(&self) -> Option<f32> {
+        None
+    }
+}

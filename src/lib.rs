@@ -1,0 +1,88 @@
+//! Neural networks declared at compile time.
+//!
+//! [`network!`] turns a layer list into a struct with fixed-size parameters and straight-line
+//! forward and backward code. Shapes are checked by the macro: a layer that does not fit is a
+//! compile error pointing at it.
+//!
+//! ```
+//! use nn::prelude::*;
+//!
+//! network! {
+//!     /// Learns XOR.
+//!     pub struct Xor {
+//!         Linear(2, 8) -> Tanh -> Linear(8, 1) -> Sigmoid
+//!     }
+//! }
+//!
+//! let mut rng = nn::rand::rngs::StdRng::seed_from_u64(1);
+//! let mut net = Xor::new(&mut rng);
+//! let mut workspace = net.workspace();
+//! let mut sgd = Sgd::new(0.5);
+//! let samples = [([0.0, 0.0], [0.0]), ([0.0, 1.0], [1.0]), ([1.0, 0.0], [1.0]), ([1.0, 1.0], [0.0])];
+//! for _ in 0..2000 {
+//!     for (input, target) in &samples {
+//!         net.train_step(&mut workspace, input, target, &Mse, &mut sgd)?;
+//!     }
+//! }
+//! for (input, target) in &samples {
+//!     assert!((net.forward(input)[0] - target[0]).abs() < 0.2);
+//! }
+//! # Ok::<(), nn::TrainError>(())
+//! ```
+//!
+//! See the README for the DSL, the generated API, data loading and save/load.
+
+pub use nn_core::*;
+/// The random number generators `Network::new` takes, re-exported so the versions match.
+pub use rand;
+
+/// Declares one or more networks.
+///
+/// ```
+/// nn::network! {
+///     /// The 784-100-10 MLP.
+///     pub struct MnistMlp {
+///         Linear(784, 100) -> Sigmoid -> Linear(100, 10)
+///     }
+///
+///     struct Classifier {
+///         Linear(784, 128) -> LeakyReLU(0.1) -> Linear(128, 10)
+///     }
+/// }
+/// assert_eq!(MnistMlp::PARAMETERS, 79_510);
+/// assert_eq!(Classifier::ARCHITECTURE, "Linear(784, 128) -> LeakyReLU(0.1) -> Linear(128, 10)");
+/// ```
+///
+/// Layers: `Linear(in, out)`, `Sigmoid`, `ReLU`, `LeakyReLU` (slope 0.01) or `LeakyReLU(slope)`,
+/// `Tanh`, `Softmax`, joined by `->`. Each declared struct derives `Clone`, `Debug` and
+/// `PartialEq`, gets a companion `NameWorkspace` struct, the constants `INPUTS`, `OUTPUTS`,
+/// `PARAMETERS` and `ARCHITECTURE`, and implements [`Network`].
+#[macro_export]
+macro_rules! network {
+    ($($items:tt)*) => {
+        $crate::__private::network_impl! { ($crate) $($items)* }
+    };
+}
+
+/// Everything a program that trains networks needs in scope.
+pub mod prelude {
+    pub use crate::network;
+    pub use nn_core::data::mnist::Mnist;
+    pub use nn_core::data::Dataset;
+    pub use nn_core::losses::{CrossEntropy, Loss, Mse};
+    pub use nn_core::optim::{Optimizer, Sgd};
+    pub use nn_core::{argmax, one_hot, Network, TrainError};
+    pub use rand::SeedableRng;
+}
+
+/// The paths generated code uses. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use nn_core::activations::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
+    pub use nn_core::heap::{zeroed_array, AsFlat};
+    pub use nn_core::init::Init;
+    pub use nn_core::layers::{Linear, LinearGradients};
+    pub use nn_core::{Network, Update};
+    pub use nn_macros::network_impl;
+    pub use rand::Rng;
+}

@@ -1,0 +1,9 @@
+use nn::network;
+
+network! {
+    enum Net {
+        Linear(784, 10)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use nn::network;
+
+network! {
+    struct Net {
+        Linear(0, 10)
+    }
+}
+
+fn main() {}
