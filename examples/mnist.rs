@@ -40,6 +40,15 @@ enum Model {
     ReluCe,
 }
 
+impl Model {
+    fn describe(self) -> &'static str {
+        match self {
+            Model::SigmoidMse => "MSE against one-hot targets",
+            Model::ReluCe => "softmax cross-entropy on the logits",
+        }
+    }
+}
+
 /// Train an MLP on MNIST.
 #[derive(Parser, Debug)]
 struct Args {
@@ -107,7 +116,7 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
     let mut order: Vec<usize> = (0..mnist.train.len()).collect();
     let batch = args.batch.max(1);
     let (mut batch_inputs, mut batch_targets) = (Vec::with_capacity(batch), Vec::with_capacity(batch));
-    println!("{}\nloss {}, SGD lr {}, batch {batch}\n", net.summary(), std::any::type_name::<L>(), args.lr);
+    println!("{}\n{}, SGD lr {}, batch {batch}\n", net.summary(), args.model.describe(), args.lr);
 
     for epoch in 1..=args.epochs {
         order.shuffle(&mut rng);

@@ -82,7 +82,12 @@ pub mod __private {
     pub use nn_core::heap::{zeroed_array, AsFlat};
     pub use nn_core::init::Init;
     pub use nn_core::layers::{Linear, LinearGradients};
-    pub use nn_core::{Network, Update};
+    pub use nn_core::{GradientVisitor, Network, ParameterVisitor, ParameterVisitorMut, Update};
     pub use nn_macros::network_impl;
     pub use rand::Rng;
 }
+
+/// The README's Rust examples, compiled and run as doc tests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -191,13 +191,13 @@ mod tests {
         let (mut y, mut dx) = ([0.0; N], [0.0; N]);
         activation.forward(&x, &mut y);
         activation.backward(&x, &y, &dy, &mut dx);
-        for i in 0..N {
+        for (i, analytic) in dx.into_iter().enumerate() {
             let numeric = numeric_derivative(&mut x, i, |x| {
                 let mut y = [0.0; N];
                 activation.forward(x.try_into().unwrap(), &mut y);
                 crate::kernels::dot(&y, &dy)
             });
-            assert_close!(dx[i], numeric, 2e-3);
+            assert_close!(analytic, numeric, 2e-3);
         }
     }
 

@@ -36,4 +36,6 @@ pub mod optim;
 #[cfg(test)]
 mod testing;
 
-pub use network::{argmax, one_hot, Network, TrainError, Update};
+pub use network::{
+    argmax, one_hot, GradientVisitor, Network, ParameterVisitor, ParameterVisitorMut, TrainError, Update,
+};

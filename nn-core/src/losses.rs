@@ -100,9 +100,9 @@ mod tests {
         let mut output = sample_values::<5>(21).map(|v| v * 2.0);
         let mut gradient = [0.0; 5];
         loss.loss_and_gradient(&output, &target, &mut gradient);
-        for i in 0..5 {
+        for (i, analytic) in gradient.into_iter().enumerate() {
             let numeric = numeric_derivative(&mut output, i, |y| loss.loss(y.try_into().unwrap(), &target));
-            assert_close!(gradient[i], numeric, 2e-3);
+            assert_close!(analytic, numeric, 2e-3);
         }
     }
 

@@ -55,6 +55,13 @@ pub enum TrainError {
     },
 }
 
+/// Receives each parameter tensor: its name (`"0.weight"`) and values.
+pub type ParameterVisitor<'a> = dyn FnMut(&'static str, &[f32]) + 'a;
+/// Receives each parameter tensor: its name and mutable values.
+pub type ParameterVisitorMut<'a> = dyn FnMut(&'static str, &mut [f32]) + 'a;
+/// Receives each parameter tensor: its name, values and accumulated gradients.
+pub type GradientVisitor<'a> = dyn FnMut(&'static str, &mut [f32], &mut [f32]) + 'a;
+
 /// A network declared with `network!`: its sizes, parameters, forward and backward passes.
 ///
 /// `IN` and `OUT` are the number of input and output values of one sample. The macro writes the
@@ -103,18 +110,14 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized {
 
     /// Calls `visitor` with the name (`"0.weight"`, PyTorch style) and values of every
     /// parameter tensor, in a fixed order.
-    fn visit_parameters(&self, visitor: &mut dyn FnMut(&'static str, &[f32]));
+    fn visit_parameters(&self, visitor: &mut ParameterVisitor);
 
     /// Like [`visit_parameters`](Network::visit_parameters), with mutable access.
-    fn visit_parameters_mut(&mut self, visitor: &mut dyn FnMut(&'static str, &mut [f32]));
+    fn visit_parameters_mut(&mut self, visitor: &mut ParameterVisitorMut);
 
     /// Calls `visitor` with the name, values and accumulated gradients of every parameter
     /// tensor, in the same order as [`visit_parameters`](Network::visit_parameters).
-    fn visit_gradients(
-        &mut self,
-        workspace: &mut Self::Workspace,
-        visitor: &mut dyn FnMut(&'static str, &mut [f32], &mut [f32]),
-    );
+    fn visit_gradients(&mut self, workspace: &mut Self::Workspace, visitor: &mut GradientVisitor);
 
     /// The index of the largest output: the predicted class.
     fn predict(&self, input: &[f32; IN]) -> usize {

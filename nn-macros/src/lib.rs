@@ -1,8 +1,8 @@
 //! The `network!` procedural macro of the [`nn`](https://docs.rs/nn) crate.
 //!
 //! Use it through `nn::network!`, which passes the runtime's path in; this crate is an
-//! implementation detail. The macro parses the DSL ([`parse`](crate::parse)), checks it and
-//! infers every shape (`check`), then writes the code (`expand`).
+//! implementation detail. The macro parses the DSL (`parse`), checks it and infers every
+//! shape (`check`), then writes the code (`expand`).
 
 mod ast;
 mod check;

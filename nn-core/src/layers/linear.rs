@@ -175,9 +175,9 @@ mod tests {
         layer.backward(&x, &dy, Some(&mut dx), &mut gradients, Update::Accumulate);
 
         let mut x_probe = x;
-        for i in 0..I {
+        for (i, analytic) in dx.into_iter().enumerate() {
             let numeric = numeric_derivative(&mut x_probe, i, |x| objective(&layer, x.try_into().unwrap(), &dy));
-            assert_close!(dx[i], numeric, 1e-3);
+            assert_close!(analytic, numeric, 1e-3);
         }
         for index in 0..I * O {
             let analytic = heap::flatten(&gradients.weight)[index];

@@ -35,15 +35,15 @@ pub fn expand(context: &Context) -> TokenStream {
     quote! {
         #constructors
 
-        fn visit_parameters(&self, visitor: &mut dyn FnMut(&'static str, &[f32])) {
+        fn visit_parameters(&self, visitor: &mut #p::ParameterVisitor) {
             #(#read)*
         }
 
-        fn visit_parameters_mut(&mut self, visitor: &mut dyn FnMut(&'static str, &mut [f32])) {
+        fn visit_parameters_mut(&mut self, visitor: &mut #p::ParameterVisitorMut) {
             #(#write)*
         }
 
-        fn visit_gradients(&mut self, ws: &mut #workspace, visitor: &mut dyn FnMut(&'static str, &mut [f32], &mut [f32])) {
+        fn visit_gradients(&mut self, ws: &mut #workspace, visitor: &mut #p::GradientVisitor) {
             #(#gradients)*
         }
     }

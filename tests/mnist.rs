@@ -1,0 +1,58 @@
+//! MNIST end to end: the embedded sample trains, and the readers agree with each other on the
+//! full data set in `../shared/mnist` (skipped, with the reason printed, when it is absent).
+
+use nn::data::{read_kaggle_test, read_kaggle_train};
+use nn::prelude::*;
+use std::path::PathBuf;
+
+network! {
+    struct SigmoidMlp {
+        Linear(784, 100) -> Sigmoid -> Linear(100, 10)
+    }
+}
+
+fn shared_mnist() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/mnist");
+    if path.is_dir() {
+        Some(path)
+    } else {
+        println!("skipped: {} is absent (it holds the full MNIST)", path.display());
+        None
+    }
+}
+
+#[test]
+fn two_thousand_steps_on_the_embedded_sample_learn_the_digits() {
+    let mnist = Mnist::embedded().unwrap();
+    let mut net = SigmoidMlp::new(&mut nn::rand::rngs::StdRng::seed_from_u64(1));
+    let mut ws = net.workspace();
+    let mut sgd = Sgd::new(0.1);
+    let before = net.accuracy(&mnist.test.images, &mnist.test.labels);
+    // 2,000 of the 5,000 digits keep this test quick in a debug build.
+    for (image, target) in mnist.train.images.iter().zip(mnist.train.one_hot_targets()).take(2_000) {
+        net.train_step(&mut ws, image, &target, &Mse, &mut sgd).unwrap();
+    }
+    let after = net.accuracy(&mnist.test.images, &mnist.test.labels);
+    assert!(before < 0.3 && after > 0.7, "test accuracy {before} before training, {after} after 2,000 steps");
+    println!("test accuracy {before} before training, {after} after 2,000 steps");
+}
+
+#[test]
+fn full_idx_files_load_and_agree_with_the_embedded_sample() {
+    let Some(directory) = shared_mnist() else { return };
+    let full = Mnist::load(&directory).unwrap();
+    assert_eq!((full.train.len(), full.test.len()), (60_000, 10_000));
+    let embedded = Mnist::embedded().unwrap();
+    assert_eq!(&full.train.images[..5_000], &embedded.train.images[..]);
+    assert_eq!(&full.test.labels[..1_000], &embedded.test.labels[..]);
+}
+
+#[test]
+fn kaggle_csv_sample_agrees_with_the_idx_files() {
+    let Some(directory) = shared_mnist() else { return };
+    let embedded = Mnist::embedded().unwrap();
+    let train = read_kaggle_train(directory.join("kaggle-sample/train.csv.gz")).unwrap();
+    assert_eq!(train, embedded.train);
+    let test = read_kaggle_test(directory.join("kaggle-sample/test.csv.gz")).unwrap();
+    assert_eq!(test, embedded.test.images);
+}

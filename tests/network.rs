@@ -1,0 +1,272 @@
+//! The generated code against the definitions: gradients by finite differences, the two
+//! forward paths, the fused SGD path, mini-batch averaging, errors, and large networks.
+
+use nn::prelude::*;
+use nn::Update;
+
+network! {
+    /// Every layer kind, small enough for a finite-difference check of every parameter.
+    pub struct Every {
+        Linear(5, 6) -> Tanh -> Linear(6, 6) -> LeakyReLU(0.3) -> Linear(6, 5) -> Sigmoid
+            -> Linear(5, 5) -> ReLU -> Linear(5, 4) -> Softmax
+    }
+
+    /// A classifier on logits.
+    pub struct Logits {
+        Linear(5, 8) -> LeakyReLU -> Linear(8, 3)
+    }
+}
+
+fn rng(seed: u64) -> nn::rand::rngs::StdRng {
+    nn::rand::rngs::StdRng::seed_from_u64(seed)
+}
+
+fn sample<const N: usize>(seed: u64) -> [f32; N] {
+    use nn::rand::Rng;
+    let mut rng = rng(seed);
+    std::array::from_fn(|_| rng.random_range(-1.0..1.0))
+}
+
+fn parameters<const I: usize, const O: usize>(net: &impl Network<I, O>) -> Vec<(String, Vec<f32>)> {
+    let mut all = Vec::new();
+    net.visit_parameters(&mut |name, values| all.push((name.to_owned(), values.to_vec())));
+    all
+}
+
+fn gradients<const I: usize, const O: usize, N: Network<I, O>>(net: &mut N, ws: &mut N::Workspace) -> Vec<Vec<f32>> {
+    let mut all = Vec::new();
+    net.visit_gradients(ws, &mut |_, _, gradients| all.push(gradients.to_vec()));
+    all
+}
+
+/// Compares back-propagated gradients of `loss(net(x), target)` with central differences in
+/// every parameter.
+fn check_gradients<const I: usize, const O: usize, N: Network<I, O> + Clone>(
+    net: &N,
+    loss: &impl Loss,
+    target: [f32; O],
+) {
+    let input = sample::<I>(5);
+    let mut net = net.clone();
+    let mut ws = net.workspace();
+    let mut output_gradient = [0.0; O];
+    let output = *net.forward_with(&mut ws, &input);
+    loss.loss_and_gradient(&output, &target, &mut output_gradient);
+    net.backward(&mut ws, &output_gradient, Update::Accumulate);
+    let analytic = gradients(&mut net, &mut ws);
+
+    let loss_of = |net: &N| f64::from(loss.loss(&net.forward(&input), &target));
+    let mut tensor = 0;
+    let mut probe = net.clone();
+    let mut checked = 0;
+    net.visit_parameters(&mut |name, values| {
+        for index in 0..values.len() {
+            let step = 1e-3;
+            let mut perturbed = |delta: f32| {
+                let mut position = 0;
+                probe.visit_parameters_mut(&mut |_, probe_values| {
+                    if position == tensor {
+                        probe_values[index] = values[index] + delta;
+                    }
+                    position += 1;
+                });
+                loss_of(&probe)
+            };
+            let numeric = ((perturbed(step) - perturbed(-step)) / (2.0 * f64::from(step))) as f32;
+            perturbed(0.0);
+            let expected = analytic[tensor][index];
+            let tolerance = 2e-2 * numeric.abs().max(expected.abs()).max(1e-2);
+            assert!(
+                (numeric - expected).abs() <= tolerance,
+                "{name}[{index}]: backprop {expected}, finite difference {numeric}"
+            );
+            checked += 1;
+        }
+        tensor += 1;
+    });
+    assert_eq!(checked, N::PARAMETERS);
+}
+
+#[test]
+fn every_layer_kind_matches_finite_differences_under_mse() {
+    check_gradients(&Every::new(&mut rng(1)), &Mse, [0.1, 0.2, 0.3, 0.4]);
+}
+
+#[test]
+fn logits_match_finite_differences_under_cross_entropy() {
+    check_gradients(&Logits::new(&mut rng(2)), &CrossEntropy, one_hot(1));
+}
+
+#[test]
+fn forward_and_forward_with_agree() {
+    let net = Every::new(&mut rng(3));
+    let mut ws = net.workspace();
+    let input = sample::<5>(4);
+    assert_eq!(net.forward(&input), *net.forward_with(&mut ws, &input));
+}
+
+#[test]
+fn constants_names_and_summary() {
+    assert_eq!((Every::INPUTS, Every::OUTPUTS), (5, 4));
+    assert_eq!(Every::PARAMETERS, 36 + 42 + 35 + 30 + 24);
+    assert_eq!(<Every as Network<5, 4>>::PARAMETERS, Every::PARAMETERS);
+    assert_eq!(
+        Every::ARCHITECTURE,
+        "Linear(5, 6) -> Tanh -> Linear(6, 6) -> LeakyReLU(0.3) -> Linear(6, 5) -> Sigmoid -> Linear(5, 5) -> ReLU \
+         -> Linear(5, 4) -> Softmax"
+    );
+    assert_eq!(Logits::ARCHITECTURE, "Linear(5, 8) -> LeakyReLU(0.01) -> Linear(8, 3)");
+    let names: Vec<String> = parameters(&Logits::zeroed()).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
+    assert_eq!(
+        Logits::zeroed().summary(),
+        "Logits (input shape [5])\n\
+         #  Layer            Output shape  Parameters\n\
+         0  Linear(5, 8)     [8]                   48\n\
+         1  LeakyReLU(0.01)  [8]                    0\n\
+         2  Linear(8, 3)     [3]                   27\n\
+         Total parameters: 75"
+    );
+}
+
+#[test]
+fn initialisation_is_seeded_and_biases_start_at_zero() {
+    assert_eq!(Logits::new(&mut rng(7)), Logits::new(&mut rng(7)));
+    assert_ne!(Logits::new(&mut rng(7)), Logits::new(&mut rng(8)));
+    let net = Logits::new(&mut rng(7));
+    assert!(net.layer0.bias.iter().all(|&b| b == 0.0));
+    // He before LeakyReLU: bound sqrt(6 / 5); Xavier for the logits: sqrt(6 / 11).
+    let max = |values: &[[f32; 5]]| values.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(max(&net.layer0.weight[..]) <= (6.0f32 / 5.0).sqrt());
+    assert!(net.layer2.weight.iter().flatten().all(|w| w.abs() <= (6.0f32 / 11.0).sqrt()));
+}
+
+#[test]
+fn fused_sgd_step_equals_the_general_optimizer_path() {
+    /// SGD without the fused fast path: the trait's general path.
+    struct GeneralSgd(Sgd);
+    impl Optimizer for GeneralSgd {
+        fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]) {
+            self.0.update(slot, parameters, gradients);
+        }
+    }
+    let (input, target) = (sample::<5>(9), one_hot::<3>(2));
+    let (mut fused, mut general) = (Logits::new(&mut rng(10)), Logits::new(&mut rng(10)));
+    let (mut ws_fused, mut ws_general) = (fused.workspace(), general.workspace());
+    for _ in 0..3 {
+        let a = fused.train_step(&mut ws_fused, &input, &target, &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
+        let b = general
+            .train_step(&mut ws_general, &input, &target, &CrossEntropy, &mut GeneralSgd(Sgd::new(0.1)))
+            .unwrap();
+        assert_eq!(a, b);
+    }
+    for ((_, a), (_, b)) in parameters(&fused).iter().zip(parameters(&general)) {
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn a_batch_step_applies_the_mean_gradient() {
+    let inputs = [sample::<5>(11), sample::<5>(12), sample::<5>(13)];
+    let targets = [one_hot::<3>(0), one_hot(1), one_hot(2)];
+    let start = Logits::new(&mut rng(14));
+
+    let mut batched = start.clone();
+    let mut ws = batched.workspace();
+    let mean_loss = batched.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.3)).unwrap();
+
+    let mut reference = start.clone();
+    let mut ws = reference.workspace();
+    let mut sum = vec![];
+    let mut losses = 0.0;
+    for (input, target) in inputs.iter().zip(&targets) {
+        let mut probe = start.clone();
+        let mut gradient = [0.0; 3];
+        let output = *probe.forward_with(&mut ws, input);
+        losses += CrossEntropy.loss_and_gradient(&output, target, &mut gradient);
+        probe.backward(&mut ws, &gradient, Update::Accumulate);
+        let sample_gradients = gradients(&mut probe, &mut ws);
+        probe.visit_gradients(&mut ws, &mut |_, _, g| g.fill(0.0));
+        if sum.is_empty() {
+            sum = sample_gradients;
+        } else {
+            for (total, g) in sum.iter_mut().zip(sample_gradients) {
+                total.iter_mut().zip(g).for_each(|(t, g)| *t += g);
+            }
+        }
+    }
+    let mut slot = 0;
+    reference.visit_parameters_mut(&mut |_, values| {
+        for (value, total) in values.iter_mut().zip(&sum[slot]) {
+            *value -= 0.3 * total / 3.0;
+        }
+        slot += 1;
+    });
+    assert!((mean_loss - losses / 3.0).abs() < 1e-6);
+    for ((name, a), (_, b)) in parameters(&batched).iter().zip(parameters(&reference)) {
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-6, "{name}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn nan_input_is_an_error_and_leaves_the_parameters_alone() {
+    let mut net = Logits::new(&mut rng(15));
+    let before = net.clone();
+    let mut ws = net.workspace();
+    let mut input = sample::<5>(16);
+    input[2] = f32::NAN;
+    let error = net.train_step(&mut ws, &input, &one_hot(0), &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(matches!(error, TrainError::NonFiniteLoss { sample: 0, .. }), "{error:?}");
+    assert!(error.to_string().contains("not a finite number; the parameters were not updated"), "{error}");
+    let batch = [sample::<5>(17), input];
+    let error =
+        net.train_batch(&mut ws, &batch, &[one_hot(0), one_hot(1)], &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(matches!(error, TrainError::NonFiniteLoss { sample: 1, .. }), "{error:?}");
+    assert_eq!(net, before);
+}
+
+#[test]
+fn mismatched_or_empty_batches_are_errors() {
+    let mut net = Logits::new(&mut rng(18));
+    let mut ws = net.workspace();
+    let error = net.train_batch(&mut ws, &[sample::<5>(1); 2], &[one_hot(0)], &Mse, &mut Sgd::new(0.1)).unwrap_err();
+    assert_eq!(error, TrainError::BatchSizeMismatch { inputs: 2, targets: 1 });
+    let error = net.train_batch(&mut ws, &[], &[], &Mse, &mut Sgd::new(0.1)).unwrap_err();
+    assert_eq!(error, TrainError::EmptyBatch);
+}
+
+#[test]
+fn cross_entropy_after_softmax_is_refused() {
+    let mut net = Every::new(&mut rng(19));
+    let mut ws = net.workspace();
+    let error = net.train_step(&mut ws, &sample(1), &one_hot(0), &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(error.to_string().contains("already ends with Softmax"), "{error}");
+}
+
+network! {
+    /// 16.8 million parameters: far more than any thread's stack.
+    struct Wide {
+        Linear(4096, 4096) -> ReLU -> Linear(4096, 10)
+    }
+}
+
+#[test]
+fn a_4096_wide_network_trains_on_a_256_kib_stack() {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let mut net = Wide::new(&mut rng(20));
+            let mut ws = net.workspace();
+            let input = [0.5; 4096];
+            let before = net.layer2.bias[3];
+            net.train_step(&mut ws, &input, &one_hot(3), &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
+            assert!(net.layer2.bias[3] > before);
+            net.predict(&input)
+        })
+        .unwrap();
+    assert!(handle.join().expect("no stack overflow") < 10);
+}
