@@ -16,6 +16,11 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn network_impl(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as ast::Input);
+    expand_all(&input).into()
+}
+
+/// Checks and expands each declared network; one with errors becomes its errors and a stub.
+fn expand_all(input: &ast::Input) -> proc_macro2::TokenStream {
     let networks = input.networks.iter().map(|decl| {
         let model = parse::parse_layers(decl.body.clone()).and_then(|layers| check::check(decl, layers));
         match model {
@@ -23,5 +28,30 @@ pub fn network_impl(input: TokenStream) -> TokenStream {
             Err(error) => expand::fallback(decl, error),
         }
     });
-    quote::quote!(#(#networks)*).into()
+    quote::quote!(#(#networks)*)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The code generated for a small network, compared with `snapshots/xor.expanded.rs`, so
+    /// that every change to the unrolled forward and backward passes shows as a diff.
+    /// Regenerate with `UPDATE_SNAPSHOTS=1 cargo test -p nn-macros` and read the diff.
+    #[test]
+    fn expansion_snapshot() {
+        let input: super::ast::Input = syn::parse_quote! {
+            (::nn)
+            /// Learns XOR.
+            pub struct Xor {
+                Linear(2, 8) -> LeakyReLU(0.2) -> Linear(8, 1) -> Sigmoid
+            }
+        };
+        let file: syn::File = syn::parse2(super::expand_all(&input)).expect("the expansion parses as Rust");
+        let expanded = prettyplease::unparse(&file);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/xor.expanded.rs");
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &expanded).unwrap();
+        }
+        let snapshot = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(snapshot == expanded, "the expansion changed; run with UPDATE_SNAPSHOTS=1 and review:\n{expanded}");
+    }
 }

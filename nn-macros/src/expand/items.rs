@@ -23,7 +23,7 @@ fn network_struct(context: &Context) -> TokenStream {
     let (attrs, vis, name) = (&model.attrs, &model.vis, &model.name);
     let fields = context.parametric().map(|layer| {
         let (field, span) = (field(layer), layer_span(layer));
-        let doc = format!("Layer {}, `{}`.", layer.index, layer.kind.describe());
+        let doc = format!(" Layer {}, `{}`.", layer.index, layer.kind.describe());
         let ty = match layer.kind {
             LayerKind::Linear { inputs, outputs } => quote_spanned!(span=> #p::Linear<#inputs, #outputs>),
             _ => unreachable!("only Linear has parameters"),
@@ -43,7 +43,7 @@ fn workspace_struct(context: &Context) -> TokenStream {
     let model = context.model;
     let (vis, workspace) = (&model.vis, context.workspace_name());
     let doc = format!(
-        "The buffers of one forward and backward pass of [`{}`]: every activation, its gradient, and the parameter gradients. Create it with `Network::workspace`.",
+        " The buffers of one forward and backward pass of [`{}`]: every activation, its gradient, and the parameter gradients. Create it with `Network::workspace`.",
         model.name
     );
     let fields = workspace_fields(context).into_iter().map(|(name, ty, _)| quote!(#name: #ty));
