@@ -1,0 +1,151 @@
+//! The whole-workload benchmark: per-sample training (A), mini-batch training (B) and
+//! inference (I) of a 784-100-10 MLP on MNIST, one figure per line as `NAME VALUE`.
+//!
+//! ```text
+//! cargo run --release --example bench -- --data ../shared/mnist all
+//! cargo run --release --example bench -- --data ../shared/mnist --threads 1 A
+//! ```
+//!
+//! - **A**, per sample: Sigmoid, MSE against one-hot, SGD lr 0.1, one update per sample, one
+//!   shuffled epoch (fixed seed). `A.us_per_sample`, `A.test_acc`.
+//! - **B**, mini-batch: ReLU, softmax cross-entropy, SGD lr 0.1, batch 64, three shuffled epochs.
+//!   `B.epoch0_s`, `B.epoch1_s`, `B.epoch2_s`, `B.test_acc`.
+//! - **I**, inference: ReLU forward of all 10,000 test images at once (`I.batch10k_ms`), and the
+//!   median of 10,000 single-image forward calls (`I.single_us_median`).
+//!
+//! Without `--data` the embedded sample (5,000 / 1,000 digits) is used, so the figures are only
+//! comparable to each other. Pixels are scaled to [0, 1].
+
+use clap::{Parser, ValueEnum};
+use nn::prelude::*;
+use rand::seq::SliceRandom;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Instant;
+
+network! {
+    /// Workload A's network.
+    struct SigmoidMlp {
+        Linear(784, 100) -> Sigmoid -> Linear(100, 10)
+    }
+
+    /// Workloads B and I's network.
+    struct ReluMlp {
+        Linear(784, 100) -> ReLU -> Linear(100, 10)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum Workload {
+    A,
+    B,
+    I,
+    All,
+}
+
+/// Benchmark training and inference of a 784-100-10 MLP on MNIST.
+#[derive(Parser, Debug)]
+struct Args {
+    /// A directory with the four MNIST IDX files; the embedded sample if not given.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Worker threads for mini-batch training and batched inference (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Which workload to run.
+    #[arg(value_enum, ignore_case = true, default_value = "all")]
+    workload: Workload,
+}
+
+const SEED: u64 = 42;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
+    println!("threads {threads}");
+    let mnist = match &args.data {
+        Some(directory) => Mnist::load(directory)?,
+        None => Mnist::embedded()?,
+    };
+    let run = |workload| args.workload == workload || args.workload == Workload::All;
+    if run(Workload::A) {
+        per_sample(&mnist)?;
+    }
+    if run(Workload::B) {
+        mini_batch(&mnist)?;
+    }
+    if run(Workload::I) {
+        inference(&mnist);
+    }
+    Ok(())
+}
+
+fn per_sample(mnist: &Mnist) -> Result<(), TrainError> {
+    let mut rng = nn::rand::rngs::StdRng::seed_from_u64(SEED);
+    let mut net = SigmoidMlp::new(&mut rng);
+    let mut workspace = net.workspace();
+    let mut sgd = Sgd::new(0.1);
+    let targets = mnist.train.one_hot_targets();
+    let mut order: Vec<usize> = (0..mnist.train.len()).collect();
+    order.shuffle(&mut rng);
+    let started = Instant::now();
+    for &i in &order {
+        net.train_step(&mut workspace, &mnist.train.images[i], &targets[i], &Mse, &mut sgd)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("A.us_per_sample {:.3}", seconds * 1e6 / order.len() as f64);
+    println!("A.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels));
+    Ok(())
+}
+
+fn mini_batch(mnist: &Mnist) -> Result<(), TrainError> {
+    const BATCH: usize = 64;
+    let mut rng = nn::rand::rngs::StdRng::seed_from_u64(SEED);
+    let mut net = ReluMlp::new(&mut rng);
+    let mut workspace = net.workspace();
+    let mut sgd = Sgd::new(0.1);
+    let targets = mnist.train.one_hot_targets();
+    let mut order: Vec<usize> = (0..mnist.train.len()).collect();
+    let (mut inputs, mut batch_targets) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
+    for epoch in 0..3 {
+        order.shuffle(&mut rng);
+        let started = Instant::now();
+        for chunk in order.chunks(BATCH) {
+            inputs.clear();
+            batch_targets.clear();
+            inputs.extend(chunk.iter().map(|&i| mnist.train.images[i]));
+            batch_targets.extend(chunk.iter().map(|&i| targets[i]));
+            net.train_batch(&mut workspace, &inputs, &batch_targets, &CrossEntropy, &mut sgd)?;
+        }
+        println!("B.epoch{epoch}_s {:.4}", started.elapsed().as_secs_f64());
+    }
+    println!("B.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels));
+    Ok(())
+}
+
+fn inference(mnist: &Mnist) {
+    let net = ReluMlp::new(&mut nn::rand::rngs::StdRng::seed_from_u64(SEED));
+    let images = &mnist.test.images;
+    let mut outputs = vec![[0.0f32; 10]; images.len()];
+    let mut batch_ms = f64::INFINITY;
+    for _ in 0..5 {
+        let started = Instant::now();
+        for (image, output) in images.iter().zip(outputs.iter_mut()) {
+            *output = net.forward(black_box(image));
+        }
+        black_box(&outputs);
+        batch_ms = batch_ms.min(started.elapsed().as_secs_f64() * 1e3);
+    }
+    println!("I.batch10k_ms {batch_ms:.3}");
+
+    let mut times: Vec<f64> = Vec::with_capacity(10_000);
+    for i in 0..10_000 {
+        let image = &images[i % images.len()];
+        let started = Instant::now();
+        black_box(net.forward(black_box(image)));
+        times.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    times.sort_by(f64::total_cmp);
+    println!("I.single_us_median {:.3}", times[times.len() / 2]);
+}
