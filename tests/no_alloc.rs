@@ -44,7 +44,9 @@ network! {
     }
 }
 
-fn setup() -> (Mlp, <Mlp as Network<784, 10>>::Workspace, Vec<[f32; 784]>, Vec<[f32; 10]>) {
+type Workspace = <Mlp as Network<784, 10>>::Workspace;
+
+fn setup() -> (Mlp, Workspace, Vec<[f32; 784]>, Vec<[f32; 10]>) {
     let net = Mlp::new(&mut nn::rand::rngs::StdRng::seed_from_u64(0));
     let workspace = net.workspace();
     let inputs: Vec<[f32; 784]> = (0..64).map(|i| [i as f32 / 64.0; 784]).collect();
