@@ -1,8 +1,8 @@
 //! The fully connected layer.
 
-use crate::heap;
+use crate::heap::{self, AsFlat};
 use crate::init::Init;
-use crate::kernels::{axpy, backprop_and_step, dot};
+use crate::kernels;
 use crate::network::Update;
 use rand::Rng;
 
@@ -64,9 +64,7 @@ impl<const I: usize, const O: usize> Linear<I, O> {
 
     /// `y = W x + b`.
     pub fn forward(&self, x: &[f32; I], y: &mut [f32; O]) {
-        for ((y, row), bias) in y.iter_mut().zip(self.weight.iter()).zip(self.bias.iter()) {
-            *y = dot(row, x) + bias;
-        }
+        kernels::dense_forward(self.weight.as_flat(), &self.bias[..], x, y);
     }
 
     /// Back-propagates `dy = ∂L/∂y` for the input `x` of the last forward pass.
@@ -97,46 +95,18 @@ impl<const I: usize, const O: usize> Linear<I, O> {
         gradients: &mut LinearGradients<I, O>,
         update: Update,
     ) {
+        let dx = dx.map(|dx| &mut dx[..]);
         match update {
-            Update::Accumulate => self.accumulate(x, dy, dx, gradients),
-            Update::Sgd { learning_rate } => self.backward_sgd(x, dy, dx, learning_rate),
-        }
-    }
-
-    fn accumulate(
-        &self,
-        x: &[f32; I],
-        dy: &[f32; O],
-        dx: Option<&mut [f32; I]>,
-        gradients: &mut LinearGradients<I, O>,
-    ) {
-        for (o, &delta) in dy.iter().enumerate() {
-            gradients.bias[o] += delta;
-            axpy(&mut gradients.weight[o], delta, x);
-        }
-        if let Some(dx) = dx {
-            dx.fill(0.0);
-            for (row, &delta) in self.weight.iter().zip(dy) {
-                axpy(dx, delta, row);
-            }
-        }
-    }
-
-    fn backward_sgd(&mut self, x: &[f32; I], dy: &[f32; O], dx: Option<&mut [f32; I]>, learning_rate: f32) {
-        let rows = self.weight.iter_mut().zip(self.bias.iter_mut()).zip(dy);
-        match dx {
-            Some(dx) => {
-                dx.fill(0.0);
-                for ((row, bias), &delta) in rows {
-                    backprop_and_step(row, x, dx, delta, learning_rate * delta);
-                    *bias -= learning_rate * delta;
-                }
-            }
-            None => {
-                for ((row, bias), &delta) in rows {
-                    axpy(row, -learning_rate * delta, x);
-                    *bias -= learning_rate * delta;
-                }
+            Update::Accumulate => kernels::dense_accumulate(
+                self.weight.as_flat(),
+                x,
+                dy,
+                gradients.weight.as_flat_mut(),
+                &mut gradients.bias[..],
+                dx,
+            ),
+            Update::Sgd { learning_rate } => {
+                kernels::dense_backward_sgd(self.weight.as_flat_mut(), &mut self.bias[..], x, dy, dx, learning_rate)
             }
         }
     }
@@ -145,6 +115,7 @@ impl<const I: usize, const O: usize> Linear<I, O> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::{axpy, dot};
     use crate::testing::{assert_close, numeric_derivative, sample_values};
     use rand::SeedableRng;
 

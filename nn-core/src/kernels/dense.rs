@@ -1,0 +1,249 @@
+//! Kernels of a dense (fully connected) layer on one sample. The weight is row-major, one row
+//! of `x.len()` values per output.
+
+use super::{kernel, simd};
+
+/// Checks that `weight` holds one row of `columns` values for each of `rows` outputs.
+fn check_shape(weight: &[f32], rows: usize, columns: usize) {
+    assert_eq!(weight.len(), rows * columns, "a weight of {} values is not {rows} rows of {columns}", weight.len());
+}
+
+kernel! {
+    /// `y = W x + b`, four rows at a time so each block of `x` is loaded once per four outputs.
+    ///
+    /// ```
+    /// let weight = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    /// let mut y = [0.0; 2];
+    /// nn_core::kernels::dense_forward(&weight, &[0.5, 0.5], &[1.0, 1.0, 1.0], &mut y);
+    /// assert_eq!(y, [6.5, 15.5]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `weight` is not `y.len()` rows of `x.len()` values, or `bias` is not `y.len()` long.
+    pub fn dense_forward(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) => forward
+}
+
+#[inline(always)]
+fn forward<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+    let columns = x.len();
+    check_shape(weight, y.len(), columns);
+    assert_eq!(bias.len(), y.len(), "one bias per output");
+    if columns == 0 {
+        y.copy_from_slice(bias);
+        return;
+    }
+    let mut rows = weight.chunks_exact(columns);
+    let mut outputs = y.chunks_exact_mut(4);
+    let mut biases = bias.chunks_exact(4);
+    for (output, bias) in (&mut outputs).zip(&mut biases) {
+        let block = [(); 4].map(|_| rows.next().expect("checked shape"));
+        let sums = simd::dot4::<FMA>(block, x);
+        for ((y, sum), b) in output.iter_mut().zip(sums).zip(bias) {
+            *y = sum + b;
+        }
+    }
+    for ((y, row), b) in outputs.into_remainder().iter_mut().zip(rows).zip(biases.remainder()) {
+        *y = simd::dot::<FMA>(row, x) + b;
+    }
+}
+
+kernel! {
+    /// The backward pass of a dense layer fused with plain SGD, for one sample.
+    ///
+    /// Writes `dx = Wᵀ dy` when given (computed with the weights from before the update), and
+    /// applies `W -= learning_rate · dy xᵀ`, `b -= learning_rate · dy`, sweeping each weight row
+    /// once. Rows whose `dy` is zero (ReLU units that did not fire) are skipped.
+    ///
+    /// ```
+    /// let mut weight = [1.0, 2.0];
+    /// let mut bias = [0.0];
+    /// let mut dx = [0.0; 2];
+    /// nn_core::kernels::dense_backward_sgd(&mut weight, &mut bias, &[1.0, 1.0], &[0.5], Some(&mut dx), 0.1);
+    /// assert_eq!(dx, [0.5, 1.0]);
+    /// assert_eq!(weight, [0.95, 1.95]);
+    /// assert_eq!(bias, [-0.05]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the shapes do not agree.
+    pub fn dense_backward_sgd(
+        weight: &mut [f32],
+        bias: &mut [f32],
+        x: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        learning_rate: f32,
+    ) => backward_sgd
+}
+
+#[inline(always)]
+fn backward_sgd<const FMA: bool>(
+    weight: &mut [f32],
+    bias: &mut [f32],
+    x: &[f32],
+    dy: &[f32],
+    dx: Option<&mut [f32]>,
+    learning_rate: f32,
+) {
+    let columns = x.len();
+    check_shape(weight, dy.len(), columns);
+    assert_eq!(bias.len(), dy.len(), "one bias per output");
+    let rows = weight.chunks_exact_mut(columns.max(1)).zip(bias.iter_mut()).zip(dy);
+    let live = rows.filter(|(_, delta)| **delta != 0.0);
+    match dx {
+        Some(dx) => {
+            assert_eq!(dx.len(), columns, "one input gradient per input");
+            dx.fill(0.0);
+            for ((row, bias), &delta) in live {
+                let step = -learning_rate * delta;
+                simd::backprop_and_step::<FMA>(row, x, dx, delta, step);
+                *bias += step;
+            }
+        }
+        None => {
+            for ((row, bias), &delta) in live {
+                let step = -learning_rate * delta;
+                simd::axpy::<FMA>(row, step, x);
+                *bias += step;
+            }
+        }
+    }
+}
+
+kernel! {
+    /// The backward pass of a dense layer for one sample, accumulating parameter gradients:
+    /// `∂W += dy xᵀ`, `∂b += dy`, and `dx = Wᵀ dy` when given. Rows whose `dy` is zero are
+    /// skipped.
+    ///
+    /// ```
+    /// let weight = [1.0, 2.0];
+    /// let (mut weight_gradient, mut bias_gradient) = ([0.0; 2], [0.0]);
+    /// let mut dx = [0.0; 2];
+    /// nn_core::kernels::dense_accumulate(
+    ///     &weight, &[3.0, 4.0], &[0.5], &mut weight_gradient, &mut bias_gradient, Some(&mut dx),
+    /// );
+    /// assert_eq!((weight_gradient, bias_gradient, dx), ([1.5, 2.0], [0.5], [0.5, 1.0]));
+    /// ```
+    ///
+    /// # Panics
+    /// If the shapes do not agree.
+    pub fn dense_accumulate(
+        weight: &[f32],
+        x: &[f32],
+        dy: &[f32],
+        weight_gradient: &mut [f32],
+        bias_gradient: &mut [f32],
+        dx: Option<&mut [f32]>,
+    ) => accumulate
+}
+
+#[inline(always)]
+fn accumulate<const FMA: bool>(
+    weight: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    weight_gradient: &mut [f32],
+    bias_gradient: &mut [f32],
+    dx: Option<&mut [f32]>,
+) {
+    let columns = x.len();
+    check_shape(weight, dy.len(), columns);
+    check_shape(weight_gradient, dy.len(), columns);
+    assert_eq!(bias_gradient.len(), dy.len(), "one bias gradient per output");
+    let gradient_rows = weight_gradient.chunks_exact_mut(columns.max(1)).zip(bias_gradient.iter_mut()).zip(dy);
+    for ((row, bias), &delta) in gradient_rows.filter(|(_, delta)| **delta != 0.0) {
+        simd::axpy::<FMA>(row, delta, x);
+        *bias += delta;
+    }
+    if let Some(dx) = dx {
+        assert_eq!(dx.len(), columns, "one input gradient per input");
+        dx.fill(0.0);
+        for (row, &delta) in weight.chunks_exact(columns.max(1)).zip(dy).filter(|(_, delta)| **delta != 0.0) {
+            simd::axpy::<FMA>(dx, delta, row);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::reference::{self, values, SIZES};
+    use crate::testing::assert_close;
+
+    fn assert_all_close(actual: &[f32], expected: &[f32]) {
+        assert_eq!(actual.len(), expected.len());
+        for (a, e) in actual.iter().zip(expected) {
+            assert_close!(*a, *e, 1e-5);
+        }
+    }
+
+    /// `(rows, columns)` pairs over the test sizes, with some outputs set to zero in `dy`.
+    fn shapes() -> impl Iterator<Item = (usize, usize)> {
+        SIZES.into_iter().flat_map(|rows| SIZES.into_iter().map(move |columns| (rows, columns)))
+    }
+
+    fn gradient(rows: usize, seed: u64) -> Vec<f32> {
+        let mut dy = values(rows, seed);
+        dy.iter_mut().step_by(3).for_each(|d| *d = 0.0);
+        dy
+    }
+
+    #[test]
+    fn forward_matches_the_scalar_loop() {
+        for (rows, columns) in shapes() {
+            let (weight, bias, x) = (values(rows * columns, 1), values(rows, 2), values(columns, 3));
+            let expected: Vec<f32> =
+                (0..rows).map(|r| reference::dot(&weight[r * columns..(r + 1) * columns], &x) + bias[r]).collect();
+            let mut y = vec![0.0; rows];
+            dense_forward(&weight, &bias, &x, &mut y);
+            assert_all_close(&y, &expected);
+        }
+    }
+
+    #[test]
+    fn backward_sgd_matches_the_scalar_loop() {
+        for (rows, columns) in shapes() {
+            let (mut weight, mut bias, x, dy) =
+                (values(rows * columns, 4), values(rows, 5), values(columns, 6), gradient(rows, 7));
+            let expected_dx: Vec<f32> = (0..columns)
+                .map(|c| (0..rows).map(|r| f64::from(weight[r * columns + c]) * f64::from(dy[r])).sum::<f64>() as f32)
+                .collect();
+            let expected_weight: Vec<f32> =
+                weight.iter().enumerate().map(|(i, w)| w - 0.1 * dy[i / columns] * x[i % columns]).collect();
+            let expected_bias: Vec<f32> = bias.iter().zip(&dy).map(|(b, d)| b - 0.1 * d).collect();
+            let mut dx = vec![9.0; columns];
+            let mut without_dx = (weight.clone(), bias.clone());
+            dense_backward_sgd(&mut weight, &mut bias, &x, &dy, Some(&mut dx), 0.1);
+            dense_backward_sgd(&mut without_dx.0, &mut without_dx.1, &x, &dy, None, 0.1);
+            assert_all_close(&dx, &expected_dx);
+            assert_all_close(&weight, &expected_weight);
+            assert_all_close(&bias, &expected_bias);
+            assert_eq!((weight, bias), without_dx);
+        }
+    }
+
+    #[test]
+    fn accumulate_matches_the_scalar_loop() {
+        for (rows, columns) in shapes() {
+            let (weight, x, dy) = (values(rows * columns, 8), values(columns, 9), gradient(rows, 10));
+            let (mut weight_gradient, mut bias_gradient) = (values(rows * columns, 11), values(rows, 12));
+            let expected_weight: Vec<f32> =
+                weight_gradient.iter().enumerate().map(|(i, g)| g + dy[i / columns] * x[i % columns]).collect();
+            let expected_bias: Vec<f32> = bias_gradient.iter().zip(&dy).map(|(b, d)| b + d).collect();
+            let expected_dx: Vec<f32> = (0..columns)
+                .map(|c| (0..rows).map(|r| f64::from(weight[r * columns + c]) * f64::from(dy[r])).sum::<f64>() as f32)
+                .collect();
+            let mut dx = vec![9.0; columns];
+            dense_accumulate(&weight, &x, &dy, &mut weight_gradient, &mut bias_gradient, Some(&mut dx));
+            assert_all_close(&weight_gradient, &expected_weight);
+            assert_all_close(&bias_gradient, &expected_bias);
+            assert_all_close(&dx, &expected_dx);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "is not 2 rows of 3")]
+    fn forward_rejects_a_wrong_weight_shape() {
+        dense_forward(&[0.0; 5], &[0.0; 2], &[0.0; 3], &mut [0.0; 2]);
+    }
+}

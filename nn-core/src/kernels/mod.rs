@@ -1,0 +1,57 @@
+//! The numeric loops every layer is built from.
+//!
+//! Each public kernel is compiled several times by [`multiversion`]: for AVX-512 (with FMA),
+//! for AVX2 with FMA, for AArch64 NEON, and once for the baseline of the build target. The first
+//! call picks the best version the running CPU supports, so one binary is fast on any x86-64 and
+//! correct everywhere. The loops themselves are plain Rust written in fixed-width blocks
+//! (`simd.rs`) that LLVM turns into vector instructions for whichever version it compiles;
+//! fused multiply-add is used exactly where the version's CPU has it.
+//!
+//! Every kernel is tested against a plain scalar loop on odd sizes.
+
+mod dense;
+mod simd;
+mod vector;
+
+pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward};
+pub use vector::{axpy, dot};
+
+/// Defines a public kernel that dispatches at run time to the best compiled version of an
+/// `#[inline(always)]` implementation generic over `FMA` (whether `mul_add` is one instruction).
+macro_rules! kernel {
+    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident) => {
+        $(#[$meta])*
+        #[multiversion::multiversion(targets(
+            "x86_64+avx512f+avx512vl+avx2+fma",
+            "x86_64+avx2+fma",
+            "aarch64+neon",
+        ))]
+        pub fn $name($($arg: $ty),*) $(-> $ret)? {
+            if multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma")) {
+                $implementation::<true>($($arg),*)
+            } else {
+                $implementation::<false>($($arg),*)
+            }
+        }
+    };
+}
+pub(crate) use kernel;
+
+#[cfg(test)]
+pub(crate) mod reference {
+    //! Plain scalar versions of the kernels, in f64, for the tests.
+
+    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum::<f64>() as f32
+    }
+
+    /// Values in `[-1, 1)` that differ for every `seed` and index.
+    pub fn values(len: usize, seed: u64) -> Vec<f32> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
+    }
+
+    /// The sizes the kernels are tested on: below, at and above the block widths.
+    pub const SIZES: [usize; 8] = [1, 3, 4, 16, 17, 33, 100, 784];
+}
