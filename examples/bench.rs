@@ -127,13 +127,13 @@ fn mini_batch(mnist: &Mnist) -> Result<(), TrainError> {
 fn inference(mnist: &Mnist) {
     let net = ReluMlp::new(&mut nn::rand::rngs::StdRng::seed_from_u64(SEED));
     let images = &mnist.test.images;
+    let mut workspace = net.workspace();
     let mut outputs = vec![[0.0f32; 10]; images.len()];
+    net.forward_batch(&mut workspace, images, &mut outputs).expect("one output slot per image");
     let mut batch_ms = f64::INFINITY;
     for _ in 0..5 {
         let started = Instant::now();
-        for (image, output) in images.iter().zip(outputs.iter_mut()) {
-            *output = net.forward(black_box(image));
-        }
+        net.forward_batch(&mut workspace, black_box(images), &mut outputs).expect("one output slot per image");
         black_box(&outputs);
         batch_ms = batch_ms.min(started.elapsed().as_secs_f64() * 1e3);
     }

@@ -35,6 +35,8 @@
 pub use nn_core::*;
 /// The random number generators `Network::new` takes, re-exported so the versions match.
 pub use rand;
+/// The thread pool behind batch steps: `rayon::ThreadPoolBuilder` sets the thread count.
+pub use rayon;
 
 /// Declares one or more networks.
 ///
@@ -71,7 +73,7 @@ pub mod prelude {
     pub use nn_core::data::Dataset;
     pub use nn_core::losses::{CrossEntropy, Loss, Mse};
     pub use nn_core::optim::{Optimizer, Sgd};
-    pub use nn_core::{argmax, one_hot, Network, TrainError};
+    pub use nn_core::{argmax, one_hot, Network, TrainError, Workspace};
     pub use rand::SeedableRng;
 }
 
@@ -79,10 +81,11 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use nn_core::activations::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
+    pub use nn_core::buffers::{grow_rows, split_gradients};
     pub use nn_core::heap::{zeroed_array, AsFlat};
     pub use nn_core::init::Init;
-    pub use nn_core::layers::{Linear, LinearGradients};
-    pub use nn_core::{GradientVisitor, Network, ParameterVisitor, ParameterVisitorMut, Update};
+    pub use nn_core::layers::Linear;
+    pub use nn_core::{Network, ParameterVisitor, ParameterVisitorMut, Update};
     pub use nn_macros::network_impl;
     pub use rand::Rng;
 }

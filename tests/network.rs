@@ -33,9 +33,14 @@ fn parameters<const I: usize, const O: usize>(net: &impl Network<I, O>) -> Vec<(
     all
 }
 
-fn gradients<const I: usize, const O: usize, N: Network<I, O>>(net: &mut N, ws: &mut N::Workspace) -> Vec<Vec<f32>> {
+/// The workspace's flat gradients, split per tensor.
+fn gradients<const I: usize, const O: usize, N: Network<I, O>>(net: &N, ws: &nn::Workspace<N, I, O>) -> Vec<Vec<f32>> {
     let mut all = Vec::new();
-    net.visit_gradients(ws, &mut |_, _, gradients| all.push(gradients.to_vec()));
+    let mut offset = 0;
+    net.visit_parameters(&mut |_, values| {
+        all.push(ws.gradients()[offset..offset + values.len()].to_vec());
+        offset += values.len();
+    });
     all
 }
 
@@ -53,7 +58,7 @@ fn check_gradients<const I: usize, const O: usize, N: Network<I, O> + Clone>(
     let output = *net.forward_with(&mut ws, &input);
     loss.loss_and_gradient(&output, &target, &mut output_gradient);
     net.backward(&mut ws, &output_gradient, Update::Accumulate);
-    let analytic = gradients(&mut net, &mut ws);
+    let analytic = gradients(&net, &ws);
 
     let loss_of = |net: &N| f64::from(loss.loss(&net.forward(&input), &target));
     let mut tensor = 0;
@@ -187,8 +192,8 @@ fn a_batch_step_applies_the_mean_gradient() {
         let output = *probe.forward_with(&mut ws, input);
         losses += CrossEntropy.loss_and_gradient(&output, target, &mut gradient);
         probe.backward(&mut ws, &gradient, Update::Accumulate);
-        let sample_gradients = gradients(&mut probe, &mut ws);
-        probe.visit_gradients(&mut ws, &mut |_, _, g| g.fill(0.0));
+        let sample_gradients = gradients(&probe, &ws);
+        ws.gradients_mut().fill(0.0);
         if sum.is_empty() {
             sum = sample_gradients;
         } else {
@@ -208,6 +213,46 @@ fn a_batch_step_applies_the_mean_gradient() {
     for ((name, a), (_, b)) in parameters(&batched).iter().zip(parameters(&reference)) {
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-6, "{name}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn batched_forward_equals_forward_on_every_row() {
+    let net = Every::new(&mut rng(30));
+    let mut ws = net.workspace();
+    let inputs: Vec<[f32; 5]> = (0..37).map(|seed| sample::<5>(100 + seed)).collect();
+    let mut outputs = vec![[0.0; 4]; inputs.len()];
+    net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
+    for (input, output) in inputs.iter().zip(&outputs) {
+        for (a, b) in output.iter().zip(net.forward(input)) {
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
+    }
+    let error = net.forward_batch(&mut ws, &inputs, &mut outputs[..3]).unwrap_err();
+    assert!(error.to_string().contains("37 inputs but 3 output slots"), "{error}");
+}
+
+#[test]
+fn batch_steps_are_deterministic_for_a_thread_count() {
+    let inputs: Vec<[f32; 5]> = (0..50).map(|seed| sample::<5>(200 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..50).map(|i| one_hot(i % 3)).collect();
+    let train = |threads: usize| {
+        let pool = nn::rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut net = Logits::new(&mut rng(31));
+            let mut ws = net.workspace();
+            for _ in 0..5 {
+                net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
+            }
+            parameters(&net)
+        })
+    };
+    assert_eq!(train(1), train(1), "one thread: bit-identical");
+    assert_eq!(train(3), train(3), "three threads: bit-identical");
+    for ((_, a), (_, b)) in train(1).iter().zip(train(3)) {
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-5, "thread counts agree up to rounding: {x} vs {y}");
         }
     }
 }
@@ -234,7 +279,7 @@ fn mismatched_or_empty_batches_are_errors() {
     let mut net = Logits::new(&mut rng(18));
     let mut ws = net.workspace();
     let error = net.train_batch(&mut ws, &[sample::<5>(1); 2], &[one_hot(0)], &Mse, &mut Sgd::new(0.1)).unwrap_err();
-    assert_eq!(error, TrainError::BatchSizeMismatch { inputs: 2, targets: 1 });
+    assert_eq!(error, TrainError::BatchSizeMismatch { inputs: 2, targets: 1, what: "targets" });
     let error = net.train_batch(&mut ws, &[], &[], &Mse, &mut Sgd::new(0.1)).unwrap_err();
     assert_eq!(error, TrainError::EmptyBatch);
 }

@@ -1,20 +1,19 @@
-//! A training step and a forward call allocate nothing once the workspace exists, proven by a
-//! global allocator that counts the allocations of the current thread.
+//! A training step and a forward call allocate nothing once the workspace has warmed up, proven
+//! by a global allocator that counts every allocation of the process, worker threads included.
+//! One test function, so no other test's allocations run concurrently.
 
 use nn::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct CountingAllocator;
 
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
         unsafe { System.alloc(layout) }
     }
 
@@ -23,7 +22,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     }
 
     unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
         unsafe { System.realloc(pointer, layout, new_size) }
     }
 }
@@ -31,11 +30,11 @@ unsafe impl GlobalAlloc for CountingAllocator {
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
-/// The number of allocations `f` makes on this thread.
+/// The number of allocations made while `f` runs.
 fn allocations_in(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
     f();
-    ALLOCATIONS.with(Cell::get) - before
+    ALLOCATIONS.load(Ordering::SeqCst) - before
 }
 
 network! {
@@ -44,7 +43,7 @@ network! {
     }
 }
 
-type Workspace = <Mlp as Network<784, 10>>::Workspace;
+type Workspace = nn::Workspace<Mlp, 784, 10>;
 
 fn setup() -> (Mlp, Workspace, Vec<[f32; 784]>, Vec<[f32; 10]>) {
     let net = Mlp::new(&mut nn::rand::rngs::StdRng::seed_from_u64(0));
@@ -55,45 +54,41 @@ fn setup() -> (Mlp, Workspace, Vec<[f32; 784]>, Vec<[f32; 10]>) {
 }
 
 #[test]
-fn the_allocator_counts() {
-    assert_eq!(allocations_in(|| drop(std::hint::black_box(vec![1u8; 10]))), 1);
-}
+fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
+    // Two worker threads, so the batch steps really run in parallel shards.
+    rayon::ThreadPoolBuilder::new().num_threads(2).build_global().unwrap();
+    assert_eq!(allocations_in(|| drop(std::hint::black_box(vec![1u8; 10]))), 1, "the allocator counts");
 
-#[test]
-fn a_single_sample_step_allocates_nothing() {
     let (mut net, mut ws, inputs, targets) = setup();
     let mut sgd = Sgd::new(0.1);
+    let mut outputs = vec![[0.0; 10]; inputs.len()];
+    // Warm-up: the batch shards grow to this batch size.
     net.train_step(&mut ws, &inputs[0], &targets[0], &CrossEntropy, &mut sgd).unwrap();
-    let count = allocations_in(|| {
+    net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut sgd).unwrap();
+    net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
+
+    let single = allocations_in(|| {
         for (input, target) in inputs.iter().zip(&targets) {
             net.train_step(&mut ws, input, target, &CrossEntropy, &mut sgd).unwrap();
         }
     });
-    assert_eq!(count, 0);
-}
+    assert_eq!(single, 0, "single-sample steps");
 
-#[test]
-fn a_mini_batch_step_allocates_nothing_after_warm_up() {
-    let (mut net, mut ws, inputs, targets) = setup();
-    let mut sgd = Sgd::new(0.1);
-    net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut sgd).unwrap();
-    let count = allocations_in(|| {
+    let batch = allocations_in(|| {
         for _ in 0..3 {
             net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut sgd).unwrap();
+            net.train_batch(&mut ws, &inputs[..17], &targets[..17], &CrossEntropy, &mut sgd).unwrap();
         }
     });
-    assert_eq!(count, 0);
-}
+    assert_eq!(batch, 0, "mini-batch steps");
 
-#[test]
-fn forward_calls_allocate_nothing() {
-    let (net, mut ws, inputs, _) = setup();
-    let count = allocations_in(|| {
+    let forward = allocations_in(|| {
+        net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
         for input in &inputs {
             std::hint::black_box(net.forward(input));
             std::hint::black_box(net.forward_with(&mut ws, input));
             std::hint::black_box(net.predict(input));
         }
     });
-    assert_eq!(count, 0);
+    assert_eq!(forward, 0, "forward calls");
 }

@@ -20,6 +20,22 @@ pub trait Activation {
     fn forward<const N: usize>(&self, x: &[f32; N], y: &mut [f32; N]);
     /// `dx = J_f(x)ᵀ dy`, where `y = f(x)` is the output of the forward pass.
     fn backward<const N: usize>(&self, x: &[f32; N], y: &[f32; N], dy: &[f32; N], dx: &mut [f32; N]);
+
+    /// [`forward`](Activation::forward) on every row of a batch.
+    fn forward_rows<const N: usize>(&self, x: &[[f32; N]], y: &mut [[f32; N]]) {
+        assert_eq!(x.len(), y.len(), "one output row per input row");
+        for (x, y) in x.iter().zip(y) {
+            self.forward(x, y);
+        }
+    }
+
+    /// [`backward`](Activation::backward) on every row of a batch.
+    fn backward_rows<const N: usize>(&self, x: &[[f32; N]], y: &[[f32; N]], dy: &[[f32; N]], dx: &mut [[f32; N]]) {
+        assert!(x.len() == y.len() && y.len() == dy.len() && dy.len() == dx.len(), "rows of different counts");
+        for (((x, y), dy), dx) in x.iter().zip(y).zip(dy).zip(dx) {
+            self.backward(x, y, dy, dx);
+        }
+    }
 }
 
 /// The logistic function, `σ(x) = 1 / (1 + e^-x)`; `σ'(x) = σ(x)(1 - σ(x))`.

@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod activations;
+pub mod buffers;
 pub mod data;
 pub mod heap;
 pub mod init;
@@ -35,7 +36,9 @@ mod network;
 pub mod optim;
 #[cfg(test)]
 mod testing;
+mod train;
+mod workspace;
 
-pub use network::{
-    argmax, one_hot, GradientVisitor, Network, ParameterVisitor, ParameterVisitorMut, TrainError, Update,
-};
+pub use network::{argmax, one_hot, Network, ParameterVisitor, ParameterVisitorMut, Update};
+pub use train::{TrainError, MIN_SHARD_ROWS};
+pub use workspace::Workspace;

@@ -2,7 +2,8 @@
 
 use crate::activations::softmax;
 
-/// A loss function over outputs of `N` values.
+/// A loss function over outputs of `N` values. Losses are shared by the threads of a batch
+/// step, hence `Sync`.
 ///
 /// ```
 /// use nn_core::losses::{Loss, Mse};
@@ -12,7 +13,7 @@ use crate::activations::softmax;
 /// assert_eq!(loss, 0.5);
 /// assert_eq!(gradient, [1.0, 0.0]);
 /// ```
-pub trait Loss {
+pub trait Loss: Sync {
     /// Whether this loss applies softmax itself and so expects raw scores (logits), not a
     /// network that already ends with `Softmax`.
     const EXPECTS_LOGITS: bool = false;

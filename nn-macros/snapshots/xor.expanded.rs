@@ -6,8 +6,8 @@ pub struct Xor {
     /// Layer 2, `Linear(8, 1)`.
     pub layer2: ::nn::__private::Linear<8usize, 1usize>,
 }
-/// The buffers of one forward and backward pass of [`Xor`]: every activation, its gradient, and the parameter gradients. Create it with `Network::workspace`.
-pub struct XorWorkspace {
+/// The activations of one sample of [`Xor`] and their gradients.
+pub struct XorBuffers {
     input: ::std::boxed::Box<[f32; 2usize]>,
     a0: ::std::boxed::Box<[f32; 8usize]>,
     d0: ::std::boxed::Box<[f32; 8usize]>,
@@ -16,8 +16,16 @@ pub struct XorWorkspace {
     a2: ::std::boxed::Box<[f32; 1usize]>,
     d2: ::std::boxed::Box<[f32; 1usize]>,
     a3: ::std::boxed::Box<[f32; 1usize]>,
-    g0: ::nn::__private::LinearGradients<2usize, 8usize>,
-    g2: ::nn::__private::LinearGradients<8usize, 1usize>,
+}
+/// The activations of a batch of [`Xor`] and their gradients, one row per sample.
+pub struct XorBatchBuffers {
+    a0: ::std::vec::Vec<[f32; 8usize]>,
+    d0: ::std::vec::Vec<[f32; 8usize]>,
+    a1: ::std::vec::Vec<[f32; 8usize]>,
+    d1: ::std::vec::Vec<[f32; 8usize]>,
+    a2: ::std::vec::Vec<[f32; 1usize]>,
+    d2: ::std::vec::Vec<[f32; 1usize]>,
+    a3: ::std::vec::Vec<[f32; 1usize]>,
 }
 impl Xor {
     /// The number of input values of one sample.
@@ -30,13 +38,26 @@ impl Xor {
     pub const ARCHITECTURE: &'static str = "Linear(2, 8) -> LeakyReLU(0.2) -> Linear(8, 1) -> Sigmoid";
 }
 impl ::nn::__private::Network<2usize, 1usize> for Xor {
-    type Workspace = XorWorkspace;
+    type Buffers = XorBuffers;
+    type BatchBuffers = XorBatchBuffers;
     const ARCHITECTURE: &'static str = "Linear(2, 8) -> LeakyReLU(0.2) -> Linear(8, 1) -> Sigmoid";
     const SUMMARY: &'static str = "Xor (input shape [2])\n#  Layer           Output shape  Parameters\n0  Linear(2, 8)    [8]                   24\n1  LeakyReLU(0.2)  [8]                    0\n2  Linear(8, 1)    [1]                    9\n3  Sigmoid         [1]                    0\nTotal parameters: 33";
     const PARAMETERS: usize = 33usize;
     const ENDS_WITH_SOFTMAX: bool = false;
-    fn workspace(&self) -> XorWorkspace {
-        XorWorkspace {
+    fn new<R: ::nn::__private::Rng + ?Sized>(rng: &mut R) -> Self {
+        Self {
+            layer0: ::nn::__private::Linear::new(::nn::__private::Init::He, rng),
+            layer2: ::nn::__private::Linear::new(::nn::__private::Init::Xavier, rng),
+        }
+    }
+    fn zeroed() -> Self {
+        Self {
+            layer0: ::nn::__private::Linear::zeroed(),
+            layer2: ::nn::__private::Linear::zeroed(),
+        }
+    }
+    fn buffers(&self) -> XorBuffers {
+        XorBuffers {
             input: ::nn::__private::zeroed_array::<2usize>(),
             a0: ::nn::__private::zeroed_array::<8usize>(),
             d0: ::nn::__private::zeroed_array::<8usize>(),
@@ -45,8 +66,17 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             a2: ::nn::__private::zeroed_array::<1usize>(),
             d2: ::nn::__private::zeroed_array::<1usize>(),
             a3: ::nn::__private::zeroed_array::<1usize>(),
-            g0: ::nn::__private::LinearGradients::zeroed(),
-            g2: ::nn::__private::LinearGradients::zeroed(),
+        }
+    }
+    fn batch_buffers(&self) -> XorBatchBuffers {
+        XorBatchBuffers {
+            a0: ::std::vec::Vec::new(),
+            d0: ::std::vec::Vec::new(),
+            a1: ::std::vec::Vec::new(),
+            d1: ::std::vec::Vec::new(),
+            a2: ::std::vec::Vec::new(),
+            d2: ::std::vec::Vec::new(),
+            a3: ::std::vec::Vec::new(),
         }
     }
     fn forward(&self, input: &[f32; 2usize]) -> [f32; 1usize] {
@@ -66,78 +96,159 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         ::nn::__private::Activation::forward(&::nn::__private::Sigmoid, &a2, &mut a3);
         a3
     }
-    fn forward_with<'w>(
+    fn forward_sample<'b>(
         &self,
-        ws: &'w mut XorWorkspace,
+        buffers: &'b mut XorBuffers,
         input: &[f32; 2usize],
-    ) -> &'w [f32; 1usize] {
-        ws.input.copy_from_slice(input);
-        ::nn::__private::Linear::forward(&self.layer0, &*ws.input, &mut *ws.a0);
+    ) -> &'b [f32; 1usize] {
+        buffers.input.copy_from_slice(input);
+        ::nn::__private::Linear::forward(
+            &self.layer0,
+            &*buffers.input,
+            &mut *buffers.a0,
+        );
         ::nn::__private::Activation::forward(
             &::nn::__private::LeakyReLU {
                 slope: 0.2f32,
             },
-            &*ws.a0,
-            &mut *ws.a1,
+            &*buffers.a0,
+            &mut *buffers.a1,
         );
-        ::nn::__private::Linear::forward(&self.layer2, &*ws.a1, &mut *ws.a2);
+        ::nn::__private::Linear::forward(&self.layer2, &*buffers.a1, &mut *buffers.a2);
         ::nn::__private::Activation::forward(
             &::nn::__private::Sigmoid,
-            &*ws.a2,
-            &mut *ws.a3,
+            &*buffers.a2,
+            &mut *buffers.a3,
         );
-        &*ws.a3
+        &*buffers.a3
     }
-    fn backward(
+    fn backward_sample(
         &mut self,
-        ws: &mut XorWorkspace,
+        buffers: &mut XorBuffers,
         output_gradient: &[f32; 1usize],
+        gradients: &mut [f32],
         update: ::nn::__private::Update,
     ) {
+        let [weight_gradient0, bias_gradient0, weight_gradient2, bias_gradient2] = ::nn::__private::split_gradients(
+            gradients,
+            [16usize, 8usize, 8usize, 1usize],
+        );
         ::nn::__private::Activation::backward(
             &::nn::__private::Sigmoid,
-            &*ws.a2,
-            &*ws.a3,
+            &*buffers.a2,
+            &*buffers.a3,
             output_gradient,
-            &mut *ws.d2,
+            &mut *buffers.d2,
         );
         ::nn::__private::Linear::backward(
             &mut self.layer2,
-            &*ws.a1,
-            &*ws.d2,
-            ::core::option::Option::Some(&mut *ws.d1),
-            &mut ws.g2,
+            &*buffers.a1,
+            &*buffers.d2,
+            ::core::option::Option::Some(&mut *buffers.d1),
+            weight_gradient2,
+            bias_gradient2,
             update,
         );
         ::nn::__private::Activation::backward(
             &::nn::__private::LeakyReLU {
                 slope: 0.2f32,
             },
-            &*ws.a0,
-            &*ws.a1,
-            &*ws.d1,
-            &mut *ws.d0,
+            &*buffers.a0,
+            &*buffers.a1,
+            &*buffers.d1,
+            &mut *buffers.d0,
         );
         ::nn::__private::Linear::backward(
             &mut self.layer0,
-            &*ws.input,
-            &*ws.d0,
+            &*buffers.input,
+            &*buffers.d0,
             ::core::option::Option::None,
-            &mut ws.g0,
+            weight_gradient0,
+            bias_gradient0,
             update,
         );
     }
-    fn new<R: ::nn::__private::Rng + ?Sized>(rng: &mut R) -> Self {
-        Self {
-            layer0: ::nn::__private::Linear::new(::nn::__private::Init::He, rng),
-            layer2: ::nn::__private::Linear::new(::nn::__private::Init::Xavier, rng),
-        }
+    fn forward_rows<'b>(
+        &self,
+        buffers: &'b mut XorBatchBuffers,
+        inputs: &[[f32; 2usize]],
+    ) -> &'b [[f32; 1usize]] {
+        let rows = inputs.len();
+        ::nn::__private::grow_rows(&mut buffers.a0, rows);
+        ::nn::__private::grow_rows(&mut buffers.d0, rows);
+        ::nn::__private::grow_rows(&mut buffers.a1, rows);
+        ::nn::__private::grow_rows(&mut buffers.d1, rows);
+        ::nn::__private::grow_rows(&mut buffers.a2, rows);
+        ::nn::__private::grow_rows(&mut buffers.d2, rows);
+        ::nn::__private::grow_rows(&mut buffers.a3, rows);
+        ::nn::__private::Linear::forward_rows(
+            &self.layer0,
+            inputs,
+            &mut buffers.a0[..rows],
+        );
+        ::nn::__private::Activation::forward_rows(
+            &::nn::__private::LeakyReLU {
+                slope: 0.2f32,
+            },
+            &buffers.a0[..rows],
+            &mut buffers.a1[..rows],
+        );
+        ::nn::__private::Linear::forward_rows(
+            &self.layer2,
+            &buffers.a1[..rows],
+            &mut buffers.a2[..rows],
+        );
+        ::nn::__private::Activation::forward_rows(
+            &::nn::__private::Sigmoid,
+            &buffers.a2[..rows],
+            &mut buffers.a3[..rows],
+        );
+        &buffers.a3[..rows]
     }
-    fn zeroed() -> Self {
-        Self {
-            layer0: ::nn::__private::Linear::zeroed(),
-            layer2: ::nn::__private::Linear::zeroed(),
-        }
+    fn backward_rows(
+        &self,
+        buffers: &mut XorBatchBuffers,
+        inputs: &[[f32; 2usize]],
+        output_gradients: &[[f32; 1usize]],
+        gradients: &mut [f32],
+    ) {
+        let rows = inputs.len();
+        let [weight_gradient0, bias_gradient0, weight_gradient2, bias_gradient2] = ::nn::__private::split_gradients(
+            gradients,
+            [16usize, 8usize, 8usize, 1usize],
+        );
+        ::nn::__private::Activation::backward_rows(
+            &::nn::__private::Sigmoid,
+            &buffers.a2[..rows],
+            &buffers.a3[..rows],
+            output_gradients,
+            &mut buffers.d2[..rows],
+        );
+        ::nn::__private::Linear::backward_rows(
+            &self.layer2,
+            &buffers.a1[..rows],
+            &buffers.d2[..rows],
+            ::core::option::Option::Some(&mut buffers.d1[..rows]),
+            weight_gradient2,
+            bias_gradient2,
+        );
+        ::nn::__private::Activation::backward_rows(
+            &::nn::__private::LeakyReLU {
+                slope: 0.2f32,
+            },
+            &buffers.a0[..rows],
+            &buffers.a1[..rows],
+            &buffers.d1[..rows],
+            &mut buffers.d0[..rows],
+        );
+        ::nn::__private::Linear::backward_rows(
+            &self.layer0,
+            inputs,
+            &buffers.d0[..rows],
+            ::core::option::Option::None,
+            weight_gradient0,
+            bias_gradient0,
+        );
     }
     fn visit_parameters(&self, visitor: &mut ::nn::__private::ParameterVisitor) {
         visitor("0.weight", ::nn::__private::AsFlat::as_flat(&*self.layer0.weight));
@@ -159,31 +270,5 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer2.weight),
         );
         visitor("2.bias", ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer2.bias));
-    }
-    fn visit_gradients(
-        &mut self,
-        ws: &mut XorWorkspace,
-        visitor: &mut ::nn::__private::GradientVisitor,
-    ) {
-        visitor(
-            "0.weight",
-            ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer0.weight),
-            ::nn::__private::AsFlat::as_flat_mut(&mut *ws.g0.weight),
-        );
-        visitor(
-            "0.bias",
-            ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer0.bias),
-            ::nn::__private::AsFlat::as_flat_mut(&mut *ws.g0.bias),
-        );
-        visitor(
-            "2.weight",
-            ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer2.weight),
-            ::nn::__private::AsFlat::as_flat_mut(&mut *ws.g2.weight),
-        );
-        visitor(
-            "2.bias",
-            ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer2.bias),
-            ::nn::__private::AsFlat::as_flat_mut(&mut *ws.g2.bias),
-        );
     }
 }

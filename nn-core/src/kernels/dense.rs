@@ -4,7 +4,7 @@
 use super::{kernel, simd};
 
 /// Checks that `weight` holds one row of `columns` values for each of `rows` outputs.
-fn check_shape(weight: &[f32], rows: usize, columns: usize) {
+pub(super) fn check_shape(weight: &[f32], rows: usize, columns: usize) {
     assert_eq!(weight.len(), rows * columns, "a weight of {} values is not {rows} rows of {columns}", weight.len());
 }
 
@@ -24,7 +24,7 @@ kernel! {
 }
 
 #[inline(always)]
-fn forward<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+pub(super) fn forward<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
     let columns = x.len();
     check_shape(weight, y.len(), columns);
     assert_eq!(bias.len(), y.len(), "one bias per output");

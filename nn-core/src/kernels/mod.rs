@@ -9,10 +9,12 @@
 //!
 //! Every kernel is tested against a plain scalar loop on odd sizes.
 
+mod batch;
 mod dense;
 mod simd;
 mod vector;
 
+pub use batch::{dense_backward_rows, dense_forward_rows};
 pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward};
 pub use vector::{axpy, dot};
 

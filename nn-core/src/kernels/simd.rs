@@ -89,3 +89,63 @@ pub fn backprop_and_step<const FMA: bool>(w: &mut [f32], x: &[f32], dx: &mut [f3
         *w = madd::<FMA>(step, *x, *w);
     }
 }
+
+/// The sixteen dot products between four rows `a[s]` and four rows `b[t]`, sharing every load:
+/// `sums[s][t] = a[s] · b[t]`.
+#[inline(always)]
+pub fn dot4x4<const FMA: bool>(a: [&[f32]; 4], b: [&[f32]; 4]) -> [[f32; 4]; 4] {
+    let a = a.map(|row| row.as_chunks::<LANES>());
+    let b = b.map(|row| row.as_chunks::<LANES>());
+    let blocks = a[0].0.len();
+    let mut partial = [[[0.0f32; LANES]; 4]; 4];
+    for block in 0..blocks {
+        let a_block = [a[0].0[block], a[1].0[block], a[2].0[block], a[3].0[block]];
+        let b_block = [b[0].0[block], b[1].0[block], b[2].0[block], b[3].0[block]];
+        for s in 0..4 {
+            for t in 0..4 {
+                for lane in 0..LANES {
+                    partial[s][t][lane] = madd::<FMA>(a_block[s][lane], b_block[t][lane], partial[s][t][lane]);
+                }
+            }
+        }
+    }
+    let mut sums = partial.map(|row| row.map(sum_block));
+    for s in 0..4 {
+        for t in 0..4 {
+            for (x, y) in a[s].1.iter().zip(b[t].1) {
+                sums[s][t] = madd::<FMA>(*x, *y, sums[s][t]);
+            }
+        }
+    }
+    sums
+}
+
+/// Columns per block of [`outer_block`]: four vector blocks.
+pub const OUTER_COLUMNS: usize = 4 * LANES;
+
+/// A 4 x [`OUTER_COLUMNS`] block of `C += Σ_j a(j, m) · B[j]`, kept in registers over all `j`:
+/// `c[m]` are four output rows (already offset to the block), `b_rows[j]` the block of row `j` of
+/// `B`, and `scale(j, m)` the scalar that multiplies it for output row `m`.
+#[inline(always)]
+pub fn outer_block<'b, const FMA: bool>(
+    c: [&mut [f32]; 4],
+    b_rows: impl Iterator<Item = (usize, &'b [f32])>,
+    scale: impl Fn(usize, usize) -> f32,
+) {
+    let mut accumulators = [[0.0f32; OUTER_COLUMNS]; 4];
+    for (row, accumulator) in c.iter().zip(accumulators.iter_mut()) {
+        accumulator.copy_from_slice(&row[..OUTER_COLUMNS]);
+    }
+    for (j, b) in b_rows {
+        let b: &[f32; OUTER_COLUMNS] = b[..OUTER_COLUMNS].try_into().expect("a full block");
+        for (m, accumulator) in accumulators.iter_mut().enumerate() {
+            let s = scale(j, m);
+            for lane in 0..OUTER_COLUMNS {
+                accumulator[lane] = madd::<FMA>(s, b[lane], accumulator[lane]);
+            }
+        }
+    }
+    for (row, accumulator) in c.into_iter().zip(accumulators) {
+        row[..OUTER_COLUMNS].copy_from_slice(&accumulator);
+    }
+}

@@ -9,7 +9,8 @@ use rand::Rng;
 /// A fully connected layer, `y = W x + b`, with `I` inputs and `O` outputs.
 ///
 /// The weight is stored like PyTorch's `nn.Linear`: `O` rows of `I` columns, so `weight[o]` holds
-/// the weights into output `o`. Both parameters live on the heap.
+/// the weights into output `o`. Both parameters live on the heap. Parameter gradients are passed
+/// in as flat slices shaped like the parameters.
 ///
 /// ```
 /// use nn_core::layers::Linear;
@@ -30,22 +31,6 @@ pub struct Linear<const I: usize, const O: usize> {
     pub bias: Box<[f32; O]>,
 }
 
-/// The gradients of a [`Linear`] layer's parameters, shaped like the parameters.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LinearGradients<const I: usize, const O: usize> {
-    /// `∂L/∂weight`.
-    pub weight: Box<[[f32; I]; O]>,
-    /// `∂L/∂bias`.
-    pub bias: Box<[f32; O]>,
-}
-
-impl<const I: usize, const O: usize> LinearGradients<I, O> {
-    /// Zeroed gradients.
-    pub fn zeroed() -> Self {
-        Self { weight: heap::zeroed_matrix(), bias: heap::zeroed_array() }
-    }
-}
-
 impl<const I: usize, const O: usize> Linear<I, O> {
     /// The number of parameters: `I * O` weights and `O` biases.
     pub const PARAMETERS: usize = I * O + O;
@@ -53,7 +38,7 @@ impl<const I: usize, const O: usize> Linear<I, O> {
     /// A layer with weights drawn from `init` and zero biases.
     pub fn new<R: Rng + ?Sized>(init: Init, rng: &mut R) -> Self {
         let mut layer = Self::zeroed();
-        init.fill(heap::flatten_mut(&mut layer.weight), I, O, rng);
+        init.fill(layer.weight.as_flat_mut(), I, O, rng);
         layer
     }
 
@@ -71,44 +56,84 @@ impl<const I: usize, const O: usize> Linear<I, O> {
     ///
     /// Writes `∂L/∂x = Wᵀ dy` into `dx` when given (the first layer of a network needs no input
     /// gradient and passes `None`). With [`Update::Accumulate`] it adds `∂L/∂W = dy xᵀ` and
-    /// `∂L/∂b = dy` to `gradients`; with [`Update::Sgd`] it applies `W -= lr · dy xᵀ` and
-    /// `b -= lr · dy` in the same sweep over `W` that computes `dx`, leaving `gradients` alone.
+    /// `∂L/∂b = dy` to the gradient slices; with [`Update::Sgd`] it applies `W -= lr · dy xᵀ`
+    /// and `b -= lr · dy` in the same sweep over `W` that computes `dx`, leaving them alone.
     ///
     /// ```
-    /// use nn_core::layers::{Linear, LinearGradients};
+    /// use nn_core::layers::Linear;
     /// use nn_core::Update;
     ///
     /// let mut layer = Linear::<2, 1>::zeroed();
     /// layer.weight[0] = [1.0, 2.0];
-    /// let mut gradients = LinearGradients::zeroed();
-    /// let mut dx = [0.0; 2];
-    /// layer.backward(&[3.0, 4.0], &[0.5], Some(&mut dx), &mut gradients, Update::Accumulate);
-    /// assert_eq!(dx, [0.5, 1.0]);
-    /// assert_eq!(gradients.weight[0], [1.5, 2.0]);
-    /// assert_eq!(gradients.bias[0], 0.5);
+    /// let (mut weight_gradient, mut bias_gradient, mut dx) = ([0.0; 2], [0.0], [0.0; 2]);
+    /// layer.backward(&[3.0, 4.0], &[0.5], Some(&mut dx), &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
+    /// assert_eq!((dx, weight_gradient, bias_gradient), ([0.5, 1.0], [1.5, 2.0], [0.5]));
     /// ```
+    ///
+    /// # Panics
+    /// If the gradient slices are not shaped like the parameters.
     pub fn backward(
         &mut self,
         x: &[f32; I],
         dy: &[f32; O],
         dx: Option<&mut [f32; I]>,
-        gradients: &mut LinearGradients<I, O>,
+        weight_gradient: &mut [f32],
+        bias_gradient: &mut [f32],
         update: Update,
     ) {
         let dx = dx.map(|dx| &mut dx[..]);
         match update {
-            Update::Accumulate => kernels::dense_accumulate(
-                self.weight.as_flat(),
-                x,
-                dy,
-                gradients.weight.as_flat_mut(),
-                &mut gradients.bias[..],
-                dx,
-            ),
+            Update::Accumulate => {
+                kernels::dense_accumulate(self.weight.as_flat(), x, dy, weight_gradient, bias_gradient, dx)
+            }
             Update::Sgd { learning_rate } => {
                 kernels::dense_backward_sgd(self.weight.as_flat_mut(), &mut self.bias[..], x, dy, dx, learning_rate)
             }
         }
+    }
+
+    /// `y[r] = W x[r] + b` for every row of a batch.
+    ///
+    /// ```
+    /// use nn_core::layers::Linear;
+    ///
+    /// let mut layer = Linear::<2, 1>::zeroed();
+    /// layer.weight[0] = [1.0, 2.0];
+    /// let mut y = [[0.0]; 2];
+    /// layer.forward_rows(&[[1.0, 0.0], [0.0, 1.0]], &mut y);
+    /// assert_eq!(y, [[1.0], [2.0]]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `x` and `y` have different numbers of rows.
+    pub fn forward_rows(&self, x: &[[f32; I]], y: &mut [[f32; O]]) {
+        assert_eq!(x.len(), y.len(), "one output row per input row");
+        kernels::dense_forward_rows(self.weight.as_flat(), &self.bias[..], x.as_flattened(), y.as_flattened_mut());
+    }
+
+    /// Back-propagates a batch: adds `Σ_r dy[r] x[r]ᵀ` and `Σ_r dy[r]` to the gradient slices,
+    /// and writes `dx[r] = Wᵀ dy[r]` when given.
+    ///
+    /// # Panics
+    /// If the row counts differ or the gradient slices are not shaped like the parameters.
+    pub fn backward_rows(
+        &self,
+        x: &[[f32; I]],
+        dy: &[[f32; O]],
+        dx: Option<&mut [[f32; I]]>,
+        weight_gradient: &mut [f32],
+        bias_gradient: &mut [f32],
+    ) {
+        assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
+        let dx = dx.map(|dx| dx.as_flattened_mut());
+        kernels::dense_backward_rows(
+            self.weight.as_flat(),
+            x.as_flattened(),
+            dy.as_flattened(),
+            weight_gradient,
+            bias_gradient,
+            dx,
+        );
     }
 }
 
@@ -136,36 +161,40 @@ mod tests {
         dot(&y, weights)
     }
 
+    /// `(dx, weight gradient, bias gradient)` of one accumulating backward pass.
+    fn accumulated(layer: &mut Linear<I, O>, x: &[f32; I], dy: &[f32; O]) -> ([f32; I], Vec<f32>, Vec<f32>) {
+        let (mut dx, mut weight_gradient, mut bias_gradient) = ([0.0; I], vec![0.0; I * O], vec![0.0; O]);
+        layer.backward(x, dy, Some(&mut dx), &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
+        (dx, weight_gradient, bias_gradient)
+    }
+
     #[test]
     fn gradients_match_finite_differences() {
         let mut layer = layer();
         let x = sample_values::<I>(5);
         let dy = sample_values::<O>(6);
-        let mut gradients = LinearGradients::zeroed();
-        let mut dx = [0.0; I];
-        layer.backward(&x, &dy, Some(&mut dx), &mut gradients, Update::Accumulate);
+        let (dx, weight_gradient, bias_gradient) = accumulated(&mut layer, &x, &dy);
 
         let mut x_probe = x;
         for (i, analytic) in dx.into_iter().enumerate() {
             let numeric = numeric_derivative(&mut x_probe, i, |x| objective(&layer, x.try_into().unwrap(), &dy));
             assert_close!(analytic, numeric, 1e-3);
         }
-        for index in 0..I * O {
-            let analytic = heap::flatten(&gradients.weight)[index];
+        for (index, analytic) in weight_gradient.into_iter().enumerate() {
             let mut probe = layer.clone();
-            let numeric = numeric_derivative(heap::flatten_mut(&mut layer.weight), index, |w| {
-                heap::flatten_mut(&mut probe.weight).copy_from_slice(w);
+            let numeric = numeric_derivative(layer.weight.as_flat_mut(), index, |w| {
+                probe.weight.as_flat_mut().copy_from_slice(w);
                 objective(&probe, &x, &dy)
             });
             assert_close!(analytic, numeric, 1e-3);
         }
-        for o in 0..O {
+        for (o, analytic) in bias_gradient.into_iter().enumerate() {
             let mut probe = layer.clone();
             let numeric = numeric_derivative(&mut layer.bias[..], o, |b| {
                 probe.bias.copy_from_slice(b);
                 objective(&probe, &x, &dy)
             });
-            assert_close!(gradients.bias[o], numeric, 1e-3);
+            assert_close!(analytic, numeric, 1e-3);
         }
     }
 
@@ -174,31 +203,56 @@ mod tests {
         let (x, dy, learning_rate) = (sample_values::<I>(7), sample_values::<O>(8), 0.1);
         let mut fused = layer();
         let mut fused_dx = [0.0; I];
-        fused.backward(&x, &dy, Some(&mut fused_dx), &mut LinearGradients::zeroed(), Update::Sgd { learning_rate });
+        let (mut unused_weight, mut unused_bias) = (vec![0.0; I * O], vec![0.0; O]);
+        fused.backward(
+            &x,
+            &dy,
+            Some(&mut fused_dx),
+            &mut unused_weight,
+            &mut unused_bias,
+            Update::Sgd { learning_rate },
+        );
+        assert!(unused_weight.iter().chain(&unused_bias).all(|g| *g == 0.0));
 
         let mut reference = layer();
-        let mut gradients = LinearGradients::zeroed();
-        let mut reference_dx = [0.0; I];
-        reference.backward(&x, &dy, Some(&mut reference_dx), &mut gradients, Update::Accumulate);
-        axpy(heap::flatten_mut(&mut reference.weight), -learning_rate, heap::flatten(&gradients.weight));
-        axpy(&mut reference.bias[..], -learning_rate, &gradients.bias[..]);
+        let (reference_dx, weight_gradient, bias_gradient) = accumulated(&mut reference, &x, &dy);
+        axpy(reference.weight.as_flat_mut(), -learning_rate, &weight_gradient);
+        axpy(&mut reference.bias[..], -learning_rate, &bias_gradient);
 
         for (a, b) in fused_dx.iter().zip(&reference_dx) {
             assert_close!(*a, *b, 1e-6);
         }
-        for (a, b) in heap::flatten(&fused.weight).iter().zip(heap::flatten(&reference.weight)) {
+        for (a, b) in fused.weight.as_flat().iter().zip(reference.weight.as_flat()) {
             assert_close!(*a, *b, 1e-6);
         }
-        assert_eq!(fused.bias, reference.bias);
+        for (a, b) in fused.bias.iter().zip(reference.bias.iter()) {
+            assert_close!(*a, *b, 1e-6);
+        }
     }
 
     #[test]
-    fn first_layer_sgd_without_input_gradient_updates_the_same_way() {
-        let (x, dy, learning_rate) = (sample_values::<I>(9), sample_values::<O>(10), 0.05);
-        let (mut with_dx, mut without_dx) = (layer(), layer());
-        let mut dx = [0.0; I];
-        with_dx.backward(&x, &dy, Some(&mut dx), &mut LinearGradients::zeroed(), Update::Sgd { learning_rate });
-        without_dx.backward(&x, &dy, None, &mut LinearGradients::zeroed(), Update::Sgd { learning_rate });
-        assert_eq!(with_dx, without_dx);
+    fn batch_rows_equal_samples_one_by_one() {
+        let mut layer = layer();
+        let x: Vec<[f32; I]> = (0..6).map(|seed| sample_values::<I>(20 + seed)).collect();
+        let dy: Vec<[f32; O]> = (0..6).map(|seed| sample_values::<O>(30 + seed)).collect();
+        let mut y = vec![[0.0; O]; 6];
+        layer.forward_rows(&x, &mut y);
+        let (mut dx, mut weight_gradient, mut bias_gradient) = (vec![[0.0; I]; 6], vec![0.0; I * O], vec![0.0; O]);
+        layer.backward_rows(&x, &dy, Some(&mut dx), &mut weight_gradient, &mut bias_gradient);
+
+        let (mut expected_weight, mut expected_bias) = (vec![0.0; I * O], vec![0.0; O]);
+        for row in 0..6 {
+            let mut expected_y = [0.0; O];
+            layer.forward(&x[row], &mut expected_y);
+            let (expected_dx, w, b) = accumulated(&mut layer, &x[row], &dy[row]);
+            axpy(&mut expected_weight, 1.0, &w);
+            axpy(&mut expected_bias, 1.0, &b);
+            for (a, e) in y[row].iter().chain(&dx[row]).zip(expected_y.iter().chain(&expected_dx)) {
+                assert_close!(*a, *e, 1e-5);
+            }
+        }
+        for (a, e) in weight_gradient.iter().chain(&bias_gradient).zip(expected_weight.iter().chain(&expected_bias)) {
+            assert_close!(*a, *e, 1e-5);
+        }
     }
 }

@@ -2,4 +2,4 @@
 
 mod linear;
 
-pub use linear::{Linear, LinearGradients};
+pub use linear::Linear;

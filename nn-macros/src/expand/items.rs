@@ -1,18 +1,20 @@
-//! The network struct, its workspace struct, and their constructors.
+//! The network struct, its buffer structs, and their constructors.
 
-use super::{activation_buffer, field, gradient_buffer, layer_span, parameter_gradients, Context};
+use super::{activation_buffer, field, gradient_buffer, layer_span, Context};
 use crate::ast::LayerKind;
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
 
-/// The two structs and the inherent constants.
+/// The structs and the inherent constants.
 pub fn expand(context: &Context) -> TokenStream {
     let network = network_struct(context);
-    let workspace = workspace_struct(context);
+    let buffers = buffers_struct(context);
+    let batch_buffers = batch_buffers_struct(context);
     let constants = constants(context);
     quote! {
         #network
-        #workspace
+        #buffers
+        #batch_buffers
         #constants
     }
 }
@@ -39,53 +41,56 @@ fn network_struct(context: &Context) -> TokenStream {
     }
 }
 
-fn workspace_struct(context: &Context) -> TokenStream {
+/// One field per buffer: the input copy, and per layer its output and (except the last) the
+/// gradient of its output. `(name, width)` pairs.
+fn buffer_fields(context: &Context, with_input: bool) -> Vec<(Ident, usize)> {
     let model = context.model;
-    let (vis, workspace) = (&model.vis, context.workspace_name());
-    let doc = format!(
-        " The buffers of one forward and backward pass of [`{}`]: every activation, its gradient, and the parameter gradients. Create it with `Network::workspace`.",
-        model.name
-    );
-    let fields = workspace_fields(context).into_iter().map(|(name, ty, _)| quote!(#name: #ty));
+    let mut fields = Vec::new();
+    if with_input {
+        fields.push((format_ident!("input"), model.input().len()));
+    }
+    for layer in &model.layers {
+        fields.push((activation_buffer(layer.index), layer.output.len()));
+        if layer.index != context.last_index() {
+            fields.push((gradient_buffer(layer.index), layer.output.len()));
+        }
+    }
+    fields
+}
+
+fn buffers_struct(context: &Context) -> TokenStream {
+    let (vis, buffers) = (&context.model.vis, context.buffers_name());
+    let doc = format!(" The activations of one sample of [`{}`] and their gradients.", context.model.name);
+    let fields =
+        buffer_fields(context, true).into_iter().map(|(name, width)| quote!(#name: ::std::boxed::Box<[f32; #width]>));
     quote! {
         #[doc = #doc]
-        #vis struct #workspace {
+        #vis struct #buffers {
             #(#fields,)*
         }
     }
 }
 
-/// The workspace's fields as (name, type, initial value).
-fn workspace_fields(context: &Context) -> Vec<(proc_macro2::Ident, TokenStream, TokenStream)> {
-    let p = context.private();
-    let model = context.model;
-    let boxed = |len: usize| (quote!(::std::boxed::Box<[f32; #len]>), quote!(#p::zeroed_array::<#len>()));
-    let mut fields = Vec::new();
-    let (ty, init) = boxed(model.input().len());
-    fields.push((quote::format_ident!("input"), ty, init));
-    for layer in &model.layers {
-        let (ty, init) = boxed(layer.output.len());
-        fields.push((activation_buffer(layer.index), ty.clone(), init.clone()));
-        if layer.index != context.last_index() {
-            fields.push((gradient_buffer(layer.index), ty, init));
+fn batch_buffers_struct(context: &Context) -> TokenStream {
+    let (vis, batch_buffers) = (&context.model.vis, context.batch_buffers_name());
+    let doc =
+        format!(" The activations of a batch of [`{}`] and their gradients, one row per sample.", context.model.name);
+    let fields =
+        buffer_fields(context, false).into_iter().map(|(name, width)| quote!(#name: ::std::vec::Vec<[f32; #width]>));
+    quote! {
+        #[doc = #doc]
+        #vis struct #batch_buffers {
+            #(#fields,)*
         }
     }
-    for layer in context.parametric() {
-        let LayerKind::Linear { inputs, outputs } = layer.kind else { unreachable!("only Linear has parameters") };
-        fields.push((
-            parameter_gradients(layer),
-            quote!(#p::LinearGradients<#inputs, #outputs>),
-            quote!(#p::LinearGradients::zeroed()),
-        ));
-    }
-    fields
 }
 
-/// The expression that builds a zeroed workspace.
-pub fn new_workspace(context: &Context) -> TokenStream {
-    let workspace = context.workspace_name();
-    let fields = workspace_fields(context).into_iter().map(|(name, _, init)| quote!(#name: #init));
-    quote!(#workspace { #(#fields,)* })
+/// Grows every batch buffer to `rows` rows.
+pub fn grow_batch_buffers(context: &Context) -> TokenStream {
+    let p = context.private();
+    let grows =
+        buffer_fields(context, false).into_iter().map(|(name, _)| quote!(#p::grow_rows(&mut buffers.#name, rows);));
+    quote!(#(#grows)*)
 }
 
 fn constants(context: &Context) -> TokenStream {
@@ -107,7 +112,7 @@ fn constants(context: &Context) -> TokenStream {
     }
 }
 
-/// `Network::new` and `Network::zeroed`.
+/// `new`, `zeroed`, `buffers` and `batch_buffers`.
 pub fn constructors(context: &Context) -> TokenStream {
     let p = context.private();
     let layers = &context.model.layers;
@@ -123,6 +128,10 @@ pub fn constructors(context: &Context) -> TokenStream {
         let (field, span) = (field(layer), layer_span(layer));
         quote_spanned!(span=> #field: #p::Linear::zeroed())
     });
+    let (buffers, batch_buffers) = (context.buffers_name(), context.batch_buffers_name());
+    let boxed =
+        buffer_fields(context, true).into_iter().map(|(name, width)| quote!(#name: #p::zeroed_array::<#width>()));
+    let empty = buffer_fields(context, false).into_iter().map(|(name, _)| quote!(#name: ::std::vec::Vec::new()));
     quote! {
         fn new<R: #p::Rng + ?Sized>(rng: &mut R) -> Self {
             Self { #(#initialised,)* }
@@ -130,6 +139,14 @@ pub fn constructors(context: &Context) -> TokenStream {
 
         fn zeroed() -> Self {
             Self { #(#zeroed,)* }
+        }
+
+        fn buffers(&self) -> #buffers {
+            #buffers { #(#boxed,)* }
+        }
+
+        fn batch_buffers(&self) -> #batch_buffers {
+            #batch_buffers { #(#empty,)* }
         }
     }
 }

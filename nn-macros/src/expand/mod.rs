@@ -26,8 +26,22 @@ impl<'a> Context<'a> {
         quote!(#krate::__private)
     }
 
-    fn workspace_name(&self) -> Ident {
-        format_ident!("{}Workspace", self.model.name)
+    fn buffers_name(&self) -> Ident {
+        format_ident!("{}Buffers", self.model.name)
+    }
+
+    fn batch_buffers_name(&self) -> Ident {
+        format_ident!("{}BatchBuffers", self.model.name)
+    }
+
+    /// The length of every parameter tensor, in visiting order (weight, then bias, per layer).
+    fn tensor_lengths(&self) -> Vec<usize> {
+        self.parametric()
+            .flat_map(|layer| match layer.kind {
+                LayerKind::Linear { inputs, outputs } => [inputs * outputs, outputs],
+                _ => unreachable!("only Linear has parameters"),
+            })
+            .collect()
     }
 
     fn last_index(&self) -> usize {
@@ -74,8 +88,9 @@ fn gradient_buffer(index: usize) -> Ident {
     format_ident!("d{}", index)
 }
 
-fn parameter_gradients(layer: &Layer) -> Ident {
-    format_ident!("g{}", layer.index)
+/// The names of a layer's weight and bias gradient slices.
+fn parameter_gradients(layer: &Layer) -> (Ident, Ident) {
+    (format_ident!("weight_gradient{}", layer.index), format_ident!("bias_gradient{}", layer.index))
 }
 
 /// All the code for one network.
@@ -92,25 +107,28 @@ fn network_impl(context: &Context) -> TokenStream {
     let p = context.private();
     let model = context.model;
     let name = &model.name;
-    let workspace = context.workspace_name();
+    let (buffers, batch_buffers) = (context.buffers_name(), context.batch_buffers_name());
     let (inputs, outputs) = (model.input().len(), model.output().len());
     let ends_with_softmax = matches!(model.layers[context.last_index()].kind, LayerKind::Softmax);
-    let body =
-        [passes::forward(context), passes::forward_with(context), passes::backward(context), visitors::expand(context)];
+    let body = [
+        items::constructors(context),
+        passes::forward(context),
+        passes::forward_sample(context),
+        passes::backward_sample(context),
+        passes::forward_rows(context),
+        passes::backward_rows(context),
+        visitors::expand(context),
+    ];
     let (architecture, summary, parameters) = (model.architecture(), info::summary(model), model.parameters());
-    let new_workspace = items::new_workspace(context);
     let span = layer_span(&model.layers[0]);
     quote_spanned! {span=>
         impl #p::Network<#inputs, #outputs> for #name {
-            type Workspace = #workspace;
+            type Buffers = #buffers;
+            type BatchBuffers = #batch_buffers;
             const ARCHITECTURE: &'static str = #architecture;
             const SUMMARY: &'static str = #summary;
             const PARAMETERS: usize = #parameters;
             const ENDS_WITH_SOFTMAX: bool = #ends_with_softmax;
-
-            fn workspace(&self) -> #workspace {
-                #new_workspace
-            }
 
             #(#body)*
         }

@@ -1,22 +1,69 @@
-//! The forward and backward passes, written out layer by layer.
+//! The forward and backward passes, written out layer by layer, for one sample and for a batch
+//! of rows.
 
-use super::{activation_buffer, field, gradient_buffer, layer_span, parameter_gradients, Context};
+use super::{activation_buffer, field, gradient_buffer, items, layer_span, parameter_gradients, Context};
 use crate::ast::{Layer, LayerKind};
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 
-/// One layer's forward call from `input` into `output` (both expressions of references).
-fn layer_forward(context: &Context, layer: &Layer, input: TokenStream, output: TokenStream) -> TokenStream {
+/// Where a pass keeps its values: boxed arrays for one sample, or the first `rows` rows of
+/// growable batch buffers.
+#[derive(Clone, Copy, PartialEq)]
+enum Pass {
+    Sample,
+    Rows,
+}
+
+impl Pass {
+    fn read(self, buffer: &Ident) -> TokenStream {
+        match self {
+            Pass::Sample => quote!(&*buffers.#buffer),
+            Pass::Rows => quote!(&buffers.#buffer[..rows]),
+        }
+    }
+
+    fn write(self, buffer: &Ident) -> TokenStream {
+        match self {
+            Pass::Sample => quote!(&mut *buffers.#buffer),
+            Pass::Rows => quote!(&mut buffers.#buffer[..rows]),
+        }
+    }
+
+    /// The input of `layer`: the network's input, or the previous layer's output.
+    fn input_of(self, layer: &Layer) -> TokenStream {
+        match (layer.index, self) {
+            (0, Pass::Sample) => quote!(&*buffers.input),
+            (0, Pass::Rows) => quote!(inputs),
+            (index, _) => self.read(&activation_buffer(index - 1)),
+        }
+    }
+
+    /// The gradient of the loss with respect to the output of `layer`.
+    fn output_gradient_of(self, layer: &Layer, last: usize) -> TokenStream {
+        match (layer.index == last, self) {
+            (true, Pass::Sample) => quote!(output_gradient),
+            (true, Pass::Rows) => quote!(output_gradients),
+            (false, _) => self.read(&gradient_buffer(layer.index)),
+        }
+    }
+}
+
+/// One layer's forward call from `input` into `output`.
+fn layer_forward(context: &Context, layer: &Layer, pass: Pass, input: TokenStream, output: TokenStream) -> TokenStream {
     let p = context.private();
     let span = layer_span(layer);
+    let method = match pass {
+        Pass::Sample => quote_spanned!(span=> forward),
+        Pass::Rows => quote_spanned!(span=> forward_rows),
+    };
     match layer.kind {
         LayerKind::Linear { .. } => {
             let field = field(layer);
-            quote_spanned!(span=> #p::Linear::forward(&self.#field, #input, #output);)
+            quote_spanned!(span=> #p::Linear::#method(&self.#field, #input, #output);)
         }
         ref activation => {
             let activation = context.activation(activation);
-            quote_spanned!(span=> #p::Activation::forward(&#activation, #input, #output);)
+            quote_spanned!(span=> #p::Activation::#method(&#activation, #input, #output);)
         }
     }
 }
@@ -35,7 +82,7 @@ pub fn forward(context: &Context) -> TokenStream {
                 quote!(&#previous)
             }
         };
-        let call = layer_forward(context, layer, input, quote!(&mut #output));
+        let call = layer_forward(context, layer, Pass::Sample, input, quote!(&mut #output));
         quote! {
             let mut #output = [0.0f32; #len];
             #call
@@ -50,76 +97,134 @@ pub fn forward(context: &Context) -> TokenStream {
     }
 }
 
-/// The expression for the input of `layer` inside the workspace `ws`.
-fn workspace_input(layer: &Layer) -> TokenStream {
-    match layer.index {
-        0 => quote!(&*ws.input),
-        index => {
-            let previous = activation_buffer(index - 1);
-            quote!(&*ws.#previous)
-        }
-    }
+/// The forward calls of every layer, reading and writing `pass`'s buffers.
+fn forward_steps(context: &Context, pass: Pass) -> Vec<TokenStream> {
+    let layers = &context.model.layers;
+    layers
+        .iter()
+        .map(|layer| {
+            layer_forward(context, layer, pass, pass.input_of(layer), pass.write(&activation_buffer(layer.index)))
+        })
+        .collect()
 }
 
-/// `forward_with`: every activation kept in the workspace for `backward`.
-pub fn forward_with(context: &Context) -> TokenStream {
+/// `forward_sample`: every activation kept in the buffers for `backward_sample`.
+pub fn forward_sample(context: &Context) -> TokenStream {
     let model = context.model;
     let (inputs, outputs) = (model.input().len(), model.output().len());
-    let workspace = context.workspace_name();
-    let steps = model.layers.iter().map(|layer| {
-        let output = activation_buffer(layer.index);
-        layer_forward(context, layer, workspace_input(layer), quote!(&mut *ws.#output))
-    });
+    let buffers = context.buffers_name();
+    let steps = forward_steps(context, Pass::Sample);
     let last = activation_buffer(context.last_index());
     quote! {
-        fn forward_with<'w>(&self, ws: &'w mut #workspace, input: &[f32; #inputs]) -> &'w [f32; #outputs] {
-            ws.input.copy_from_slice(input);
+        fn forward_sample<'b>(&self, buffers: &'b mut #buffers, input: &[f32; #inputs]) -> &'b [f32; #outputs] {
+            buffers.input.copy_from_slice(input);
             #(#steps)*
-            &*ws.#last
+            &*buffers.#last
         }
     }
 }
 
-/// `backward`: the layers in reverse, each turning the gradient of its output into the gradient
-/// of its input (the first layer skips that) and handling its parameter gradients.
-pub fn backward(context: &Context) -> TokenStream {
-    let p = context.private();
+/// `forward_rows`: the batch buffers grown to the batch, then every layer on all rows.
+pub fn forward_rows(context: &Context) -> TokenStream {
     let model = context.model;
-    let outputs = model.output().len();
-    let workspace = context.workspace_name();
-    let steps = model.layers.iter().rev().map(|layer| {
-        let span = layer_span(layer);
-        let input = workspace_input(layer);
-        let output_gradient = if layer.index == context.last_index() {
-            quote!(output_gradient)
-        } else {
-            let buffer = gradient_buffer(layer.index);
-            quote!(&*ws.#buffer)
-        };
-        let input_gradient = (layer.index > 0).then(|| gradient_buffer(layer.index - 1));
-        match layer.kind {
-            LayerKind::Linear { .. } => {
-                let (field, gradients) = (field(layer), parameter_gradients(layer));
-                let input_gradient = match input_gradient {
-                    Some(buffer) => quote!(::core::option::Option::Some(&mut *ws.#buffer)),
-                    None => quote!(::core::option::Option::None),
-                };
-                quote_spanned! {span=>
-                    #p::Linear::backward(&mut self.#field, #input, #output_gradient, #input_gradient, &mut ws.#gradients, update);
-                }
-            }
-            ref kind => {
-                let activation = context.activation(kind);
-                let output = activation_buffer(layer.index);
-                let input_gradient = input_gradient.expect("a network never starts with an activation");
-                quote_spanned! {span=>
-                    #p::Activation::backward(&#activation, #input, &*ws.#output, #output_gradient, &mut *ws.#input_gradient);
-                }
-            }
-        }
-    });
+    let (inputs, outputs) = (model.input().len(), model.output().len());
+    let batch_buffers = context.batch_buffers_name();
+    let grow = items::grow_batch_buffers(context);
+    let steps = forward_steps(context, Pass::Rows);
+    let last = activation_buffer(context.last_index());
     quote! {
-        fn backward(&mut self, ws: &mut #workspace, output_gradient: &[f32; #outputs], update: #p::Update) {
+        fn forward_rows<'b>(&self, buffers: &'b mut #batch_buffers, inputs: &[[f32; #inputs]]) -> &'b [[f32; #outputs]] {
+            let rows = inputs.len();
+            #grow
+            #(#steps)*
+            &buffers.#last[..rows]
+        }
+    }
+}
+
+/// Splits the flat `gradients` into one slice per parameter tensor.
+fn split_gradients(context: &Context) -> TokenStream {
+    let p = context.private();
+    let names = context.parametric().flat_map(|layer| {
+        let (weight, bias) = parameter_gradients(layer);
+        [weight, bias]
+    });
+    let lengths = context.tensor_lengths();
+    quote!(let [#(#names),*] = #p::split_gradients(gradients, [#(#lengths),*]);)
+}
+
+/// The backward calls of every layer in reverse: each turns the gradient of its output into the
+/// gradient of its input (the first layer skips that) and handles its parameter gradients.
+fn backward_steps(context: &Context, pass: Pass) -> Vec<TokenStream> {
+    let p = context.private();
+    let layers = &context.model.layers;
+    layers
+        .iter()
+        .rev()
+        .map(|layer| {
+            let span = layer_span(layer);
+            let input = pass.input_of(layer);
+            let output_gradient = pass.output_gradient_of(layer, context.last_index());
+            let input_gradient = (layer.index > 0).then(|| pass.write(&gradient_buffer(layer.index - 1)));
+            match layer.kind {
+                LayerKind::Linear { .. } => {
+                    let (field, (weight, bias)) = (field(layer), parameter_gradients(layer));
+                    let input_gradient = match input_gradient {
+                        Some(buffer) => quote!(::core::option::Option::Some(#buffer)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    match pass {
+                        Pass::Sample => quote_spanned! {span=>
+                            #p::Linear::backward(&mut self.#field, #input, #output_gradient, #input_gradient, #weight, #bias, update);
+                        },
+                        Pass::Rows => quote_spanned! {span=>
+                            #p::Linear::backward_rows(&self.#field, #input, #output_gradient, #input_gradient, #weight, #bias);
+                        },
+                    }
+                }
+                ref kind => {
+                    let activation = context.activation(kind);
+                    let output = pass.read(&activation_buffer(layer.index));
+                    let input_gradient = input_gradient.expect("a network never starts with an activation");
+                    let method = match pass {
+                        Pass::Sample => quote_spanned!(span=> backward),
+                        Pass::Rows => quote_spanned!(span=> backward_rows),
+                    };
+                    quote_spanned! {span=>
+                        #p::Activation::#method(&#activation, #input, #output, #output_gradient, #input_gradient);
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+/// `backward_sample`.
+pub fn backward_sample(context: &Context) -> TokenStream {
+    let p = context.private();
+    let outputs = context.model.output().len();
+    let buffers = context.buffers_name();
+    let split = split_gradients(context);
+    let steps = backward_steps(context, Pass::Sample);
+    quote! {
+        fn backward_sample(&mut self, buffers: &mut #buffers, output_gradient: &[f32; #outputs], gradients: &mut [f32], update: #p::Update) {
+            #split
+            #(#steps)*
+        }
+    }
+}
+
+/// `backward_rows`.
+pub fn backward_rows(context: &Context) -> TokenStream {
+    let model = context.model;
+    let (inputs, outputs) = (model.input().len(), model.output().len());
+    let batch_buffers = context.batch_buffers_name();
+    let split = split_gradients(context);
+    let steps = backward_steps(context, Pass::Rows);
+    quote! {
+        fn backward_rows(&self, buffers: &mut #batch_buffers, inputs: &[[f32; #inputs]], output_gradients: &[[f32; #outputs]], gradients: &mut [f32]) {
+            let rows = inputs.len();
+            #split
             #(#steps)*
         }
     }

@@ -1,0 +1,230 @@
+//! The training and batched-inference steps, written once for every [`Network`].
+//!
+//! A mini-batch is split into one shard per worker thread (at least [`MIN_SHARD_ROWS`] rows
+//! each). Each shard runs forward and backward on its rows with its own buffers, and the shards'
+//! gradients are then added up in shard order, so a given thread count always gives the same
+//! result, and one thread gives bit-identical results run to run.
+
+use crate::kernels::axpy;
+use crate::losses::Loss;
+use crate::network::{Network, Update};
+use crate::optim::Optimizer;
+use crate::workspace::{Shard, Workspace};
+use rayon::prelude::*;
+
+/// The fewest rows a shard gets; smaller batches use fewer threads.
+pub const MIN_SHARD_ROWS: usize = 8;
+
+/// Why a step refused to run. The network's parameters are left as they were.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    /// The loss (or its gradient) was NaN or infinite.
+    #[error(
+        "the loss of sample {sample} in this step is {loss}, not a finite number; the parameters \
+         were not updated (check the input for NaN or infinity, or lower the learning rate)"
+    )]
+    NonFiniteLoss {
+        /// The index of the offending sample within the step (0 for a single-sample step).
+        sample: usize,
+        /// The loss value that was computed.
+        loss: f32,
+    },
+    /// A batch had a different number of inputs and targets (or outputs).
+    #[error("the batch has {inputs} inputs but {targets} {what}; they must pair up one to one")]
+    BatchSizeMismatch {
+        /// The number of inputs.
+        inputs: usize,
+        /// The number of targets or output slots.
+        targets: usize,
+        /// `"targets"` or `"output slots"`.
+        what: &'static str,
+    },
+    /// A mini-batch had no samples.
+    #[error("the batch is empty: a training step needs at least one sample")]
+    EmptyBatch,
+    /// The loss applies softmax itself but the network already ends with `Softmax`.
+    #[error(
+        "this loss applies softmax to the network's output itself, but the network ({architecture}) \
+         already ends with Softmax; remove the trailing Softmax so the network outputs logits"
+    )]
+    SoftmaxBeforeLogitLoss {
+        /// The network's architecture.
+        architecture: &'static str,
+    },
+}
+
+pub(crate) fn train_step<N, L, O, const IN: usize, const OUT: usize>(
+    network: &mut N,
+    workspace: &mut Workspace<N, IN, OUT>,
+    input: &[f32; IN],
+    target: &[f32; OUT],
+    loss: &L,
+    optimizer: &mut O,
+) -> Result<f32, TrainError>
+where
+    N: Network<IN, OUT>,
+    L: Loss,
+    O: Optimizer + ?Sized,
+{
+    check_loss_fits::<N, L, IN, OUT>()?;
+    let mut gradient = [0.0; OUT];
+    let output = network.forward_sample(&mut workspace.buffers, input);
+    let value = checked_loss(loss, output, target, &mut gradient, 0)?;
+    let (buffers, gradients) = (&mut workspace.buffers, &mut workspace.gradients);
+    match optimizer.plain_sgd_learning_rate() {
+        Some(learning_rate) => network.backward_sample(buffers, &gradient, gradients, Update::Sgd { learning_rate }),
+        None => {
+            gradients.fill(0.0);
+            network.backward_sample(buffers, &gradient, gradients, Update::Accumulate);
+            apply_gradients(network, gradients, optimizer);
+        }
+    }
+    Ok(value)
+}
+
+pub(crate) fn train_batch<N, L, O, const IN: usize, const OUT: usize>(
+    network: &mut N,
+    workspace: &mut Workspace<N, IN, OUT>,
+    inputs: &[[f32; IN]],
+    targets: &[[f32; OUT]],
+    loss: &L,
+    optimizer: &mut O,
+) -> Result<f32, TrainError>
+where
+    N: Network<IN, OUT>,
+    L: Loss,
+    O: Optimizer + ?Sized,
+{
+    check_loss_fits::<N, L, IN, OUT>()?;
+    check_batch(inputs.len(), targets.len(), "targets")?;
+    let rows = shard_rows(inputs.len());
+    let shards = workspace.shards(network, inputs.len().div_ceil(rows));
+    let shared: &N = network;
+    shards
+        .par_iter_mut()
+        .zip(inputs.par_chunks(rows))
+        .zip(targets.par_chunks(rows))
+        .enumerate()
+        .for_each(|(index, ((shard, inputs), targets))| shard.train(shared, inputs, targets, loss, index * rows));
+    if let Some(error) = shards.iter_mut().find_map(|shard| shard.error.take()) {
+        return Err(error);
+    }
+    let scale = 1.0 / inputs.len() as f32;
+    let total_loss: f32 = shards.iter().map(|shard| shard.loss).sum();
+    let gradients = &mut workspace.gradients;
+    gradients.fill(0.0);
+    for shard in &workspace.shards[..inputs.len().div_ceil(rows)] {
+        axpy(gradients, scale, &shard.gradients);
+    }
+    apply_gradients(network, gradients, optimizer);
+    Ok(total_loss * scale)
+}
+
+pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &N,
+    workspace: &mut Workspace<N, IN, OUT>,
+    inputs: &[[f32; IN]],
+    outputs: &mut [[f32; OUT]],
+) -> Result<(), TrainError> {
+    if inputs.len() != outputs.len() {
+        return Err(TrainError::BatchSizeMismatch {
+            inputs: inputs.len(),
+            targets: outputs.len(),
+            what: "output slots",
+        });
+    }
+    if inputs.is_empty() {
+        return Ok(());
+    }
+    let rows = shard_rows(inputs.len());
+    let shards = workspace.shards(network, inputs.len().div_ceil(rows));
+    shards.par_iter_mut().zip(inputs.par_chunks(rows)).zip(outputs.par_chunks_mut(rows)).for_each(
+        |((shard, inputs), outputs)| outputs.copy_from_slice(network.forward_rows(&mut shard.buffers, inputs)),
+    );
+    Ok(())
+}
+
+impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Shard<N, IN, OUT> {
+    /// Forward, loss and backward of this shard's rows, with the gradients summed (not averaged)
+    /// into the shard. `first_sample` numbers the rows within the whole batch for errors.
+    fn train<L: Loss>(
+        &mut self,
+        network: &N,
+        inputs: &[[f32; IN]],
+        targets: &[[f32; OUT]],
+        loss: &L,
+        first_sample: usize,
+    ) {
+        self.error = None;
+        self.loss = 0.0;
+        self.gradients.fill(0.0);
+        crate::buffers::grow_rows(&mut self.output_gradients, inputs.len());
+        let output_gradients = &mut self.output_gradients[..inputs.len()];
+        let outputs = network.forward_rows(&mut self.buffers, inputs);
+        for (row, ((output, target), gradient)) in
+            outputs.iter().zip(targets).zip(output_gradients.iter_mut()).enumerate()
+        {
+            match checked_loss(loss, output, target, gradient, first_sample + row) {
+                Ok(value) => self.loss += value,
+                Err(error) => {
+                    self.error = Some(error);
+                    return;
+                }
+            }
+        }
+        network.backward_rows(&mut self.buffers, inputs, output_gradients, &mut self.gradients);
+    }
+}
+
+/// Rows per shard: the batch spread over the worker threads, at least [`MIN_SHARD_ROWS`].
+fn shard_rows(batch: usize) -> usize {
+    batch.div_ceil(rayon::current_num_threads().max(1)).max(MIN_SHARD_ROWS)
+}
+
+fn check_batch(inputs: usize, targets: usize, what: &'static str) -> Result<(), TrainError> {
+    if inputs != targets {
+        return Err(TrainError::BatchSizeMismatch { inputs, targets, what });
+    }
+    if inputs == 0 {
+        return Err(TrainError::EmptyBatch);
+    }
+    Ok(())
+}
+
+fn check_loss_fits<N: Network<IN, OUT>, L: Loss, const IN: usize, const OUT: usize>() -> Result<(), TrainError> {
+    if N::ENDS_WITH_SOFTMAX && L::EXPECTS_LOGITS {
+        return Err(TrainError::SoftmaxBeforeLogitLoss { architecture: N::ARCHITECTURE });
+    }
+    Ok(())
+}
+
+/// The loss of one sample, with its gradient written to `gradient`; an error if either is not
+/// finite.
+fn checked_loss<L: Loss, const OUT: usize>(
+    loss: &L,
+    output: &[f32; OUT],
+    target: &[f32; OUT],
+    gradient: &mut [f32; OUT],
+    sample: usize,
+) -> Result<f32, TrainError> {
+    let value = loss.loss_and_gradient(output, target, gradient);
+    if !value.is_finite() || !gradient.iter().all(|g| g.is_finite()) {
+        return Err(TrainError::NonFiniteLoss { sample, loss: value });
+    }
+    Ok(value)
+}
+
+/// Hands each parameter tensor and its slice of the flat `gradients` to the optimizer.
+fn apply_gradients<N: Network<IN, OUT>, O: Optimizer + ?Sized, const IN: usize, const OUT: usize>(
+    network: &mut N,
+    gradients: &[f32],
+    optimizer: &mut O,
+) {
+    optimizer.begin_step();
+    let (mut slot, mut offset) = (0, 0);
+    network.visit_parameters_mut(&mut |_, parameters| {
+        optimizer.update(slot, parameters, &gradients[offset..offset + parameters.len()]);
+        slot += 1;
+        offset += parameters.len();
+    });
+}
