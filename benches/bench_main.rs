@@ -1,4 +1,4 @@
-//! Criterion benchmarks: `cargo bench` (or `cargo bench -- kernels` for one group).
+//! Criterion benchmarks: `cargo bench -p nn-benches` (add `-- kernels` for one group).
 
 mod kernels;
 mod steps;

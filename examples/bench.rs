@@ -16,7 +16,6 @@
 //! Without `--data` the embedded sample (5,000 / 1,000 digits) is used, so the figures are only
 //! comparable to each other. Pixels are scaled to [0, 1].
 
-use clap::{Parser, ValueEnum};
 use nn::prelude::*;
 use rand::seq::SliceRandom;
 use std::hint::black_box;
@@ -35,7 +34,7 @@ network! {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Workload {
     A,
     B,
@@ -43,39 +42,79 @@ enum Workload {
     All,
 }
 
-/// Benchmark training and inference of a 784-100-10 MLP on MNIST.
-#[derive(Parser, Debug)]
+const USAGE: &str = "usage: bench [--data DIR] [--threads N] [A|B|I|all]";
+
+/// The command line; see the module documentation.
+#[derive(Debug)]
 struct Args {
-    /// A directory with the four MNIST IDX files; the embedded sample if not given.
-    #[arg(long)]
     data: Option<PathBuf>,
-    /// Worker threads for mini-batch training and batched inference (default: all cores).
-    #[arg(long)]
     threads: Option<usize>,
-    /// Which workload to run.
-    #[arg(value_enum, ignore_case = true, default_value = "all")]
     workload: Workload,
+}
+
+impl Args {
+    fn parse() -> Result<Args, lexopt::Error> {
+        use lexopt::prelude::*;
+        let mut args = Args { data: None, threads: None, workload: Workload::All };
+        let mut parser = lexopt::Parser::from_env();
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Long("data") => args.data = Some(parser.value()?.into()),
+                Long("threads") => args.threads = Some(parser.value()?.parse()?),
+                Value(workload) => {
+                    args.workload = match workload.string()?.to_ascii_lowercase().as_str() {
+                        "a" => Workload::A,
+                        "b" => Workload::B,
+                        "i" => Workload::I,
+                        "all" => Workload::All,
+                        other => return Err(format!("unknown workload `{other}`: expected A, B, I or all").into()),
+                    }
+                }
+                Long("help") | Short('h') => {
+                    println!("{USAGE}");
+                    std::process::exit(0);
+                }
+                _ => return Err(arg.unexpected()),
+            }
+        }
+        Ok(args)
+    }
 }
 
 const SEED: u64 = 42;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    match Args::parse() {
+        Err(error) => {
+            eprintln!("error: {error}\n{USAGE}");
+            std::process::ExitCode::from(2)
+        }
+        Ok(args) => match run(&args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
+    nn::rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
     println!("threads {threads}");
     let mnist = match &args.data {
         Some(directory) => Mnist::load(directory)?,
         None => Mnist::embedded()?,
     };
-    let run = |workload| args.workload == workload || args.workload == Workload::All;
-    if run(Workload::A) {
+    let selected = |workload| args.workload == workload || args.workload == Workload::All;
+    if selected(Workload::A) {
         per_sample(&mnist)?;
     }
-    if run(Workload::B) {
+    if selected(Workload::B) {
         mini_batch(&mnist)?;
     }
-    if run(Workload::I) {
+    if selected(Workload::I) {
         inference(&mnist);
     }
     Ok(())

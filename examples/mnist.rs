@@ -13,7 +13,6 @@
 //! directory with the four MNIST IDX files (raw or `.gz`), or a Kaggle digit-recognizer
 //! `train.csv` (or a directory holding one), of which a seeded 10% is held out as the test set.
 
-use clap::{Parser, ValueEnum};
 use nn::data::{mnist::CLASSES, mnist::PIXELS, read_kaggle_train};
 use nn::prelude::*;
 use rand::seq::SliceRandom;
@@ -32,7 +31,7 @@ network! {
     }
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug)]
 enum Model {
     /// 784-100-10, Sigmoid, MSE (the original library's configuration).
     SigmoidMse,
@@ -49,35 +48,70 @@ impl Model {
     }
 }
 
-/// Train an MLP on MNIST.
-#[derive(Parser, Debug)]
+const USAGE: &str = "usage: mnist [--data DIR|train.csv] [--model sigmoid-mse|relu-ce] [--epochs N] [--lr RATE]
+             [--batch N] [--seed N] [--save PATH]";
+
+/// The command line; see the module documentation.
+#[derive(Debug)]
 struct Args {
-    /// A directory with the MNIST IDX files, or a Kaggle train.csv[.gz]; the embedded sample if
-    /// not given.
-    #[arg(long)]
     data: Option<PathBuf>,
-    /// Which network and loss to train.
-    #[arg(long, value_enum, default_value = "sigmoid-mse")]
     model: Model,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 50)]
     epochs: usize,
-    /// The SGD learning rate.
-    #[arg(long, default_value_t = 0.1)]
     lr: f32,
-    /// Samples per update (1: update after every sample, as the original library did).
-    #[arg(long, default_value_t = 1)]
     batch: usize,
-    /// The seed for initialisation, shuffling and the held-out split.
-    #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Save the trained network here (atomically).
-    #[arg(long)]
     save: Option<PathBuf>,
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+impl Args {
+    fn parse() -> Result<Args, lexopt::Error> {
+        use lexopt::prelude::*;
+        let mut args =
+            Args { data: None, model: Model::SigmoidMse, epochs: 50, lr: 0.1, batch: 1, seed: 42, save: None };
+        let mut parser = lexopt::Parser::from_env();
+        while let Some(arg) = parser.next()? {
+            match arg {
+                Long("data") => args.data = Some(parser.value()?.into()),
+                Long("model") => {
+                    args.model = match parser.value()?.string()?.as_str() {
+                        "sigmoid-mse" => Model::SigmoidMse,
+                        "relu-ce" => Model::ReluCe,
+                        other => return Err(format!("unknown model `{other}`: expected sigmoid-mse or relu-ce").into()),
+                    }
+                }
+                Long("epochs") => args.epochs = parser.value()?.parse()?,
+                Long("lr") => args.lr = parser.value()?.parse()?,
+                Long("batch") => args.batch = parser.value()?.parse()?,
+                Long("seed") => args.seed = parser.value()?.parse()?,
+                Long("save") => args.save = Some(parser.value()?.into()),
+                Long("help") | Short('h') => {
+                    println!("{USAGE}");
+                    std::process::exit(0);
+                }
+                _ => return Err(arg.unexpected()),
+            }
+        }
+        Ok(args)
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    match Args::parse() {
+        Err(error) => {
+            eprintln!("error: {error}\n{USAGE}");
+            std::process::ExitCode::from(2)
+        }
+        Ok(args) => match run(&args) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mnist = load_data(args.data.as_deref(), args.seed)?;
     println!(
         "{} training and {} test digits from {}",
@@ -86,8 +120,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.data.as_deref().map_or("the embedded sample".into(), |path| path.display().to_string())
     );
     match args.model {
-        Model::SigmoidMse => train::<SigmoidMlp, _>(&args, &mnist, &Mse),
-        Model::ReluCe => train::<ReluMlp, _>(&args, &mnist, &CrossEntropy),
+        Model::SigmoidMse => train::<SigmoidMlp, _>(args, &mnist, &Mse),
+        Model::ReluCe => train::<ReluMlp, _>(args, &mnist, &CrossEntropy),
     }
 }
 

@@ -1,0 +1,1 @@
+//! Nothing but the benchmarks: see `bench_main.rs` (`cargo bench -p nn-benches`).
