@@ -187,6 +187,12 @@ mod tests {
         shapes
     }
 
+    /// The dispatched kernel and the portable versions, with and without `mul_add`.
+    type ForwardRows = fn(&[f32], &[f32], &[f32], &mut [f32]);
+    const FORWARDS: [ForwardRows; 3] = [dense_forward_rows, forward_rows::<false>, forward_rows::<true>];
+    type BackwardRows = fn(&[f32], &[f32], &[f32], &mut [f32], &mut [f32], Option<&mut [f32]>);
+    const BACKWARDS: [BackwardRows; 3] = [dense_backward_rows, backward_rows::<false>, backward_rows::<true>];
+
     #[test]
     fn forward_rows_matches_the_scalar_loop() {
         for (rows, outputs, inputs) in shapes() {
@@ -198,9 +204,11 @@ mod tests {
                     expected[r * outputs + o] = reference::dot(&x[r * inputs..(r + 1) * inputs], w) + bias[o];
                 }
             }
-            let mut y = vec![0.0; rows * outputs];
-            dense_forward_rows(&weight, &bias, &x, &mut y);
-            assert_all_close(&y, &expected);
+            for dense_forward_rows in FORWARDS {
+                let mut y = vec![0.0; rows * outputs];
+                dense_forward_rows(&weight, &bias, &x, &mut y);
+                assert_all_close(&y, &expected);
+            }
         }
     }
 
@@ -208,7 +216,7 @@ mod tests {
     fn backward_rows_matches_the_scalar_loop() {
         for (rows, outputs, inputs) in shapes() {
             let (weight, x, dy) = (values(outputs * inputs, 4), values(rows * inputs, 5), values(rows * outputs, 6));
-            let (mut weight_gradient, mut bias_gradient) = (values(outputs * inputs, 7), values(outputs, 8));
+            let (weight_gradient, bias_gradient) = (values(outputs * inputs, 7), values(outputs, 8));
             let mut expected_weight = weight_gradient.clone();
             let mut expected_bias = bias_gradient.clone();
             let mut expected_dx = vec![0.0f64; rows * inputs];
@@ -222,11 +230,15 @@ mod tests {
                     }
                 }
             }
-            let mut dx = vec![9.0; rows * inputs];
-            dense_backward_rows(&weight, &x, &dy, &mut weight_gradient, &mut bias_gradient, Some(&mut dx));
-            assert_all_close(&weight_gradient, &expected_weight);
-            assert_all_close(&bias_gradient, &expected_bias);
-            assert_all_close(&dx, &expected_dx.iter().map(|v| *v as f32).collect::<Vec<_>>());
+            let expected_dx: Vec<f32> = expected_dx.iter().map(|v| *v as f32).collect();
+            for dense_backward_rows in BACKWARDS {
+                let (mut weight_gradient, mut bias_gradient) = (weight_gradient.clone(), bias_gradient.clone());
+                let mut dx = vec![9.0; rows * inputs];
+                dense_backward_rows(&weight, &x, &dy, &mut weight_gradient, &mut bias_gradient, Some(&mut dx));
+                assert_all_close(&weight_gradient, &expected_weight);
+                assert_all_close(&bias_gradient, &expected_bias);
+                assert_all_close(&dx, &expected_dx);
+            }
         }
     }
 

@@ -188,15 +188,26 @@ mod tests {
         dy
     }
 
+    /// The dispatched kernel (the best version for this CPU) and the portable versions every
+    /// other CPU gets, with and without `mul_add`.
+    type Forward = fn(&[f32], &[f32], &[f32], &mut [f32]);
+    const FORWARDS: [Forward; 3] = [dense_forward, forward::<false>, forward::<true>];
+    type BackwardSgd = fn(&mut [f32], &mut [f32], &[f32], &[f32], Option<&mut [f32]>, f32);
+    const BACKWARD_SGDS: [BackwardSgd; 3] = [dense_backward_sgd, backward_sgd::<false>, backward_sgd::<true>];
+    type Accumulate = fn(&[f32], &[f32], &[f32], &mut [f32], &mut [f32], Option<&mut [f32]>);
+    const ACCUMULATES: [Accumulate; 3] = [dense_accumulate, accumulate::<false>, accumulate::<true>];
+
     #[test]
     fn forward_matches_the_scalar_loop() {
         for (rows, columns) in shapes() {
             let (weight, bias, x) = (values(rows * columns, 1), values(rows, 2), values(columns, 3));
             let expected: Vec<f32> =
                 (0..rows).map(|r| reference::dot(&weight[r * columns..(r + 1) * columns], &x) + bias[r]).collect();
-            let mut y = vec![0.0; rows];
-            dense_forward(&weight, &bias, &x, &mut y);
-            assert_all_close(&y, &expected);
+            for dense_forward in FORWARDS {
+                let mut y = vec![0.0; rows];
+                dense_forward(&weight, &bias, &x, &mut y);
+                assert_all_close(&y, &expected);
+            }
         }
     }
 
@@ -211,14 +222,17 @@ mod tests {
             let expected_weight: Vec<f32> =
                 weight.iter().enumerate().map(|(i, w)| w - 0.1 * dy[i / columns] * x[i % columns]).collect();
             let expected_bias: Vec<f32> = bias.iter().zip(&dy).map(|(b, d)| b - 0.1 * d).collect();
-            let mut dx = vec![9.0; columns];
-            let mut without_dx = (weight.clone(), bias.clone());
-            dense_backward_sgd(&mut weight, &mut bias, &x, &dy, Some(&mut dx), 0.1);
-            dense_backward_sgd(&mut without_dx.0, &mut without_dx.1, &x, &dy, None, 0.1);
-            assert_all_close(&dx, &expected_dx);
-            assert_all_close(&weight, &expected_weight);
-            assert_all_close(&bias, &expected_bias);
-            assert_eq!((weight, bias), without_dx);
+            for dense_backward_sgd in BACKWARD_SGDS {
+                let (mut weight, mut bias) = (weight.clone(), bias.clone());
+                let mut dx = vec![9.0; columns];
+                let mut without_dx = (weight.clone(), bias.clone());
+                dense_backward_sgd(&mut weight, &mut bias, &x, &dy, Some(&mut dx), 0.1);
+                dense_backward_sgd(&mut without_dx.0, &mut without_dx.1, &x, &dy, None, 0.1);
+                assert_all_close(&dx, &expected_dx);
+                assert_all_close(&weight, &expected_weight);
+                assert_all_close(&bias, &expected_bias);
+                assert_eq!((weight, bias), without_dx);
+            }
         }
     }
 
@@ -226,18 +240,21 @@ mod tests {
     fn accumulate_matches_the_scalar_loop() {
         for (rows, columns) in shapes() {
             let (weight, x, dy) = (values(rows * columns, 8), values(columns, 9), gradient(rows, 10));
-            let (mut weight_gradient, mut bias_gradient) = (values(rows * columns, 11), values(rows, 12));
+            let (weight_gradient, bias_gradient) = (values(rows * columns, 11), values(rows, 12));
             let expected_weight: Vec<f32> =
                 weight_gradient.iter().enumerate().map(|(i, g)| g + dy[i / columns] * x[i % columns]).collect();
             let expected_bias: Vec<f32> = bias_gradient.iter().zip(&dy).map(|(b, d)| b + d).collect();
             let expected_dx: Vec<f32> = (0..columns)
                 .map(|c| (0..rows).map(|r| f64::from(weight[r * columns + c]) * f64::from(dy[r])).sum::<f64>() as f32)
                 .collect();
-            let mut dx = vec![9.0; columns];
-            dense_accumulate(&weight, &x, &dy, &mut weight_gradient, &mut bias_gradient, Some(&mut dx));
-            assert_all_close(&weight_gradient, &expected_weight);
-            assert_all_close(&bias_gradient, &expected_bias);
-            assert_all_close(&dx, &expected_dx);
+            for dense_accumulate in ACCUMULATES {
+                let (mut weight_gradient, mut bias_gradient) = (weight_gradient.clone(), bias_gradient.clone());
+                let mut dx = vec![9.0; columns];
+                dense_accumulate(&weight, &x, &dy, &mut weight_gradient, &mut bias_gradient, Some(&mut dx));
+                assert_all_close(&weight_gradient, &expected_weight);
+                assert_all_close(&bias_gradient, &expected_bias);
+                assert_all_close(&dx, &expected_dx);
+            }
         }
     }
 
