@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn backward_sgd_matches_the_scalar_loop() {
         for (rows, columns) in shapes() {
-            let (mut weight, mut bias, x, dy) =
+            let (weight, bias, x, dy) =
                 (values(rows * columns, 4), values(rows, 5), values(columns, 6), gradient(rows, 7));
             let expected_dx: Vec<f32> = (0..columns)
                 .map(|c| (0..rows).map(|r| f64::from(weight[r * columns + c]) * f64::from(dy[r])).sum::<f64>() as f32)
