@@ -15,6 +15,9 @@ use rayon::prelude::*;
 /// The fewest rows a shard gets; smaller batches use fewer threads.
 pub const MIN_SHARD_ROWS: usize = 8;
 
+/// Rows per call of `forward_rows` in batched inference.
+const INFERENCE_BLOCK_ROWS: usize = 64;
+
 /// Why a step refused to run. The network's parameters are left as they were.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainError {
@@ -139,7 +142,12 @@ pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usi
     let rows = shard_rows(inputs.len());
     let shards = workspace.shards(network, inputs.len().div_ceil(rows));
     shards.par_iter_mut().zip(inputs.par_chunks(rows)).zip(outputs.par_chunks_mut(rows)).for_each(
-        |((shard, inputs), outputs)| outputs.copy_from_slice(network.forward_rows(&mut shard.buffers, inputs)),
+        |((shard, inputs), outputs)| {
+            // Blocks of rows small enough that each layer's output is still in cache for the next.
+            for (inputs, outputs) in inputs.chunks(INFERENCE_BLOCK_ROWS).zip(outputs.chunks_mut(INFERENCE_BLOCK_ROWS)) {
+                outputs.copy_from_slice(network.forward_rows(&mut shard.buffers, inputs));
+            }
+        },
     );
     Ok(())
 }
