@@ -129,9 +129,7 @@ fn per_sample(mnist: &Mnist) -> Result<(), TrainError> {
     let mut order: Vec<usize> = (0..mnist.train.len()).collect();
     order.shuffle(&mut rng);
     let started = Instant::now();
-    for &i in &order {
-        net.train_step(&mut workspace, &mnist.train.images[i], &targets[i], &Mse, &mut sgd)?;
-    }
+    net.train_samples(&mut workspace, order.iter().map(|&i| (&mnist.train.images[i], &targets[i])), &Mse, &mut sgd)?;
     let seconds = started.elapsed().as_secs_f64();
     println!("A.us_per_sample {:.3}", seconds * 1e6 / order.len() as f64);
     println!("A.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels));

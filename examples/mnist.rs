@@ -155,25 +155,26 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
     for epoch in 1..=args.epochs {
         order.shuffle(&mut rng);
         let started = Instant::now();
-        let mut total_loss = 0.0f64;
-        for chunk in order.chunks(batch) {
-            let step_loss = if batch == 1 {
-                let i = chunk[0];
-                net.train_step(&mut workspace, &mnist.train.images[i], &targets[i], loss, &mut sgd)?
-            } else {
+        let mean_loss = if batch == 1 {
+            let samples = order.iter().map(|&i| (&mnist.train.images[i], &targets[i]));
+            net.train_samples(&mut workspace, samples, loss, &mut sgd)?
+        } else {
+            let mut total_loss = 0.0f64;
+            for chunk in order.chunks(batch) {
                 batch_inputs.clear();
                 batch_targets.clear();
                 batch_inputs.extend(chunk.iter().map(|&i| mnist.train.images[i]));
                 batch_targets.extend(chunk.iter().map(|&i| targets[i]));
-                net.train_batch(&mut workspace, &batch_inputs, &batch_targets, loss, &mut sgd)?
-            };
-            total_loss += f64::from(step_loss) * chunk.len() as f64;
-        }
+                let step_loss = net.train_batch(&mut workspace, &batch_inputs, &batch_targets, loss, &mut sgd)?;
+                total_loss += f64::from(step_loss) * chunk.len() as f64;
+            }
+            (total_loss / order.len() as f64) as f32
+        };
         let seconds = started.elapsed().as_secs_f64();
         println!(
             "epoch {epoch}/{} loss={:.4} train_acc={:.4} test_acc={:.4} time={seconds:.2}s",
             args.epochs,
-            total_loss / order.len() as f64,
+            mean_loss,
             net.accuracy(&mnist.train.images, &mnist.train.labels),
             net.accuracy(&mnist.test.images, &mnist.test.labels),
         );

@@ -173,6 +173,43 @@ fn fused_sgd_step_equals_the_general_optimizer_path() {
 }
 
 #[test]
+fn train_samples_equals_one_step_after_another() {
+    let inputs: Vec<[f32; 5]> = (0..40).map(|seed| sample::<5>(300 + seed)).collect();
+    let targets: Vec<[f32; 4]> = (0..40).map(|i| one_hot(i % 4)).collect();
+    let start = Every::new(&mut rng(32));
+
+    let mut stepped = start.clone();
+    let mut ws = stepped.workspace();
+    let mut total = 0.0;
+    for (input, target) in inputs.iter().zip(&targets) {
+        total += stepped.train_step(&mut ws, input, target, &Mse, &mut Sgd::new(0.2)).unwrap();
+    }
+
+    let mut sequence = start.clone();
+    let mut ws = sequence.workspace();
+    let mean = sequence.train_samples(&mut ws, inputs.iter().zip(&targets), &Mse, &mut Sgd::new(0.2)).unwrap();
+    assert_eq!(sequence, stepped, "bit-identical parameters");
+    assert!((mean - total / 40.0).abs() < 1e-6);
+    assert_eq!(sequence.train_samples(&mut ws, std::iter::empty(), &Mse, &mut Sgd::new(0.2)), Ok(0.0));
+}
+
+#[test]
+fn train_samples_stops_at_a_non_finite_loss() {
+    let mut inputs: Vec<[f32; 5]> = (0..10).map(|seed| sample::<5>(400 + seed)).collect();
+    inputs[6][1] = f32::INFINITY;
+    let targets: Vec<[f32; 3]> = (0..10).map(|i| one_hot(i % 3)).collect();
+    let mut expected = Logits::new(&mut rng(33));
+    let mut net = expected.clone();
+    let mut ws = expected.workspace();
+    for (input, target) in inputs.iter().zip(&targets).take(6) {
+        expected.train_step(&mut ws, input, target, &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
+    }
+    let error = net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(matches!(error, TrainError::NonFiniteLoss { sample: 6, .. }), "{error:?}");
+    assert_eq!(net, expected, "trained on the six samples before, untouched by the seventh");
+}
+
+#[test]
 fn a_batch_step_applies_the_mean_gradient() {
     let inputs = [sample::<5>(11), sample::<5>(12), sample::<5>(13)];
     let targets = [one_hot::<3>(0), one_hot(1), one_hot(2)];

@@ -173,6 +173,22 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Sync {
         train::train_step(self, workspace, input, target, loss, optimizer)
     }
 
+    /// One training step per sample, in order, as [`train_step`](Network::train_step) on each
+    /// `(input, target)` in turn (the original library's regime: update after every sample).
+    /// Returns the mean loss.
+    ///
+    /// If a sample's loss is not finite, the samples before it have been trained on, the
+    /// parameters are left as they were after them, and the error names the sample's position.
+    fn train_samples<'s, L: Loss, O: Optimizer + ?Sized>(
+        &mut self,
+        workspace: &mut Workspace<Self, IN, OUT>,
+        samples: impl IntoIterator<Item = (&'s [f32; IN], &'s [f32; OUT])>,
+        loss: &L,
+        optimizer: &mut O,
+    ) -> Result<f32, TrainError> {
+        train::train_samples(self, workspace, samples, loss, optimizer)
+    }
+
     /// One training step on a mini-batch, on all worker threads: the parameter gradients are
     /// averaged over the samples, then the optimizer applies them once. Returns the mean loss.
     ///

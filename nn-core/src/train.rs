@@ -85,6 +85,30 @@ where
     Ok(value)
 }
 
+pub(crate) fn train_samples<'s, N, L, O, const IN: usize, const OUT: usize>(
+    network: &mut N,
+    workspace: &mut Workspace<N, IN, OUT>,
+    samples: impl IntoIterator<Item = (&'s [f32; IN], &'s [f32; OUT])>,
+    loss: &L,
+    optimizer: &mut O,
+) -> Result<f32, TrainError>
+where
+    N: Network<IN, OUT>,
+    L: Loss,
+    O: Optimizer + ?Sized,
+{
+    let (mut total, mut count) = (0.0f64, 0usize);
+    for (input, target) in samples {
+        let value = train_step(network, workspace, input, target, loss, optimizer).map_err(|error| match error {
+            TrainError::NonFiniteLoss { loss, .. } => TrainError::NonFiniteLoss { sample: count, loss },
+            other => other,
+        })?;
+        total += f64::from(value);
+        count += 1;
+    }
+    Ok(if count == 0 { 0.0 } else { (total / count as f64) as f32 })
+}
+
 pub(crate) fn train_batch<N, L, O, const IN: usize, const OUT: usize>(
     network: &mut N,
     workspace: &mut Workspace<N, IN, OUT>,
