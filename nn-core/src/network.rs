@@ -92,8 +92,8 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Sync {
     fn forward_rows<'b>(&self, buffers: &'b mut Self::BatchBuffers, inputs: &[[f32; IN]]) -> &'b [[f32; OUT]];
 
     /// Back-propagates `output_gradients` through the activations of the last
-    /// [`forward_rows`](Network::forward_rows) on the same `inputs`, adding the parameter
-    /// gradients of every row to `gradients`.
+    /// [`forward_rows`](Network::forward_rows) on the same `inputs`, writing the parameter
+    /// gradients summed over the rows into `gradients` (its old contents are overwritten).
     ///
     /// # Panics
     /// If `gradients` does not hold [`PARAMETERS`](Network::PARAMETERS) values, or the last

@@ -189,7 +189,6 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Shard<N, IN, OUT> {
     ) {
         self.error = None;
         self.loss = 0.0;
-        self.gradients.fill(0.0);
         crate::buffers::grow_rows(&mut self.output_gradients, inputs.len());
         let output_gradients = &mut self.output_gradients[..inputs.len()];
         let outputs = network.forward_rows(&mut self.buffers, inputs);

@@ -68,12 +68,13 @@ fn forward_rows<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mu
 }
 
 kernel! {
-    /// The backward pass of a dense layer over a batch: `∂W += Σ_r dy[r] x[r]ᵀ`,
-    /// `∂b += Σ_r dy[r]`, and `dx[r] = Wᵀ dy[r]` when given.
+    /// The backward pass of a dense layer over a batch: writes `∂W = Σ_r dy[r] x[r]ᵀ`,
+    /// `∂b = Σ_r dy[r]`, and `dx[r] = Wᵀ dy[r]` when given (the old contents are overwritten,
+    /// so the buffers need no clearing).
     ///
     /// ```
     /// let weight = [1.0, 2.0]; // one output, two inputs
-    /// let (mut weight_gradient, mut bias_gradient, mut dx) = ([0.0; 2], [0.0], [0.0; 4]);
+    /// let (mut weight_gradient, mut bias_gradient, mut dx) = ([9.0; 2], [9.0], [9.0; 4]);
     /// nn_core::kernels::dense_backward_rows(
     ///     &weight, &[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], &mut weight_gradient, &mut bias_gradient, Some(&mut dx),
     /// );
@@ -110,28 +111,29 @@ fn backward_rows<const FMA: bool>(
     let rows = dy.len() / outputs;
     check_rows(dy, rows, outputs, "output gradients");
     check_rows(x, rows, inputs, "inputs");
-    if inputs == 0 {
-        return;
-    }
+    bias_gradient.fill(0.0);
     for row in dy.chunks_exact(outputs) {
         for (gradient, delta) in bias_gradient.iter_mut().zip(row) {
             *gradient += delta;
         }
     }
-    // ∂W[o] += Σ_r dy[r][o] x[r]
-    outer_accumulate::<FMA>(weight_gradient, inputs, x, rows, |r, o| dy[r * outputs + o]);
+    if inputs == 0 {
+        return;
+    }
+    // ∂W[o] = Σ_r dy[r][o] x[r]
+    outer_product_sum::<FMA>(weight_gradient, inputs, x, rows, |r, o| dy[r * outputs + o]);
     if let Some(dx) = dx {
         check_rows(dx, rows, inputs, "input gradients");
-        dx.fill(0.0);
         // dx[r] = Σ_o dy[r][o] W[o]
-        outer_accumulate::<FMA>(dx, inputs, weight, outputs, |o, r| dy[r * outputs + o]);
+        outer_product_sum::<FMA>(dx, inputs, weight, outputs, |o, r| dy[r * outputs + o]);
     }
 }
 
-/// `C[m] += Σ_j scale(j, m) · B[j]` for the rows `m` of `C` and `j` of `B`, both `columns` wide.
-/// Blocks of four rows by [`OUTER_COLUMNS`] columns stay in registers while all `j` stream by.
+/// `C[m] = Σ_j scale(j, m) · B[j]` for the rows `m` of `C` and `j` of `B`, both `columns` wide.
+/// Blocks of four rows by [`OUTER_COLUMNS`] columns stay in registers while all `j` stream by, and
+/// are written once at the end.
 #[inline(always)]
-fn outer_accumulate<const FMA: bool>(
+fn outer_product_sum<const FMA: bool>(
     c: &mut [f32],
     columns: usize,
     b: &[f32],
@@ -146,17 +148,19 @@ fn outer_accumulate<const FMA: bool>(
             let mut rows = c[m0 * columns..(m0 + 4) * columns].chunks_exact_mut(columns);
             let block = [(); 4].map(|_| &mut rows.next().expect("four rows")[from..]);
             let sources = (0..b_rows).map(|j| (j, b_row(j, from, from + OUTER_COLUMNS)));
-            simd::outer_block::<FMA>(block, sources, |j, m| scale(j, m0 + m));
+            simd::outer_block::<FMA, false>(block, sources, |j, m| scale(j, m0 + m));
         }
         for m in full_rows..c_rows {
+            let target = &mut c[m * columns + from..m * columns + from + OUTER_COLUMNS];
+            target.fill(0.0);
             for j in 0..b_rows {
-                let target = &mut c[m * columns + from..m * columns + from + OUTER_COLUMNS];
                 simd::axpy::<FMA>(target, scale(j, m), b_row(j, from, from + OUTER_COLUMNS));
             }
         }
     }
     if full_columns < columns {
         for m in 0..c_rows {
+            c[m * columns + full_columns..(m + 1) * columns].fill(0.0);
             for j in 0..b_rows {
                 simd::axpy::<FMA>(
                     &mut c[m * columns + full_columns..(m + 1) * columns],
@@ -224,8 +228,9 @@ mod tests {
         for (rows, outputs, inputs) in shapes() {
             let (weight, x, dy) = (values(outputs * inputs, 4), values(rows * inputs, 5), values(rows * outputs, 6));
             let (weight_gradient, bias_gradient) = (values(outputs * inputs, 7), values(outputs, 8));
-            let mut expected_weight = weight_gradient.clone();
-            let mut expected_bias = bias_gradient.clone();
+            // The kernel overwrites: the old contents (random here) must not leak through.
+            let mut expected_weight = vec![0.0; outputs * inputs];
+            let mut expected_bias = vec![0.0; outputs];
             let mut expected_dx = vec![0.0f64; rows * inputs];
             for r in 0..rows {
                 for o in 0..outputs {

@@ -111,8 +111,8 @@ impl<const I: usize, const O: usize> Linear<I, O> {
         kernels::dense_forward_rows(self.weight.as_flat(), &self.bias[..], x.as_flattened(), y.as_flattened_mut());
     }
 
-    /// Back-propagates a batch: adds `Σ_r dy[r] x[r]ᵀ` and `Σ_r dy[r]` to the gradient slices,
-    /// and writes `dx[r] = Wᵀ dy[r]` when given.
+    /// Back-propagates a batch: writes `Σ_r dy[r] x[r]ᵀ` and `Σ_r dy[r]` into the gradient
+    /// slices (overwriting them), and `dx[r] = Wᵀ dy[r]` when given.
     ///
     /// # Panics
     /// If the row counts differ or the gradient slices are not shaped like the parameters.
