@@ -172,6 +172,14 @@ fn fused_sgd_step_equals_the_general_optimizer_path() {
     }
 }
 
+fn assert_parameters_close<const I: usize, const O: usize>(a: &impl Network<I, O>, b: &impl Network<I, O>) {
+    for ((name, a), (_, b)) in parameters(a).iter().zip(parameters(b)) {
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-5 * x.abs().max(1.0), "{name}: {x} vs {y}");
+        }
+    }
+}
+
 #[test]
 fn train_samples_equals_one_step_after_another() {
     let inputs: Vec<[f32; 5]> = (0..40).map(|seed| sample::<5>(300 + seed)).collect();
@@ -188,7 +196,8 @@ fn train_samples_equals_one_step_after_another() {
     let mut sequence = start.clone();
     let mut ws = sequence.workspace();
     let mean = sequence.train_samples(&mut ws, inputs.iter().zip(&targets), &Mse, &mut Sgd::new(0.2)).unwrap();
-    assert_eq!(sequence, stepped, "bit-identical parameters");
+    // The same SGD, with the first layer's updates applied in batches: equal up to rounding.
+    assert_parameters_close(&sequence, &stepped);
     assert!((mean - total / 40.0).abs() < 1e-6);
     assert_eq!(sequence.train_samples(&mut ws, std::iter::empty(), &Mse, &mut Sgd::new(0.2)), Ok(0.0));
 }
@@ -206,7 +215,9 @@ fn train_samples_stops_at_a_non_finite_loss() {
     }
     let error = net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
     assert!(matches!(error, TrainError::NonFiniteLoss { sample: 6, .. }), "{error:?}");
-    assert_eq!(net, expected, "trained on the six samples before, untouched by the seventh");
+    // Trained on the six samples before (their deferred updates applied), untouched by the seventh.
+    assert_parameters_close(&net, &expected);
+    assert_ne!(net, Logits::new(&mut rng(33)));
 }
 
 #[test]

@@ -87,6 +87,29 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Sync {
         update: Update,
     );
 
+    /// [`forward_sample`](Network::forward_sample), with `adjust(input, first_layer_output)`
+    /// applied to the first layer's output before the layers after it see it.
+    fn forward_sample_adjusted<'b>(
+        &self,
+        buffers: &'b mut Self::Buffers,
+        input: &[f32; IN],
+        adjust: &mut dyn FnMut(&[f32], &mut [f32]),
+    ) -> &'b [f32; OUT];
+
+    /// [`backward_sample`](Network::backward_sample) with plain SGD, except that the first
+    /// layer's weight update is handed to `defer(input, first_layer_output_gradient)` instead of
+    /// applied (its bias is updated).
+    fn backward_sample_deferred(
+        &mut self,
+        buffers: &mut Self::Buffers,
+        output_gradient: &[f32; OUT],
+        learning_rate: f32,
+        defer: &mut dyn FnMut(&[f32], &[f32]),
+    );
+
+    /// The first layer's weights, flat (one row of inputs per output), for deferred updates.
+    fn first_layer_weight_mut(&mut self) -> &mut [f32];
+
     /// The outputs for a batch of inputs, keeping every activation in `buffers` for
     /// [`backward_rows`](Network::backward_rows). Dense layers run as blocked matrix products.
     fn forward_rows<'b>(&self, buffers: &'b mut Self::BatchBuffers, inputs: &[[f32; IN]]) -> &'b [[f32; OUT]];
@@ -176,6 +199,12 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Sync {
     /// One training step per sample, in order, as [`train_step`](Network::train_step) on each
     /// `(input, target)` in turn (the original library's regime: update after every sample).
     /// Returns the mean loss.
+    ///
+    /// With plain SGD the first layer's weight updates are deferred: each forward pass adds the
+    /// pending updates' effect as a low-rank correction, `W x + Σ_k s_k (x_k · x)`, and every few
+    /// samples they are applied to `W` in one sweep. The result is the same SGD (up to float
+    /// rounding) with the largest weight matrix rewritten a fraction as often. All updates are
+    /// applied before this returns.
     ///
     /// If a sample's loss is not finite, the samples before it have been trained on, the
     /// parameters are left as they were after them, and the error names the sample's position.

@@ -97,6 +97,62 @@ where
     L: Loss,
     O: Optimizer + ?Sized,
 {
+    check_loss_fits::<N, L, IN, OUT>()?;
+    match optimizer.plain_sgd_learning_rate() {
+        Some(learning_rate) => train_samples_deferred(network, workspace, samples, loss, learning_rate),
+        None => train_samples_stepwise(network, workspace, samples, loss, optimizer),
+    }
+}
+
+/// Per-sample SGD with the first layer's weight updates deferred (see `Network::train_samples`).
+fn train_samples_deferred<'s, N, L, const IN: usize, const OUT: usize>(
+    network: &mut N,
+    workspace: &mut Workspace<N, IN, OUT>,
+    samples: impl IntoIterator<Item = (&'s [f32; IN], &'s [f32; OUT])>,
+    loss: &L,
+    learning_rate: f32,
+) -> Result<f32, TrainError>
+where
+    N: Network<IN, OUT>,
+    L: Loss,
+{
+    let Workspace { buffers, deferred, .. } = workspace;
+    let (mut total, mut count) = (0.0f64, 0usize);
+    let mut gradient = [0.0; OUT];
+    for (input, target) in samples {
+        let output = network.forward_sample_adjusted(buffers, input, &mut |x, y| deferred.correct(x, y));
+        match checked_loss(loss, output, target, &mut gradient, count) {
+            Ok(value) => total += f64::from(value),
+            Err(error) => {
+                deferred.apply(network.first_layer_weight_mut());
+                return Err(error);
+            }
+        }
+        count += 1;
+        network.backward_sample_deferred(buffers, &gradient, learning_rate, &mut |x, dy| {
+            deferred.push(x, dy, learning_rate)
+        });
+        if deferred.is_full() {
+            deferred.apply(network.first_layer_weight_mut());
+        }
+    }
+    deferred.apply(network.first_layer_weight_mut());
+    Ok(if count == 0 { 0.0 } else { (total / count as f64) as f32 })
+}
+
+/// Per-sample training with an optimizer that needs the gradients: one `train_step` per sample.
+fn train_samples_stepwise<'s, N, L, O, const IN: usize, const OUT: usize>(
+    network: &mut N,
+    workspace: &mut Workspace<N, IN, OUT>,
+    samples: impl IntoIterator<Item = (&'s [f32; IN], &'s [f32; OUT])>,
+    loss: &L,
+    optimizer: &mut O,
+) -> Result<f32, TrainError>
+where
+    N: Network<IN, OUT>,
+    L: Loss,
+    O: Optimizer + ?Sized,
+{
     let (mut total, mut count) = (0.0f64, 0usize);
     for (input, target) in samples {
         let value = train_step(network, workspace, input, target, loss, optimizer).map_err(|error| match error {

@@ -1,5 +1,6 @@
 //! The reusable buffers of training and inference.
 
+use crate::kernels::{axpy, dense_rank_update, dot};
 use crate::network::Network;
 use crate::train::TrainError;
 
@@ -22,12 +23,18 @@ pub struct Workspace<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
     pub(crate) buffers: N::Buffers,
     pub(crate) gradients: Vec<f32>,
     pub(crate) shards: Vec<Shard<N, IN, OUT>>,
+    pub(crate) deferred: DeferredUpdates,
 }
 
 impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OUT> {
     /// Buffers for `network`.
     pub fn new(network: &N) -> Self {
-        Self { buffers: network.buffers(), gradients: vec![0.0; N::PARAMETERS], shards: Vec::new() }
+        Self {
+            buffers: network.buffers(),
+            gradients: vec![0.0; N::PARAMETERS],
+            shards: Vec::new(),
+            deferred: DeferredUpdates::default(),
+        }
     }
 
     /// The parameter gradients accumulated by the last step that stored them (not the fused SGD
@@ -67,6 +74,65 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Shard<N, IN, OUT> {
             gradients: vec![0.0; N::PARAMETERS],
             loss: 0.0,
             error: None,
+        }
+    }
+}
+
+/// SGD updates of a first dense layer not yet applied to its weights: `W += Σ_k s_k x_kᵀ` with
+/// `s_k = -learning_rate · dy_k`.
+#[derive(Default)]
+pub(crate) struct DeferredUpdates {
+    inputs: Vec<f32>,
+    scales: Vec<f32>,
+    count: usize,
+}
+
+impl DeferredUpdates {
+    /// How many updates wait before they are applied in one sweep. Measured on the 784x100 layer
+    /// of the MNIST MLP, where a sweep costs about as much as eight corrections.
+    pub(crate) const CAPACITY: usize = 8;
+
+    /// Adds the pending updates' effect on the layer's output `y` for input `x`.
+    pub(crate) fn correct(&self, x: &[f32], y: &mut [f32]) {
+        if self.count == 0 {
+            return;
+        }
+        let inputs = self.inputs[..self.count * x.len()].chunks_exact(x.len());
+        for (pending_input, scale) in inputs.zip(self.scales.chunks_exact(y.len())) {
+            axpy(y, dot(pending_input, x), scale);
+        }
+    }
+
+    /// Records the update of one sample with input `x` and output gradient `dy`.
+    pub(crate) fn push(&mut self, x: &[f32], dy: &[f32], learning_rate: f32) {
+        // Sized on first use: the first sample of the first call is the warm-up.
+        if self.inputs.len() < Self::CAPACITY * x.len() || self.scales.len() < Self::CAPACITY * dy.len() {
+            self.inputs.resize(Self::CAPACITY * x.len(), 0.0);
+            self.scales.resize(Self::CAPACITY * dy.len(), 0.0);
+        }
+        self.inputs[self.count * x.len()..(self.count + 1) * x.len()].copy_from_slice(x);
+        for (scale, delta) in self.scales[self.count * dy.len()..(self.count + 1) * dy.len()].iter_mut().zip(dy) {
+            *scale = -learning_rate * delta;
+        }
+        self.count += 1;
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.count == Self::CAPACITY
+    }
+
+    /// Applies the pending updates to `weight` in one sweep.
+    pub(crate) fn apply(&mut self, weight: &mut [f32]) {
+        if self.count > 0 {
+            let inputs = self.inputs.len() / Self::CAPACITY;
+            let outputs = self.scales.len() / Self::CAPACITY;
+            dense_rank_update(
+                weight,
+                &self.inputs[..self.count * inputs],
+                &self.scales[..self.count * outputs],
+                self.count,
+            );
+            self.count = 0;
         }
     }
 }

@@ -168,6 +168,84 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             update,
         );
     }
+    fn forward_sample_adjusted<'b>(
+        &self,
+        buffers: &'b mut XorBuffers,
+        input: &[f32; 2usize],
+        adjust: &mut dyn FnMut(&[f32], &mut [f32]),
+    ) -> &'b [f32; 1usize] {
+        buffers.input.copy_from_slice(input);
+        ::nn::__private::Linear::forward(
+            &self.layer0,
+            &*buffers.input,
+            &mut *buffers.a0,
+        );
+        adjust(&*buffers.input, &mut *buffers.a0);
+        ::nn::__private::Activation::forward(
+            &::nn::__private::LeakyReLU {
+                slope: 0.2f32,
+            },
+            &*buffers.a0,
+            &mut *buffers.a1,
+        );
+        ::nn::__private::Linear::forward(&self.layer2, &*buffers.a1, &mut *buffers.a2);
+        ::nn::__private::Activation::forward(
+            &::nn::__private::Sigmoid,
+            &*buffers.a2,
+            &mut *buffers.a3,
+        );
+        &*buffers.a3
+    }
+    fn backward_sample_deferred(
+        &mut self,
+        buffers: &mut XorBuffers,
+        output_gradient: &[f32; 1usize],
+        learning_rate: f32,
+        defer: &mut dyn FnMut(&[f32], &[f32]),
+    ) {
+        #[allow(unused_variables)]
+        let update = ::nn::__private::Update::Sgd {
+            learning_rate,
+        };
+        let (weight_gradient2, bias_gradient2): (&mut [f32], &mut [f32]) = (
+            &mut [],
+            &mut [],
+        );
+        ::nn::__private::Activation::backward(
+            &::nn::__private::Sigmoid,
+            &*buffers.a2,
+            &*buffers.a3,
+            output_gradient,
+            &mut *buffers.d2,
+        );
+        ::nn::__private::Linear::backward(
+            &mut self.layer2,
+            &*buffers.a1,
+            &*buffers.d2,
+            ::core::option::Option::Some(&mut *buffers.d1),
+            weight_gradient2,
+            bias_gradient2,
+            update,
+        );
+        ::nn::__private::Activation::backward(
+            &::nn::__private::LeakyReLU {
+                slope: 0.2f32,
+            },
+            &*buffers.a0,
+            &*buffers.a1,
+            &*buffers.d1,
+            &mut *buffers.d0,
+        );
+        ::nn::__private::Linear::update_bias(
+            &mut self.layer0,
+            &*buffers.d0,
+            learning_rate,
+        );
+        defer(&*buffers.input, &*buffers.d0);
+    }
+    fn first_layer_weight_mut(&mut self) -> &mut [f32] {
+        ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer0.weight)
+    }
     fn forward_rows<'b>(
         &self,
         buffers: &'b mut XorBatchBuffers,

@@ -121,19 +121,50 @@ fn backward_rows<const FMA: bool>(
         return;
     }
     // ∂W[o] = Σ_r dy[r][o] x[r]
-    outer_product_sum::<FMA>(weight_gradient, inputs, x, rows, |r, o| dy[r * outputs + o]);
+    outer_product_sum::<FMA, false>(weight_gradient, inputs, x, rows, |r, o| dy[r * outputs + o]);
     if let Some(dx) = dx {
         check_rows(dx, rows, inputs, "input gradients");
         // dx[r] = Σ_o dy[r][o] W[o]
-        outer_product_sum::<FMA>(dx, inputs, weight, outputs, |o, r| dy[r * outputs + o]);
+        outer_product_sum::<FMA, false>(dx, inputs, weight, outputs, |o, r| dy[r * outputs + o]);
     }
 }
 
-/// `C[m] = Σ_j scale(j, m) · B[j]` for the rows `m` of `C` and `j` of `B`, both `columns` wide.
-/// Blocks of four rows by [`OUTER_COLUMNS`] columns stay in registers while all `j` stream by, and
-/// are written once at the end.
+kernel! {
+    /// A rank-`updates` update of a weight matrix, `W[o] += Σ_k scale[k][o] · x[k]`, for
+    /// `updates` rows of inputs `x` and of per-output scales: `k` deferred SGD steps of a dense layer applied in one
+    /// sweep over `W` (each weight is read and written once instead of `k` times).
+    ///
+    /// ```
+    /// let mut weight = [1.0, 1.0, 1.0, 1.0]; // two outputs, two inputs
+    /// nn_core::kernels::dense_rank_update(&mut weight, &[1.0, 0.0, 0.0, 1.0], &[0.5, 0.0, 0.0, 2.0], 2);
+    /// assert_eq!(weight, [1.5, 1.0, 1.0, 3.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `x` and `scales` do not hold `updates` rows that fit `weight`.
+    pub fn dense_rank_update(weight: &mut [f32], x: &[f32], scales: &[f32], updates: usize) => rank_update
+}
+
 #[inline(always)]
-fn outer_product_sum<const FMA: bool>(
+fn rank_update<const FMA: bool>(weight: &mut [f32], x: &[f32], scales: &[f32], updates: usize) {
+    if updates == 0 {
+        return;
+    }
+    let (inputs, outputs) = (x.len() / updates, scales.len() / updates);
+    if inputs == 0 {
+        return;
+    }
+    check_shape(weight, outputs, inputs);
+    check_rows(x, updates, inputs, "inputs");
+    check_rows(scales, updates, outputs, "scales");
+    outer_product_sum::<FMA, true>(weight, inputs, x, updates, |k, o| scales[k * outputs + o]);
+}
+
+/// `C[m] = Σ_j scale(j, m) · B[j]` (or `C[m] +=` with `ACCUMULATE`) for the rows `m` of `C` and
+/// `j` of `B`, both `columns` wide. Blocks of four rows by [`OUTER_COLUMNS`] columns stay in
+/// registers while all `j` stream by, and are written once at the end.
+#[inline(always)]
+fn outer_product_sum<const FMA: bool, const ACCUMULATE: bool>(
     c: &mut [f32],
     columns: usize,
     b: &[f32],
@@ -148,11 +179,13 @@ fn outer_product_sum<const FMA: bool>(
             let mut rows = c[m0 * columns..(m0 + 4) * columns].chunks_exact_mut(columns);
             let block = [(); 4].map(|_| &mut rows.next().expect("four rows")[from..]);
             let sources = (0..b_rows).map(|j| (j, b_row(j, from, from + OUTER_COLUMNS)));
-            simd::outer_block::<FMA, false>(block, sources, |j, m| scale(j, m0 + m));
+            simd::outer_block::<FMA, ACCUMULATE>(block, sources, |j, m| scale(j, m0 + m));
         }
         for m in full_rows..c_rows {
             let target = &mut c[m * columns + from..m * columns + from + OUTER_COLUMNS];
-            target.fill(0.0);
+            if !ACCUMULATE {
+                target.fill(0.0);
+            }
             for j in 0..b_rows {
                 simd::axpy::<FMA>(target, scale(j, m), b_row(j, from, from + OUTER_COLUMNS));
             }
@@ -160,7 +193,9 @@ fn outer_product_sum<const FMA: bool>(
     }
     if full_columns < columns {
         for m in 0..c_rows {
-            c[m * columns + full_columns..(m + 1) * columns].fill(0.0);
+            if !ACCUMULATE {
+                c[m * columns + full_columns..(m + 1) * columns].fill(0.0);
+            }
             for j in 0..b_rows {
                 simd::axpy::<FMA>(
                     &mut c[m * columns + full_columns..(m + 1) * columns],
@@ -251,6 +286,24 @@ mod tests {
                 assert_all_close(&bias_gradient, &expected_bias);
                 assert_all_close(&dx, &expected_dx);
             }
+        }
+    }
+
+    #[test]
+    fn rank_update_equals_one_axpy_per_update() {
+        for (updates, outputs, inputs) in shapes() {
+            let (mut weight, x, scales) =
+                (values(outputs * inputs, 9), values(updates * inputs, 10), values(updates * outputs, 11));
+            let mut expected = weight.clone();
+            for k in 0..updates {
+                for o in 0..outputs {
+                    for i in 0..inputs {
+                        expected[o * inputs + i] += scales[k * outputs + o] * x[k * inputs + i];
+                    }
+                }
+            }
+            dense_rank_update(&mut weight, &x, &scales, updates);
+            assert_all_close(&weight, &expected);
         }
     }
 

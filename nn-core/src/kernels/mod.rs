@@ -14,7 +14,7 @@ mod dense;
 mod simd;
 mod vector;
 
-pub use batch::{dense_backward_rows, dense_forward_rows};
+pub use batch::{dense_backward_rows, dense_forward_rows, dense_rank_update};
 pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward};
 pub use vector::{axpy, dot};
 

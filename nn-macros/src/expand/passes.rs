@@ -229,3 +229,67 @@ pub fn backward_rows(context: &Context) -> TokenStream {
         }
     }
 }
+
+/// `forward_sample_adjusted`: `forward_sample` with a hook on the first layer's output.
+pub fn forward_sample_adjusted(context: &Context) -> TokenStream {
+    let model = context.model;
+    let (inputs, outputs) = (model.input().len(), model.output().len());
+    let buffers = context.buffers_name();
+    let mut steps = forward_steps(context, Pass::Sample).into_iter();
+    let first = steps.next().expect("a network has a first layer");
+    let first_output = activation_buffer(0);
+    let last = activation_buffer(context.last_index());
+    quote! {
+        fn forward_sample_adjusted<'b>(
+            &self,
+            buffers: &'b mut #buffers,
+            input: &[f32; #inputs],
+            adjust: &mut dyn FnMut(&[f32], &mut [f32]),
+        ) -> &'b [f32; #outputs] {
+            buffers.input.copy_from_slice(input);
+            #first
+            adjust(&*buffers.input, &mut *buffers.#first_output);
+            #(#steps)*
+            &*buffers.#last
+        }
+    }
+}
+
+/// `backward_sample_deferred` and `first_layer_weight_mut`: the SGD backward pass with the first
+/// layer's weight update handed to the caller.
+pub fn backward_sample_deferred(context: &Context) -> TokenStream {
+    let p = context.private();
+    let model = context.model;
+    let outputs = model.output().len();
+    let buffers = context.buffers_name();
+    let first = &model.layers[0];
+    let first_field = field(first);
+    // The SGD path never touches the gradient slices.
+    let unused_gradients = context.parametric().skip(1).map(|layer| {
+        let (weight, bias) = parameter_gradients(layer);
+        quote!(let (#weight, #bias): (&mut [f32], &mut [f32]) = (&mut [], &mut []);)
+    });
+    let mut backward = backward_steps(context, Pass::Sample);
+    backward.pop(); // the first layer's step, replaced below
+    let first_output_gradient = Pass::Sample.output_gradient_of(first, context.last_index());
+    quote! {
+        fn backward_sample_deferred(
+            &mut self,
+            buffers: &mut #buffers,
+            output_gradient: &[f32; #outputs],
+            learning_rate: f32,
+            defer: &mut dyn FnMut(&[f32], &[f32]),
+        ) {
+            #[allow(unused_variables)]
+            let update = #p::Update::Sgd { learning_rate };
+            #(#unused_gradients)*
+            #(#backward)*
+            #p::Linear::update_bias(&mut self.#first_field, #first_output_gradient, learning_rate);
+            defer(&*buffers.input, #first_output_gradient);
+        }
+
+        fn first_layer_weight_mut(&mut self) -> &mut [f32] {
+            #p::AsFlat::as_flat_mut(&mut *self.#first_field.weight)
+        }
+    }
+}
