@@ -31,6 +31,7 @@
 //! ```
 //!
 //! See the README for the DSL, the generated API, data loading and save/load.
+#![warn(missing_docs)]
 
 pub use nn_core::*;
 /// The random number generators `Network::new` takes, re-exported so the versions match.

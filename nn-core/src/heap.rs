@@ -29,16 +29,6 @@ pub fn zeroed_matrix<const R: usize, const C: usize>() -> Box<[[f32; C]; R]> {
     rows.into_boxed_slice().try_into().unwrap_or_else(|_| unreachable!("a Vec of length R converts to [[f32; C]; R]"))
 }
 
-/// Views a matrix as one flat slice, row after row.
-pub fn flatten<const R: usize, const C: usize>(matrix: &[[f32; C]; R]) -> &[f32] {
-    matrix.as_flattened()
-}
-
-/// Views a matrix as one flat mutable slice, row after row.
-pub fn flatten_mut<const R: usize, const C: usize>(matrix: &mut [[f32; C]; R]) -> &mut [f32] {
-    matrix.as_flattened_mut()
-}
-
 /// A fixed-size tensor seen as one flat slice of its values, in row-major order.
 ///
 /// ```
@@ -91,8 +81,8 @@ mod tests {
     fn flatten_keeps_row_major_order() {
         let mut m = zeroed_matrix::<2, 3>();
         m[1][0] = 5.0;
-        assert_eq!(flatten(&m)[3], 5.0);
-        flatten_mut(&mut m)[5] = 7.0;
+        assert_eq!(m.as_flat()[3], 5.0);
+        m.as_flat_mut()[5] = 7.0;
         assert_eq!(m[1][2], 7.0);
     }
 }
