@@ -64,8 +64,9 @@ fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
     let (mut net, mut ws, inputs, targets) = setup();
     let mut sgd = Sgd::new(0.1);
     let mut outputs = vec![[0.0; 10]; inputs.len()];
-    // Warm-up: the batch shards grow to this batch size.
+    // Warm-up: the batch shards grow to this batch size, the deferred updates get their buffers.
     net.train_step(&mut ws, &inputs[0], &targets[0], &CrossEntropy, &mut sgd).unwrap();
+    net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut sgd).unwrap();
     net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut sgd).unwrap();
     net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
 
@@ -75,6 +76,11 @@ fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
         }
     });
     assert_eq!(single, 0, "single-sample steps");
+
+    let sequence = allocations_in(|| {
+        net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut sgd).unwrap();
+    });
+    assert_eq!(sequence, 0, "train_samples");
 
     let batch = allocations_in(|| {
         for _ in 0..3 {
