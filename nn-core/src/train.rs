@@ -137,7 +137,7 @@ where
         }
     }
     deferred.apply(network.first_layer_weight_mut());
-    Ok(if count == 0 { 0.0 } else { (total / count as f64) as f32 })
+    Ok(mean(total, count))
 }
 
 /// Per-sample training with an optimizer that needs the gradients: one `train_step` per sample.
@@ -162,7 +162,7 @@ where
         total += f64::from(value);
         count += 1;
     }
-    Ok(if count == 0 { 0.0 } else { (total / count as f64) as f32 })
+    Ok(mean(total, count))
 }
 
 pub(crate) fn train_batch<N, L, O, const IN: usize, const OUT: usize>(
@@ -181,7 +181,8 @@ where
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch(inputs.len(), targets.len(), "targets")?;
     let rows = shard_rows(inputs.len());
-    let shards = workspace.shards(network, inputs.len().div_ceil(rows));
+    let Workspace { gradients, shards, .. } = workspace;
+    let shards = Shard::first(shards, network, inputs.len().div_ceil(rows));
     let shared: &N = network;
     shards
         .par_iter_mut()
@@ -194,9 +195,8 @@ where
     }
     let scale = 1.0 / inputs.len() as f32;
     let total_loss: f32 = shards.iter().map(|shard| shard.loss).sum();
-    let gradients = &mut workspace.gradients;
     gradients.fill(0.0);
-    for shard in &workspace.shards[..inputs.len().div_ceil(rows)] {
+    for shard in shards.iter() {
         axpy(gradients, scale, &shard.gradients);
     }
     apply_gradients(network, gradients, optimizer);
@@ -220,7 +220,7 @@ pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usi
         return Ok(());
     }
     let rows = shard_rows(inputs.len());
-    let shards = workspace.shards(network, inputs.len().div_ceil(rows));
+    let shards = Shard::first(&mut workspace.shards, network, inputs.len().div_ceil(rows));
     shards.par_iter_mut().zip(inputs.par_chunks(rows)).zip(outputs.par_chunks_mut(rows)).for_each(
         |((shard, inputs), outputs)| {
             // Blocks of rows small enough that each layer's output is still in cache for the next.
@@ -260,6 +260,15 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Shard<N, IN, OUT> {
             }
         }
         network.backward_rows(&mut self.buffers, inputs, output_gradients, &mut self.gradients);
+    }
+}
+
+/// The mean of `count` losses summing to `total` (0 for none).
+fn mean(total: f64, count: usize) -> f32 {
+    if count == 0 {
+        0.0
+    } else {
+        (total / count as f64) as f32
     }
 }
 

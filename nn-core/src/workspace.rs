@@ -47,14 +47,6 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OU
     pub fn gradients_mut(&mut self) -> &mut [f32] {
         &mut self.gradients
     }
-
-    /// The shards of a batch of `rows`: created (on first use or a larger batch) and returned.
-    pub(crate) fn shards(&mut self, network: &N, count: usize) -> &mut [Shard<N, IN, OUT>] {
-        while self.shards.len() < count {
-            self.shards.push(Shard::new(network));
-        }
-        &mut self.shards[..count]
-    }
 }
 
 /// One worker thread's part of a batch: its activations, loss gradients and parameter gradients.
@@ -67,6 +59,15 @@ pub(crate) struct Shard<N: Network<IN, OUT>, const IN: usize, const OUT: usize> 
 }
 
 impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Shard<N, IN, OUT> {
+    /// The first `count` shards of `shards`, creating the missing ones (on the first batch, or a
+    /// batch larger than any before).
+    pub(crate) fn first<'s>(shards: &'s mut Vec<Self>, network: &N, count: usize) -> &'s mut [Self] {
+        while shards.len() < count {
+            shards.push(Shard::new(network));
+        }
+        &mut shards[..count]
+    }
+
     fn new(network: &N) -> Self {
         Self {
             buffers: network.batch_buffers(),
