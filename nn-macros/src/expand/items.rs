@@ -59,27 +59,34 @@ fn buffer_fields(context: &Context, with_input: bool) -> Vec<(Ident, usize)> {
 }
 
 fn buffers_struct(context: &Context) -> TokenStream {
-    let (vis, buffers) = (&context.model.vis, context.buffers_name());
     let doc = format!(" The activations of one sample of [`{}`] and their gradients.", context.model.name);
-    let fields =
-        buffer_fields(context, true).into_iter().map(|(name, width)| quote!(#name: ::std::boxed::Box<[f32; #width]>));
-    quote! {
-        #[doc = #doc]
-        #vis struct #buffers {
-            #(#fields,)*
-        }
-    }
+    let fields = buffer_fields(context, true);
+    buffer_struct(context, context.buffers_name(), &doc, fields, |width| quote!(::std::boxed::Box<[f32; #width]>))
 }
 
 fn batch_buffers_struct(context: &Context) -> TokenStream {
-    let (vis, batch_buffers) = (&context.model.vis, context.batch_buffers_name());
     let doc =
         format!(" The activations of a batch of [`{}`] and their gradients, one row per sample.", context.model.name);
-    let fields =
-        buffer_fields(context, false).into_iter().map(|(name, width)| quote!(#name: ::std::vec::Vec<[f32; #width]>));
+    let fields = buffer_fields(context, false);
+    buffer_struct(context, context.batch_buffers_name(), &doc, fields, |width| quote!(::std::vec::Vec<[f32; #width]>))
+}
+
+/// A struct of buffers named `name`, one field per `(name, width)` of the type `ty(width)`.
+fn buffer_struct(
+    context: &Context,
+    name: Ident,
+    doc: &str,
+    fields: Vec<(Ident, usize)>,
+    ty: impl Fn(usize) -> TokenStream,
+) -> TokenStream {
+    let vis = &context.model.vis;
+    let fields = fields.into_iter().map(|(field, width)| {
+        let ty = ty(width);
+        quote!(#field: #ty)
+    });
     quote! {
         #[doc = #doc]
-        #vis struct #batch_buffers {
+        #vis struct #name {
             #(#fields,)*
         }
     }
