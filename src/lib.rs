@@ -83,7 +83,7 @@ pub mod prelude {
 pub mod __private {
     pub use nn_core::activations::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
     pub use nn_core::buffers::{grow_rows, split_gradients};
-    pub use nn_core::heap::{zeroed_array, AsFlat};
+    pub use nn_core::heap::{zeroed_array, AsFlat, CacheAligned};
     pub use nn_core::init::Init;
     pub use nn_core::layers::Linear;
     pub use nn_core::{Network, ParameterVisitor, ParameterVisitorMut, Update};

@@ -8,14 +8,14 @@ pub struct Xor {
 }
 /// The activations of one sample of [`Xor`] and their gradients.
 pub struct XorBuffers {
-    input: ::std::boxed::Box<[f32; 2usize]>,
-    a0: ::std::boxed::Box<[f32; 8usize]>,
-    d0: ::std::boxed::Box<[f32; 8usize]>,
-    a1: ::std::boxed::Box<[f32; 8usize]>,
-    d1: ::std::boxed::Box<[f32; 8usize]>,
-    a2: ::std::boxed::Box<[f32; 1usize]>,
-    d2: ::std::boxed::Box<[f32; 1usize]>,
-    a3: ::std::boxed::Box<[f32; 1usize]>,
+    input: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 2usize]>>,
+    a0: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 8usize]>>,
+    d0: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 8usize]>>,
+    a1: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 8usize]>>,
+    d1: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 8usize]>>,
+    a2: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 1usize]>>,
+    d2: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 1usize]>>,
+    a3: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 1usize]>>,
 }
 /// The activations of a batch of [`Xor`] and their gradients, one row per sample.
 pub struct XorBatchBuffers {
@@ -104,23 +104,23 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         buffers.input.copy_from_slice(input);
         ::nn::__private::Linear::forward(
             &self.layer0,
-            &*buffers.input,
-            &mut *buffers.a0,
+            &buffers.input.0,
+            &mut buffers.a0.0,
         );
         ::nn::__private::Activation::forward(
             &::nn::__private::LeakyReLU {
                 slope: 0.2f32,
             },
-            &*buffers.a0,
-            &mut *buffers.a1,
+            &buffers.a0.0,
+            &mut buffers.a1.0,
         );
-        ::nn::__private::Linear::forward(&self.layer2, &*buffers.a1, &mut *buffers.a2);
+        ::nn::__private::Linear::forward(&self.layer2, &buffers.a1.0, &mut buffers.a2.0);
         ::nn::__private::Activation::forward(
             &::nn::__private::Sigmoid,
-            &*buffers.a2,
-            &mut *buffers.a3,
+            &buffers.a2.0,
+            &mut buffers.a3.0,
         );
-        &*buffers.a3
+        &buffers.a3.0
     }
     fn backward_sample(
         &mut self,
@@ -135,16 +135,16 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         );
         ::nn::__private::Activation::backward(
             &::nn::__private::Sigmoid,
-            &*buffers.a2,
-            &*buffers.a3,
+            &buffers.a2.0,
+            &buffers.a3.0,
             output_gradient,
-            &mut *buffers.d2,
+            &mut buffers.d2.0,
         );
         ::nn::__private::Linear::backward(
             &mut self.layer2,
-            &*buffers.a1,
-            &*buffers.d2,
-            ::core::option::Option::Some(&mut *buffers.d1),
+            &buffers.a1.0,
+            &buffers.d2.0,
+            ::core::option::Option::Some(&mut buffers.d1.0),
             weight_gradient2,
             bias_gradient2,
             update,
@@ -153,15 +153,15 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &::nn::__private::LeakyReLU {
                 slope: 0.2f32,
             },
-            &*buffers.a0,
-            &*buffers.a1,
-            &*buffers.d1,
-            &mut *buffers.d0,
+            &buffers.a0.0,
+            &buffers.a1.0,
+            &buffers.d1.0,
+            &mut buffers.d0.0,
         );
         ::nn::__private::Linear::backward(
             &mut self.layer0,
-            &*buffers.input,
-            &*buffers.d0,
+            &buffers.input.0,
+            &buffers.d0.0,
             ::core::option::Option::None,
             weight_gradient0,
             bias_gradient0,
@@ -177,24 +177,24 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         buffers.input.copy_from_slice(input);
         ::nn::__private::Linear::forward(
             &self.layer0,
-            &*buffers.input,
-            &mut *buffers.a0,
+            &buffers.input.0,
+            &mut buffers.a0.0,
         );
-        adjust(&*buffers.input, &mut *buffers.a0);
+        adjust(&buffers.input.0, &mut buffers.a0.0);
         ::nn::__private::Activation::forward(
             &::nn::__private::LeakyReLU {
                 slope: 0.2f32,
             },
-            &*buffers.a0,
-            &mut *buffers.a1,
+            &buffers.a0.0,
+            &mut buffers.a1.0,
         );
-        ::nn::__private::Linear::forward(&self.layer2, &*buffers.a1, &mut *buffers.a2);
+        ::nn::__private::Linear::forward(&self.layer2, &buffers.a1.0, &mut buffers.a2.0);
         ::nn::__private::Activation::forward(
             &::nn::__private::Sigmoid,
-            &*buffers.a2,
-            &mut *buffers.a3,
+            &buffers.a2.0,
+            &mut buffers.a3.0,
         );
-        &*buffers.a3
+        &buffers.a3.0
     }
     fn backward_sample_deferred(
         &mut self,
@@ -213,16 +213,16 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         );
         ::nn::__private::Activation::backward(
             &::nn::__private::Sigmoid,
-            &*buffers.a2,
-            &*buffers.a3,
+            &buffers.a2.0,
+            &buffers.a3.0,
             output_gradient,
-            &mut *buffers.d2,
+            &mut buffers.d2.0,
         );
         ::nn::__private::Linear::backward(
             &mut self.layer2,
-            &*buffers.a1,
-            &*buffers.d2,
-            ::core::option::Option::Some(&mut *buffers.d1),
+            &buffers.a1.0,
+            &buffers.d2.0,
+            ::core::option::Option::Some(&mut buffers.d1.0),
             weight_gradient2,
             bias_gradient2,
             update,
@@ -231,17 +231,17 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &::nn::__private::LeakyReLU {
                 slope: 0.2f32,
             },
-            &*buffers.a0,
-            &*buffers.a1,
-            &*buffers.d1,
-            &mut *buffers.d0,
+            &buffers.a0.0,
+            &buffers.a1.0,
+            &buffers.d1.0,
+            &mut buffers.d0.0,
         );
         ::nn::__private::Linear::update_bias(
             &mut self.layer0,
-            &*buffers.d0,
+            &buffers.d0.0,
             learning_rate,
         );
-        defer(&*buffers.input, &*buffers.d0);
+        defer(&buffers.input.0, &buffers.d0.0);
     }
     fn first_layer_weight_mut(&mut self) -> &mut [f32] {
         ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer0.weight)

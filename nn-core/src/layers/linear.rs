@@ -1,6 +1,6 @@
 //! The fully connected layer.
 
-use crate::heap::{self, AsFlat};
+use crate::heap::{self, AsFlat, CacheAligned};
 use crate::init::Init;
 use crate::kernels;
 use crate::network::Update;
@@ -25,10 +25,10 @@ use rand::Rng;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear<const I: usize, const O: usize> {
-    /// The weights, `O` rows of `I` (PyTorch's `weight`).
-    pub weight: Box<[[f32; I]; O]>,
-    /// The biases, one per output (PyTorch's `bias`).
-    pub bias: Box<[f32; O]>,
+    /// The weights, `O` rows of `I` (PyTorch's `weight`), starting on a cache line.
+    pub weight: Box<CacheAligned<[[f32; I]; O]>>,
+    /// The biases, one per output (PyTorch's `bias`), starting on a cache line.
+    pub bias: Box<CacheAligned<[f32; O]>>,
 }
 
 impl<const I: usize, const O: usize> Linear<I, O> {

@@ -61,7 +61,14 @@ fn buffer_fields(context: &Context, with_input: bool) -> Vec<(Ident, usize)> {
 fn buffers_struct(context: &Context) -> TokenStream {
     let doc = format!(" The activations of one sample of [`{}`] and their gradients.", context.model.name);
     let fields = buffer_fields(context, true);
-    buffer_struct(context, context.buffers_name(), &doc, fields, |width| quote!(::std::boxed::Box<[f32; #width]>))
+    let p = context.private();
+    buffer_struct(
+        context,
+        context.buffers_name(),
+        &doc,
+        fields,
+        |width| quote!(::std::boxed::Box<#p::CacheAligned<[f32; #width]>>),
+    )
 }
 
 fn batch_buffers_struct(context: &Context) -> TokenStream {

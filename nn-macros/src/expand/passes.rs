@@ -17,14 +17,14 @@ enum Pass {
 impl Pass {
     fn read(self, buffer: &Ident) -> TokenStream {
         match self {
-            Pass::Sample => quote!(&*buffers.#buffer),
+            Pass::Sample => quote!(&buffers.#buffer.0),
             Pass::Rows => quote!(&buffers.#buffer[..rows]),
         }
     }
 
     fn write(self, buffer: &Ident) -> TokenStream {
         match self {
-            Pass::Sample => quote!(&mut *buffers.#buffer),
+            Pass::Sample => quote!(&mut buffers.#buffer.0),
             Pass::Rows => quote!(&mut buffers.#buffer[..rows]),
         }
     }
@@ -32,7 +32,7 @@ impl Pass {
     /// The input of `layer`: the network's input, or the previous layer's output.
     fn input_of(self, layer: &Layer) -> TokenStream {
         match (layer.index, self) {
-            (0, Pass::Sample) => quote!(&*buffers.input),
+            (0, Pass::Sample) => quote!(&buffers.input.0),
             (0, Pass::Rows) => quote!(inputs),
             (index, _) => self.read(&activation_buffer(index - 1)),
         }
@@ -119,7 +119,7 @@ pub fn forward_sample(context: &Context) -> TokenStream {
         fn forward_sample<'b>(&self, buffers: &'b mut #buffers, input: &[f32; #inputs]) -> &'b [f32; #outputs] {
             buffers.input.copy_from_slice(input);
             #(#steps)*
-            &*buffers.#last
+            &buffers.#last.0
         }
     }
 }
@@ -248,9 +248,9 @@ pub fn forward_sample_adjusted(context: &Context) -> TokenStream {
         ) -> &'b [f32; #outputs] {
             buffers.input.copy_from_slice(input);
             #first
-            adjust(&*buffers.input, &mut *buffers.#first_output);
+            adjust(&buffers.input.0, &mut buffers.#first_output.0);
             #(#steps)*
-            &*buffers.#last
+            &buffers.#last.0
         }
     }
 }
@@ -285,7 +285,7 @@ pub fn backward_sample_deferred(context: &Context) -> TokenStream {
             #(#unused_gradients)*
             #(#backward)*
             #p::Linear::update_bias(&mut self.#first_field, #first_output_gradient, learning_rate);
-            defer(&*buffers.input, #first_output_gradient);
+            defer(&buffers.input.0, #first_output_gradient);
         }
 
         fn first_layer_weight_mut(&mut self) -> &mut [f32] {
