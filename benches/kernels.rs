@@ -37,6 +37,10 @@ fn per_batch(c: &mut Criterion) {
     group.bench_function("dense_forward_rows 32x784->100", |b| {
         b.iter(|| kernels::dense_forward_rows(&weight, &bias, black_box(&x), &mut y))
     });
+    let (x64, mut y64) = (values(2 * ROWS * INPUTS), vec![0.0; 2 * ROWS * OUTPUTS]);
+    group.bench_function("dense_forward_rows 64x784->100 (half the rate: twice the work)", |b| {
+        b.iter(|| kernels::dense_forward_rows(&weight, &bias, black_box(&x64), &mut y64))
+    });
     group.bench_function("dense_backward_rows 32x784->100 (first layer)", |b| {
         b.iter(|| {
             kernels::dense_backward_rows(

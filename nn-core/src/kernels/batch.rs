@@ -2,20 +2,15 @@
 //! each weight row and each input row is loaded once per block of four, not once per product.
 //! They allocate nothing: the mini-batch step stays allocation-free.
 
-use super::dense::{check_shape, forward};
+use super::dense::check_shape;
 use super::kernel;
+use super::panel;
 use super::simd::{self, OUTER_COLUMNS};
 
 /// Splits a flat batch into rows of `width`, checking that it holds exactly `rows` of them.
 fn check_rows(values: &[f32], rows: usize, width: usize, what: &str) {
     assert_eq!(values.len(), rows * width, "{what}: {} values are not {rows} rows of {width}", values.len());
 }
-
-/// Samples and weight rows per tile of [`dense_forward_rows`]. Measured on AVX-512 at 32 x 784
-/// -> 100: 4 x 4 takes 86 us, 5 x 4 101 us, 6 x 4 239 us, and 8 x 2 or 8 x 3 about 5 ms, where
-/// LLVM no longer keeps the accumulators in vector registers.
-const TILE_ROWS: usize = 4;
-const TILE_OUTPUTS: usize = 4;
 
 kernel! {
     /// `y[r] = W x[r] + b` for every row `r`; `x` holds rows of `weight.len() / bias.len()` inputs
@@ -30,11 +25,11 @@ kernel! {
     ///
     /// # Panics
     /// If the shapes do not agree.
-    pub fn dense_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) => forward_rows
+    pub fn dense_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) => forward_rows::<FMA, WIDE>
 }
 
 #[inline(always)]
-fn forward_rows<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+fn forward_rows<const FMA: bool, const WIDE: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
     let outputs = bias.len();
     assert!(outputs > 0, "a layer has at least one output");
     let inputs = weight.len() / outputs;
@@ -42,29 +37,13 @@ fn forward_rows<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mu
     let rows = y.len() / outputs;
     check_rows(y, rows, outputs, "outputs");
     check_rows(x, rows, inputs, "inputs");
-    let input_row = |r: usize| &x[r * inputs..(r + 1) * inputs];
-    let weight_row = |o: usize| &weight[o * inputs..(o + 1) * inputs];
-    let (full_rows, full_outputs) = (rows / TILE_ROWS * TILE_ROWS, outputs / TILE_OUTPUTS * TILE_OUTPUTS);
-    for r0 in (0..full_rows).step_by(TILE_ROWS) {
-        let samples: [&[f32]; TILE_ROWS] = std::array::from_fn(|s| input_row(r0 + s));
-        for o0 in (0..full_outputs).step_by(TILE_OUTPUTS) {
-            let sums =
-                simd::dot_tile::<FMA, TILE_ROWS, TILE_OUTPUTS>(samples, std::array::from_fn(|t| weight_row(o0 + t)));
-            for (s, sums) in sums.iter().enumerate() {
-                for (t, sum) in sums.iter().enumerate() {
-                    y[(r0 + s) * outputs + o0 + t] = sum + bias[o0 + t];
-                }
-            }
+    if inputs == 0 {
+        for y in y.chunks_exact_mut(outputs) {
+            y.copy_from_slice(bias);
         }
-        for o in full_outputs..outputs {
-            for (s, sample) in samples.iter().enumerate() {
-                y[(r0 + s) * outputs + o] = simd::dot::<FMA>(sample, weight_row(o)) + bias[o];
-            }
-        }
+        return;
     }
-    for r in full_rows..rows {
-        forward::<FMA>(weight, bias, input_row(r), &mut y[r * outputs..(r + 1) * outputs]);
-    }
+    panel::forward_rows::<FMA, WIDE>(weight, bias, x, y, inputs);
 }
 
 kernel! {
@@ -230,12 +209,14 @@ mod tests {
         }
         shapes.extend(SIZES.iter().filter(|&&n| n < 784).map(|&n| (n, n, n)));
         shapes.push((5, 100, 784));
+        shapes.push((70, 13, 300));
         shapes
     }
 
     /// The dispatched kernel and the portable versions, with and without `mul_add`.
     type ForwardRows = fn(&[f32], &[f32], &[f32], &mut [f32]);
-    const FORWARDS: [ForwardRows; 3] = [dense_forward_rows, forward_rows::<false>, forward_rows::<true>];
+    const FORWARDS: [ForwardRows; 4] =
+        [dense_forward_rows, forward_rows::<false, false>, forward_rows::<true, false>, forward_rows::<true, true>];
     type BackwardRows = fn(&[f32], &[f32], &[f32], &mut [f32], &mut [f32], Option<&mut [f32]>);
     const BACKWARDS: [BackwardRows; 3] = [dense_backward_rows, backward_rows::<false>, backward_rows::<true>];
 

@@ -11,6 +11,7 @@
 
 mod batch;
 mod dense;
+mod panel;
 mod simd;
 mod vector;
 
@@ -19,7 +20,9 @@ pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward};
 pub use vector::{axpy, dot};
 
 /// Defines a public kernel that dispatches at run time to the best compiled version of an
-/// `#[inline(always)]` implementation generic over `FMA` (whether `mul_add` is one instruction).
+/// `#[inline(always)]` implementation generic over `FMA` (whether `mul_add` is one instruction),
+/// and, in the `=> implementation::<FMA, WIDE>` form, over `WIDE` (whether there are 32 vector
+/// registers of 16 floats, as with AVX-512, for larger register tiles).
 macro_rules! kernel {
     ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident) => {
         $(#[$meta])*
@@ -33,6 +36,23 @@ macro_rules! kernel {
                 $implementation::<true>($($arg),*)
             } else {
                 $implementation::<false>($($arg),*)
+            }
+        }
+    };
+    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident::<FMA, WIDE>) => {
+        $(#[$meta])*
+        #[multiversion::multiversion(targets(
+            "x86_64+avx512f+avx512vl+avx2+fma",
+            "x86_64+avx2+fma",
+            "aarch64+neon",
+        ))]
+        pub fn $name($($arg: $ty),*) $(-> $ret)? {
+            if multiversion::target::target_cfg_f!(target_feature = "avx512f") {
+                $implementation::<true, true>($($arg),*)
+            } else if multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma")) {
+                $implementation::<true, false>($($arg),*)
+            } else {
+                $implementation::<false, false>($($arg),*)
             }
         }
     };

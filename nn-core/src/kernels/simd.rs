@@ -90,39 +90,6 @@ pub fn backprop_and_step<const FMA: bool>(w: &mut [f32], x: &[f32], dx: &mut [f3
     }
 }
 
-/// The `S x T` dot products between rows `a[s]` and rows `b[t]`, sharing every load:
-/// `sums[s][t] = a[s] · b[t]`. All rows must have the same length.
-///
-/// The shape of this loop is what lets LLVM keep the accumulators in vector registers; variants
-/// with explicit index loops measured two times slower.
-#[inline(always)]
-pub fn dot_tile<const FMA: bool, const S: usize, const T: usize>(a: [&[f32]; S], b: [&[f32]; T]) -> [[f32; T]; S] {
-    let a = a.map(|row| row.as_chunks::<LANES>());
-    let b = b.map(|row| row.as_chunks::<LANES>());
-    let blocks = a[0].0.len();
-    let mut partial = [[[0.0f32; LANES]; T]; S];
-    for block in 0..blocks {
-        let a_block: [[f32; LANES]; S] = std::array::from_fn(|s| a[s].0[block]);
-        let b_block: [[f32; LANES]; T] = std::array::from_fn(|t| b[t].0[block]);
-        for s in 0..S {
-            for t in 0..T {
-                for lane in 0..LANES {
-                    partial[s][t][lane] = madd::<FMA>(a_block[s][lane], b_block[t][lane], partial[s][t][lane]);
-                }
-            }
-        }
-    }
-    let mut sums = partial.map(|row| row.map(sum_block));
-    for s in 0..S {
-        for t in 0..T {
-            for (x, y) in a[s].1.iter().zip(b[t].1) {
-                sums[s][t] = madd::<FMA>(*x, *y, sums[s][t]);
-            }
-        }
-    }
-    sums
-}
-
 /// Columns per block of [`outer_block`]: four vector blocks.
 pub const OUTER_COLUMNS: usize = 4 * LANES;
 
