@@ -33,13 +33,14 @@ fn per_batch(c: &mut Criterion) {
     let (weight, bias, x, dy) =
         (values(INPUTS * OUTPUTS), values(OUTPUTS), values(ROWS * INPUTS), values(ROWS * OUTPUTS));
     let mut y = vec![0.0; ROWS * OUTPUTS];
+    let mut scratch = kernels::PanelScratch::default();
     let (mut weight_gradient, mut bias_gradient) = (vec![0.0; INPUTS * OUTPUTS], vec![0.0; OUTPUTS]);
     group.bench_function("dense_forward_rows 32x784->100", |b| {
-        b.iter(|| kernels::dense_forward_rows(&weight, &bias, black_box(&x), &mut y))
+        b.iter(|| kernels::dense_forward_rows(&weight, &bias, black_box(&x), &mut y, &mut scratch))
     });
     let (x64, mut y64) = (values(2 * ROWS * INPUTS), vec![0.0; 2 * ROWS * OUTPUTS]);
     group.bench_function("dense_forward_rows 64x784->100 (half the rate: twice the work)", |b| {
-        b.iter(|| kernels::dense_forward_rows(&weight, &bias, black_box(&x64), &mut y64))
+        b.iter(|| kernels::dense_forward_rows(&weight, &bias, black_box(&x64), &mut y64, &mut scratch))
     });
     group.bench_function("dense_backward_rows 32x784->100 (first layer)", |b| {
         b.iter(|| {

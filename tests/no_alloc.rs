@@ -55,7 +55,7 @@ fn setup() -> (Mlp, Workspace, Vec<[f32; 784]>, Vec<[f32; 10]>) {
 
 #[test]
 fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
-    // Two worker threads, so the batch steps really run in parallel shards.
+    // Two worker threads, so the batch kernels really split their work across threads.
     nn::rayon::ThreadPoolBuilder::new().num_threads(2).build_global().unwrap();
     // Wait until both workers run: starting a thread allocates.
     nn::rayon::broadcast(|_| ());
@@ -64,7 +64,7 @@ fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
     let (mut net, mut ws, inputs, targets) = setup();
     let mut sgd = Sgd::new(0.1);
     let mut outputs = vec![[0.0; 10]; inputs.len()];
-    // Warm-up: the batch shards grow to this batch size, the deferred updates get their buffers.
+    // Warm-up: the batch buffers grow to this batch size, the deferred updates get their buffers.
     net.train_step(&mut ws, &inputs[0], &targets[0], &CrossEntropy, &mut sgd).unwrap();
     net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut sgd).unwrap();
     net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut sgd).unwrap();

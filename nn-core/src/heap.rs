@@ -84,6 +84,76 @@ pub fn zeroed_matrix<const R: usize, const C: usize>() -> Box<CacheAligned<[[f32
     zeroed()
 }
 
+/// A growable flat buffer of `f32` whose values start on a cache line: the flat gradients and the
+/// batch copies that the kernels stream through with whole-vector loads.
+///
+/// It over-allocates by one cache line and starts at the first aligned value, so it needs no
+/// custom allocation. It dereferences to `[f32]`.
+///
+/// ```
+/// use nn_core::heap::AlignedBuffer;
+///
+/// let mut buffer = AlignedBuffer::zeroed(100);
+/// buffer[99] = 1.0;
+/// assert_eq!((buffer.len(), buffer.iter().sum::<f32>()), (100, 1.0));
+/// assert_eq!(buffer.as_ptr() as usize % 64, 0);
+/// ```
+#[derive(Debug, Default)]
+pub struct AlignedBuffer {
+    storage: Vec<f32>,
+    start: usize,
+    len: usize,
+}
+
+/// Floats per cache line.
+const LINE_FLOATS: usize = 64 / std::mem::size_of::<f32>();
+
+impl AlignedBuffer {
+    /// `len` zeros.
+    pub fn zeroed(len: usize) -> Self {
+        let storage = vec![0.0; len + LINE_FLOATS - 1];
+        // `align_offset` may decline (usize::MAX); the buffer is then correct, only unaligned.
+        let start = storage.as_ptr().align_offset(64).min(LINE_FLOATS - 1);
+        Self { storage, start, len }
+    }
+
+    /// Makes the buffer at least `len` long, reallocating (and zeroing) only when it is shorter.
+    /// The contents are unspecified after a call that grows it.
+    pub fn grow(&mut self, len: usize) {
+        if self.len < len {
+            *self = Self::zeroed(len);
+        }
+    }
+}
+
+impl Clone for AlignedBuffer {
+    fn clone(&self) -> Self {
+        let mut copy = Self::zeroed(self.len);
+        copy.copy_from_slice(self);
+        copy
+    }
+}
+
+impl PartialEq for AlignedBuffer {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Deref for AlignedBuffer {
+    type Target = [f32];
+
+    fn deref(&self) -> &[f32] {
+        &self.storage[self.start..self.start + self.len]
+    }
+}
+
+impl DerefMut for AlignedBuffer {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        &mut self.storage[self.start..self.start + self.len]
+    }
+}
+
 /// A fixed-size tensor seen as one flat slice of its values, in row-major order.
 ///
 /// ```
@@ -148,6 +218,18 @@ mod tests {
             let (small, large) = (zeroed_array::<3>(), zeroed_matrix::<100, 784>());
             assert_eq!(small.as_ptr() as usize % 64, 0);
             assert_eq!(large.as_ptr() as usize % 64, 0);
+        }
+    }
+
+    #[test]
+    fn aligned_buffers_start_on_a_cache_line_and_grow() {
+        for len in [0, 1, 17, 78_500] {
+            let mut buffer = AlignedBuffer::zeroed(len);
+            assert_eq!((buffer.len(), buffer.as_ptr() as usize % 64), (len, 0));
+            buffer.grow(len + 5);
+            assert_eq!((buffer.len(), buffer.as_ptr() as usize % 64), (len + 5, 0));
+            let copy = buffer.clone();
+            assert_eq!((copy.as_ptr() as usize % 64, copy), (0, buffer));
         }
     }
 

@@ -40,5 +40,5 @@ mod train;
 mod workspace;
 
 pub use network::{argmax, one_hot, Network, ParameterVisitor, ParameterVisitorMut, Update};
-pub use train::{TrainError, MIN_SHARD_ROWS};
+pub use train::TrainError;
 pub use workspace::Workspace;

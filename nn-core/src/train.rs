@@ -1,21 +1,21 @@
 //! The training and batched-inference steps, written once for every [`Network`].
 //!
-//! A mini-batch is split into one shard per worker thread (at least [`MIN_SHARD_ROWS`] rows
-//! each). Each shard runs forward and backward on its rows with its own buffers, and the shards'
-//! gradients are then added up in shard order, so a given thread count always gives the same
-//! result, and one thread gives bit-identical results run to run.
+//! A mini-batch runs through the network once, layer by layer over all its rows; the large
+//! kernels inside split their work across the rayon threads by ranges of outputs (see
+//! [`dense_forward_rows`](crate::kernels::dense_forward_rows)). Every value is computed by one
+//! thread in a fixed order, so results are bit-identical whatever the number of threads, and
+//! there are no per-thread gradients to add up. (Splitting the batch into one shard per thread
+//! instead made two threads slower than one here: each shard wrote its own copy of the
+//! gradients, which then had to travel between the cores' caches to be summed.)
 
-use crate::kernels::axpy;
 use crate::losses::Loss;
 use crate::network::{Network, Update};
 use crate::optim::Optimizer;
-use crate::workspace::{Shard, Workspace};
+use crate::workspace::{Batch, Shard, Workspace};
 use rayon::prelude::*;
 
-/// The fewest rows a shard gets; smaller batches use fewer threads.
-pub const MIN_SHARD_ROWS: usize = 8;
-
-/// Rows per call of `forward_rows` in batched inference.
+/// Rows per call of `forward_rows` in batched inference: small enough that each layer's output
+/// is still in cache for the next.
 const INFERENCE_BLOCK_ROWS: usize = 64;
 
 /// Why a step refused to run. The network's parameters are left as they were.
@@ -180,27 +180,30 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch(inputs.len(), targets.len(), "targets")?;
-    let rows = shard_rows(inputs.len());
-    let Workspace { gradients, shards, .. } = workspace;
-    let shards = Shard::first(shards, network, inputs.len().div_ceil(rows));
+    let Workspace { gradients, batch, .. } = workspace;
+    let Batch { buffers, inputs: input_copy, output_gradients } = batch;
+    let inputs = Batch::<N, IN, OUT>::aligned_inputs(input_copy, inputs);
+    crate::buffers::grow_rows(output_gradients, inputs.len());
+    let output_gradients = &mut output_gradients[..inputs.len()];
     let shared: &N = network;
-    shards
-        .par_iter_mut()
-        .zip(inputs.par_chunks(rows))
-        .zip(targets.par_chunks(rows))
-        .enumerate()
-        .for_each(|(index, ((shard, inputs), targets))| shard.train(shared, inputs, targets, loss, index * rows));
-    if let Some(error) = shards.iter_mut().find_map(|shard| shard.error.take()) {
-        return Err(error);
-    }
-    let scale = 1.0 / inputs.len() as f32;
-    let total_loss: f32 = shards.iter().map(|shard| shard.loss).sum();
-    gradients.fill(0.0);
-    for shard in shards.iter() {
-        axpy(gradients, scale, &shard.gradients);
-    }
+    let total = on_worker_thread(|| -> Result<f64, TrainError> {
+        let outputs = shared.forward_rows(buffers, inputs);
+        // The loss of the batch is the mean over its rows, so each row's gradient is scaled by 1/n.
+        let scale = 1.0 / inputs.len() as f32;
+        let mut total = 0.0f64;
+        for (row, ((output, target), gradient)) in
+            outputs.iter().zip(targets).zip(output_gradients.iter_mut()).enumerate()
+        {
+            total += f64::from(checked_loss(loss, output, target, gradient, row)?);
+            for value in gradient.iter_mut() {
+                *value *= scale;
+            }
+        }
+        shared.backward_rows(buffers, inputs, output_gradients, gradients);
+        Ok(total)
+    })?;
     apply_gradients(network, gradients, optimizer);
-    Ok(total_loss * scale)
+    Ok(mean(total, inputs.len()))
 }
 
 pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
@@ -219,11 +222,14 @@ pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usi
     if inputs.is_empty() {
         return Ok(());
     }
-    let rows = shard_rows(inputs.len());
+    // Inference has no gradients to gather, so here the rows are split into one shard per thread
+    // (whose kernels then find the other threads busy and keep their work to themselves). The
+    // inputs are not copied to aligned memory as in training: the forward pass reads each input
+    // once, to pack it, and the copy would cost more than it saves.
+    let rows = inputs.len().div_ceil(rayon::current_num_threads()).max(INFERENCE_BLOCK_ROWS);
     let shards = Shard::first(&mut workspace.shards, network, inputs.len().div_ceil(rows));
     shards.par_iter_mut().zip(inputs.par_chunks(rows)).zip(outputs.par_chunks_mut(rows)).for_each(
         |((shard, inputs), outputs)| {
-            // Blocks of rows small enough that each layer's output is still in cache for the next.
             for (inputs, outputs) in inputs.chunks(INFERENCE_BLOCK_ROWS).zip(outputs.chunks_mut(INFERENCE_BLOCK_ROWS)) {
                 outputs.copy_from_slice(network.forward_rows(&mut shard.buffers, inputs));
             }
@@ -232,35 +238,12 @@ pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usi
     Ok(())
 }
 
-impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Shard<N, IN, OUT> {
-    /// Forward, loss and backward of this shard's rows, with the gradients summed (not averaged)
-    /// into the shard. `first_sample` numbers the rows within the whole batch for errors.
-    fn train<L: Loss>(
-        &mut self,
-        network: &N,
-        inputs: &[[f32; IN]],
-        targets: &[[f32; OUT]],
-        loss: &L,
-        first_sample: usize,
-    ) {
-        self.error = None;
-        self.loss = 0.0;
-        crate::buffers::grow_rows(&mut self.output_gradients, inputs.len());
-        let output_gradients = &mut self.output_gradients[..inputs.len()];
-        let outputs = network.forward_rows(&mut self.buffers, inputs);
-        for (row, ((output, target), gradient)) in
-            outputs.iter().zip(targets).zip(output_gradients.iter_mut()).enumerate()
-        {
-            match checked_loss(loss, output, target, gradient, first_sample + row) {
-                Ok(value) => self.loss += value,
-                Err(error) => {
-                    self.error = Some(error);
-                    return;
-                }
-            }
-        }
-        network.backward_rows(&mut self.buffers, inputs, output_gradients, &mut self.gradients);
-    }
+/// Runs `work` on a rayon worker thread (at once if this is one), so that the kernels' parallel
+/// splits inside it are forks of a worker, which a spinning sibling steals at once, rather than
+/// jobs injected from outside the pool, each of which has to wake a sleeping worker and then the
+/// caller (tens of microseconds on a VM, several times per step).
+fn on_worker_thread<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| work())
 }
 
 /// The mean of `count` losses summing to `total` (0 for none).
@@ -270,11 +253,6 @@ fn mean(total: f64, count: usize) -> f32 {
     } else {
         (total / count as f64) as f32
     }
-}
-
-/// Rows per shard: the batch spread over the worker threads, at least [`MIN_SHARD_ROWS`].
-fn shard_rows(batch: usize) -> usize {
-    batch.div_ceil(rayon::current_num_threads().max(1)).max(MIN_SHARD_ROWS)
 }
 
 fn check_batch(inputs: usize, targets: usize, what: &'static str) -> Result<(), TrainError> {

@@ -1,13 +1,13 @@
 //! The reusable buffers of training and inference.
 
+use crate::heap::AlignedBuffer;
 use crate::kernels::{axpy, dense_rank_update, dot};
 use crate::network::Network;
-use crate::train::TrainError;
 
 /// Everything a network needs to train or run beyond its parameters: the activations of one
-/// sample, the flat parameter gradients, and one shard of batch buffers per worker thread.
+/// sample, the flat parameter gradients, and the buffers of a batch.
 ///
-/// Create it once with [`Network::workspace`] and pass it to every step. The batch shards grow to
+/// Create it once with [`Network::workspace`] and pass it to every step. The batch buffers grow to
 /// the largest batch seen and are reused after that, so steps allocate nothing after warm-up.
 ///
 /// ```
@@ -21,7 +21,8 @@ use crate::train::TrainError;
 /// ```
 pub struct Workspace<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
     pub(crate) buffers: N::Buffers,
-    pub(crate) gradients: Vec<f32>,
+    pub(crate) gradients: AlignedBuffer,
+    pub(crate) batch: Batch<N, IN, OUT>,
     pub(crate) shards: Vec<Shard<N, IN, OUT>>,
     pub(crate) deferred: DeferredUpdates,
 }
@@ -31,7 +32,12 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OU
     pub fn new(network: &N) -> Self {
         Self {
             buffers: network.buffers(),
-            gradients: vec![0.0; N::PARAMETERS],
+            gradients: AlignedBuffer::zeroed(N::PARAMETERS),
+            batch: Batch {
+                buffers: network.batch_buffers(),
+                inputs: AlignedBuffer::default(),
+                output_gradients: Vec::new(),
+            },
             shards: Vec::new(),
             deferred: DeferredUpdates::default(),
         }
@@ -49,13 +55,28 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OU
     }
 }
 
-/// One worker thread's part of a batch: its activations, loss gradients and parameter gradients.
+/// The buffers of a batch: every layer's activations and gradients, a cache-aligned copy of the
+/// inputs, and the loss gradients.
+pub(crate) struct Batch<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
+    pub(crate) buffers: N::BatchBuffers,
+    pub(crate) inputs: AlignedBuffer,
+    pub(crate) output_gradients: Vec<[f32; OUT]>,
+}
+
+impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Batch<N, IN, OUT> {
+    /// `inputs`, copied to the start of a cache line so the kernels' vector loads of each row do
+    /// not straddle two lines.
+    pub(crate) fn aligned_inputs<'a>(inputs: &'a mut AlignedBuffer, rows: &[[f32; IN]]) -> &'a [[f32; IN]] {
+        inputs.grow(rows.len() * IN);
+        let copy = &mut inputs[..rows.len() * IN];
+        copy.copy_from_slice(rows.as_flattened());
+        copy.as_chunks::<IN>().0
+    }
+}
+
+/// One thread's part of a batch in inference: its activations.
 pub(crate) struct Shard<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
     pub(crate) buffers: N::BatchBuffers,
-    pub(crate) output_gradients: Vec<[f32; OUT]>,
-    pub(crate) gradients: Vec<f32>,
-    pub(crate) loss: f32,
-    pub(crate) error: Option<TrainError>,
 }
 
 impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Shard<N, IN, OUT> {
@@ -63,19 +84,9 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Shard<N, IN, OUT> {
     /// batch larger than any before).
     pub(crate) fn first<'s>(shards: &'s mut Vec<Self>, network: &N, count: usize) -> &'s mut [Self] {
         while shards.len() < count {
-            shards.push(Shard::new(network));
+            shards.push(Shard { buffers: network.batch_buffers() });
         }
         &mut shards[..count]
-    }
-
-    fn new(network: &N) -> Self {
-        Self {
-            buffers: network.batch_buffers(),
-            output_gradients: Vec::new(),
-            gradients: vec![0.0; N::PARAMETERS],
-            loss: 0.0,
-            error: None,
-        }
     }
 }
 

@@ -26,6 +26,7 @@ pub struct XorBatchBuffers {
     a2: ::std::vec::Vec<[f32; 1usize]>,
     d2: ::std::vec::Vec<[f32; 1usize]>,
     a3: ::std::vec::Vec<[f32; 1usize]>,
+    scratch: ::nn::__private::PanelScratch,
 }
 impl Xor {
     /// The number of input values of one sample.
@@ -77,6 +78,7 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             a2: ::std::vec::Vec::new(),
             d2: ::std::vec::Vec::new(),
             a3: ::std::vec::Vec::new(),
+            scratch: ::core::default::Default::default(),
         }
     }
     fn forward(&self, input: &[f32; 2usize]) -> [f32; 1usize] {
@@ -263,6 +265,7 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &self.layer0,
             inputs,
             &mut buffers.a0[..rows],
+            &mut buffers.scratch,
         );
         ::nn::__private::Activation::forward_rows(
             &::nn::__private::LeakyReLU {
@@ -275,6 +278,7 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &self.layer2,
             &buffers.a1[..rows],
             &mut buffers.a2[..rows],
+            &mut buffers.scratch,
         );
         ::nn::__private::Activation::forward_rows(
             &::nn::__private::Sigmoid,

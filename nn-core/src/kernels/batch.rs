@@ -4,32 +4,77 @@
 
 use super::dense::check_shape;
 use super::kernel;
-use super::panel;
+use super::panel::{self, PanelScratch, PANEL_ROWS};
 use super::simd::{self, OUTER_COLUMNS};
+use rayon::prelude::*;
 
 /// Splits a flat batch into rows of `width`, checking that it holds exactly `rows` of them.
 fn check_rows(values: &[f32], rows: usize, width: usize, what: &str) {
     assert_eq!(values.len(), rows * width, "{what}: {} values are not {rows} rows of {width}", values.len());
 }
 
-kernel! {
-    /// `y[r] = W x[r] + b` for every row `r`; `x` holds rows of `weight.len() / bias.len()` inputs
-    /// and `y` rows of `bias.len()` outputs.
-    ///
-    /// ```
-    /// let weight = [1.0, 2.0, 3.0, 4.0]; // two outputs, two inputs
-    /// let mut y = [0.0; 4];
-    /// nn_core::kernels::dense_forward_rows(&weight, &[0.5, 0.0], &[1.0, 0.0, 0.0, 1.0], &mut y);
-    /// assert_eq!(y, [1.5, 3.0, 2.5, 4.0]);
-    /// ```
-    ///
-    /// # Panics
-    /// If the shapes do not agree.
-    pub fn dense_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) => forward_rows::<FMA, WIDE>
+/// A kernel writing rows `first..` of a gradient from two batch operands, `inputs` and
+/// `outputs` wide: [`dense_weight_gradient`] or [`dense_input_gradient`].
+type GradientRows = fn(&[f32], &[f32], usize, usize, usize, &mut [f32]);
+
+/// The kernels a batch pass is built from: the dispatched ones, or in tests a portable version.
+#[derive(Clone, Copy)]
+struct Kernels {
+    pack: fn(&[f32], usize, usize, usize, &mut [f32]),
+    products: fn(&[f32], usize, &[f32], &mut [f32]),
+    weight_gradient: GradientRows,
+    input_gradient: GradientRows,
 }
 
-#[inline(always)]
-fn forward_rows<const FMA: bool, const WIDE: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+const DISPATCHED: Kernels = Kernels {
+    pack: panel::pack_panel,
+    products: panel::panel_products,
+    weight_gradient: dense_weight_gradient,
+    input_gradient: dense_input_gradient,
+};
+
+/// The versions compiled for the build target's baseline, with or without `mul_add` and wide
+/// register tiles.
+#[cfg(test)]
+fn portable<const FMA: bool, const WIDE: bool>() -> Kernels {
+    Kernels {
+        pack: panel::pack::<FMA>,
+        products: panel::products::<FMA, WIDE>,
+        weight_gradient: weight_gradient::<FMA>,
+        input_gradient: input_gradient::<FMA>,
+    }
+}
+
+/// Multiply-adds below which a batch kernel stays on the calling thread: splitting costs a few
+/// microseconds, and waking a sleeping worker on a VM can cost tens.
+const PARALLEL_WORK: usize = 1 << 20;
+
+/// Whether `work` multiply-adds are worth splitting across the rayon threads.
+fn split_across_threads(work: usize) -> bool {
+    work >= PARALLEL_WORK && rayon::current_num_threads() > 1
+}
+
+/// `y[r] = W x[r] + b` for every row `r`; `x` holds rows of `weight.len() / bias.len()` inputs
+/// and `y` rows of `bias.len()` outputs.
+///
+/// Large products are split across the rayon threads by ranges of outputs, each computed by one
+/// thread in a fixed order, so the result does not depend on the number of threads.
+///
+/// ```
+/// let weight = [1.0, 2.0, 3.0, 4.0]; // two outputs, two inputs
+/// let mut y = [0.0; 4];
+/// let mut scratch = nn_core::kernels::PanelScratch::default();
+/// nn_core::kernels::dense_forward_rows(&weight, &[0.5, 0.0], &[1.0, 0.0, 0.0, 1.0], &mut y, &mut scratch);
+/// assert_eq!(y, [1.5, 3.0, 2.5, 4.0]);
+/// ```
+///
+/// # Panics
+/// If the shapes do not agree.
+pub fn dense_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32], scratch: &mut PanelScratch) {
+    forward_rows(DISPATCHED, weight, bias, x, y, scratch);
+}
+
+fn forward_rows(kernels: Kernels, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32], scratch: &mut PanelScratch) {
     let outputs = bias.len();
     assert!(outputs > 0, "a layer has at least one output");
     let inputs = weight.len() / outputs;
@@ -43,38 +88,63 @@ fn forward_rows<const FMA: bool, const WIDE: bool>(weight: &[f32], bias: &[f32],
         }
         return;
     }
-    panel::forward_rows::<FMA, WIDE>(weight, bias, x, y, inputs);
+    scratch.grow(inputs, outputs);
+    for (x, y) in x.chunks(PANEL_ROWS * inputs).zip(y.chunks_mut(PANEL_ROWS * outputs)) {
+        let rows = y.len() / outputs;
+        let width = panel::panel_width(rows);
+        let (panel, sums) = (&mut scratch.panel[..inputs * width], &mut scratch.sums[..outputs * PANEL_ROWS]);
+        if split_across_threads(rows * inputs * outputs) {
+            let slices = panel.par_chunks_mut(panel::SLICE_INPUTS * width).enumerate();
+            slices.for_each(|(index, slice)| (kernels.pack)(x, inputs, index * panel::SLICE_INPUTS, width, slice));
+            let tasks = sums.par_chunks_mut(panel::TASK_OUTPUTS * PANEL_ROWS);
+            tasks.zip(weight.par_chunks(panel::TASK_OUTPUTS * inputs)).for_each(|(sums, weight)| {
+                (kernels.products)(weight, inputs, panel, sums);
+            });
+        } else {
+            (kernels.pack)(x, inputs, 0, width, panel);
+            (kernels.products)(weight, inputs, panel, sums);
+        }
+        for (r, y) in y.chunks_exact_mut(outputs).enumerate() {
+            for ((y, sums), bias) in y.iter_mut().zip(sums.chunks_exact(PANEL_ROWS)).zip(bias) {
+                *y = sums[r] + bias;
+            }
+        }
+    }
 }
 
-kernel! {
-    /// The backward pass of a dense layer over a batch: writes `∂W = Σ_r dy[r] x[r]ᵀ`,
-    /// `∂b = Σ_r dy[r]`, and `dx[r] = Wᵀ dy[r]` when given (the old contents are overwritten,
-    /// so the buffers need no clearing).
-    ///
-    /// ```
-    /// let weight = [1.0, 2.0]; // one output, two inputs
-    /// let (mut weight_gradient, mut bias_gradient, mut dx) = ([9.0; 2], [9.0], [9.0; 4]);
-    /// nn_core::kernels::dense_backward_rows(
-    ///     &weight, &[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], &mut weight_gradient, &mut bias_gradient, Some(&mut dx),
-    /// );
-    /// assert_eq!((weight_gradient, bias_gradient), ([3.5, 5.0], [1.5]));
-    /// assert_eq!(dx, [0.5, 1.0, 1.0, 2.0]);
-    /// ```
-    ///
-    /// # Panics
-    /// If the shapes do not agree.
-    pub fn dense_backward_rows(
-        weight: &[f32],
-        x: &[f32],
-        dy: &[f32],
-        weight_gradient: &mut [f32],
-        bias_gradient: &mut [f32],
-        dx: Option<&mut [f32]>,
-    ) => backward_rows
+/// The backward pass of a dense layer over a batch: writes `∂W = Σ_r dy[r] x[r]ᵀ`,
+/// `∂b = Σ_r dy[r]`, and `dx[r] = Wᵀ dy[r]` when given (the old contents are overwritten,
+/// so the buffers need no clearing).
+///
+/// Large products are split across the rayon threads by ranges of weight rows (for `∂W`) and of
+/// batch rows (for `dx`), each computed by one thread in a fixed order, so the result does not
+/// depend on the number of threads.
+///
+/// ```
+/// let weight = [1.0, 2.0]; // one output, two inputs
+/// let (mut weight_gradient, mut bias_gradient, mut dx) = ([9.0; 2], [9.0], [9.0; 4]);
+/// nn_core::kernels::dense_backward_rows(
+///     &weight, &[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], &mut weight_gradient, &mut bias_gradient, Some(&mut dx),
+/// );
+/// assert_eq!((weight_gradient, bias_gradient), ([3.5, 5.0], [1.5]));
+/// assert_eq!(dx, [0.5, 1.0, 1.0, 2.0]);
+/// ```
+///
+/// # Panics
+/// If the shapes do not agree.
+pub fn dense_backward_rows(
+    weight: &[f32],
+    x: &[f32],
+    dy: &[f32],
+    weight_gradient: &mut [f32],
+    bias_gradient: &mut [f32],
+    dx: Option<&mut [f32]>,
+) {
+    backward_rows(DISPATCHED, weight, x, dy, weight_gradient, bias_gradient, dx);
 }
 
-#[inline(always)]
-fn backward_rows<const FMA: bool>(
+fn backward_rows(
+    kernels: Kernels,
     weight: &[f32],
     x: &[f32],
     dy: &[f32],
@@ -90,6 +160,9 @@ fn backward_rows<const FMA: bool>(
     let rows = dy.len() / outputs;
     check_rows(dy, rows, outputs, "output gradients");
     check_rows(x, rows, inputs, "inputs");
+    if let Some(dx) = &dx {
+        check_rows(dx, rows, inputs, "input gradients");
+    }
     bias_gradient.fill(0.0);
     for row in dy.chunks_exact(outputs) {
         for (gradient, delta) in bias_gradient.iter_mut().zip(row) {
@@ -99,13 +172,66 @@ fn backward_rows<const FMA: bool>(
     if inputs == 0 {
         return;
     }
-    // ∂W[o] = Σ_r dy[r][o] x[r]
-    outer_product_sum::<FMA, false>(weight_gradient, inputs, x, rows, |r, o| dy[r * outputs + o]);
-    if let Some(dx) = dx {
-        check_rows(dx, rows, inputs, "input gradients");
-        // dx[r] = Σ_o dy[r][o] W[o]
-        outer_product_sum::<FMA, false>(dx, inputs, weight, outputs, |o, r| dy[r * outputs + o]);
+    let parallel = split_across_threads(rows * inputs * outputs);
+    if parallel {
+        let tasks = weight_gradient.par_chunks_mut(TASK_ROWS * inputs).enumerate();
+        tasks.for_each(|(index, rows)| (kernels.weight_gradient)(x, dy, inputs, outputs, index * TASK_ROWS, rows));
+    } else {
+        (kernels.weight_gradient)(x, dy, inputs, outputs, 0, weight_gradient);
     }
+    if let Some(dx) = dx {
+        if parallel {
+            let tasks = dx.par_chunks_mut(TASK_ROWS * inputs).enumerate();
+            tasks.for_each(|(index, rows)| {
+                (kernels.input_gradient)(weight, dy, inputs, outputs, index * TASK_ROWS, rows)
+            });
+        } else {
+            (kernels.input_gradient)(weight, dy, inputs, outputs, 0, dx);
+        }
+    }
+}
+
+/// Rows of `∂W` (or of `dx`) per task when a backward pass is split across threads: three of
+/// the four-row register blocks.
+const TASK_ROWS: usize = 12;
+
+kernel! {
+    /// Rows `first..first + n` of `∂W = Σ_r dy[r] x[r]ᵀ` into `rows` (`n` rows of `inputs`), for
+    /// the rows of `x` (`inputs` wide) and `dy` (`outputs` wide).
+    pub fn dense_weight_gradient(x: &[f32], dy: &[f32], inputs: usize, outputs: usize, first: usize, rows: &mut [f32])
+        => weight_gradient
+}
+
+#[inline(always)]
+fn weight_gradient<const FMA: bool>(
+    x: &[f32],
+    dy: &[f32],
+    inputs: usize,
+    outputs: usize,
+    first: usize,
+    rows: &mut [f32],
+) {
+    let batch = dy.len() / outputs;
+    outer_product_sum::<FMA, false>(rows, inputs, x, batch, |r, o| dy[r * outputs + first + o]);
+}
+
+kernel! {
+    /// Rows `first..first + n` of `dx[r] = Σ_o dy[r][o] W[o]` into `rows` (`n` rows of
+    /// `inputs`), for `weight` (`outputs` rows of `inputs`) and `dy` (rows of `outputs`).
+    pub fn dense_input_gradient(weight: &[f32], dy: &[f32], inputs: usize, outputs: usize, first: usize, rows: &mut [f32])
+        => input_gradient
+}
+
+#[inline(always)]
+fn input_gradient<const FMA: bool>(
+    weight: &[f32],
+    dy: &[f32],
+    inputs: usize,
+    outputs: usize,
+    first: usize,
+    rows: &mut [f32],
+) {
+    outer_product_sum::<FMA, false>(rows, inputs, weight, outputs, |o, r| dy[(first + r) * outputs + o]);
 }
 
 kernel! {
@@ -210,15 +336,42 @@ mod tests {
         shapes.extend(SIZES.iter().filter(|&&n| n < 784).map(|&n| (n, n, n)));
         shapes.push((5, 100, 784));
         shapes.push((70, 13, 300));
+        // Large enough to be split across threads: several panels, slices and tasks, ragged ends.
+        shapes.extend([(64, 100, 784), (40, 130, 300), (100, 50, 250)]);
         shapes
     }
 
-    /// The dispatched kernel and the portable versions, with and without `mul_add`.
-    type ForwardRows = fn(&[f32], &[f32], &[f32], &mut [f32]);
-    const FORWARDS: [ForwardRows; 4] =
-        [dense_forward_rows, forward_rows::<false, false>, forward_rows::<true, false>, forward_rows::<true, true>];
-    type BackwardRows = fn(&[f32], &[f32], &[f32], &mut [f32], &mut [f32], Option<&mut [f32]>);
-    const BACKWARDS: [BackwardRows; 3] = [dense_backward_rows, backward_rows::<false>, backward_rows::<true>];
+    /// Runs `work` on a pool of `threads` rayon threads.
+    fn on_threads<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool").install(work)
+    }
+
+    #[test]
+    fn split_passes_give_the_same_bits_on_any_number_of_threads() {
+        let (rows, outputs, inputs) = (64, 100, 784);
+        assert!(split_across_threads(rows * outputs * inputs) || rayon::current_num_threads() == 1);
+        let (weight, bias, x, dy) =
+            (values(outputs * inputs, 1), values(outputs, 2), values(rows * inputs, 3), values(rows * outputs, 4));
+        let run = |threads| {
+            on_threads(threads, || {
+                let mut y = vec![0.0; rows * outputs];
+                let (mut weight_gradient, mut bias_gradient) = (vec![0.0; outputs * inputs], vec![0.0; outputs]);
+                let mut dx = vec![0.0; rows * inputs];
+                dense_forward_rows(&weight, &bias, &x, &mut y, &mut PanelScratch::default());
+                dense_backward_rows(&weight, &x, &dy, &mut weight_gradient, &mut bias_gradient, Some(&mut dx));
+                (y, weight_gradient, bias_gradient, dx)
+            })
+        };
+        let one = run(1);
+        for threads in [2, 3, 5] {
+            assert!(run(threads) == one, "{threads} threads differ from one");
+        }
+    }
+
+    /// The dispatched kernels and the portable versions, with and without `mul_add` and wide tiles.
+    fn all_kernels() -> [Kernels; 4] {
+        [DISPATCHED, portable::<false, false>(), portable::<true, false>(), portable::<true, true>()]
+    }
 
     #[test]
     fn forward_rows_matches_the_scalar_loop() {
@@ -231,9 +384,9 @@ mod tests {
                     expected[r * outputs + o] = reference::dot(&x[r * inputs..(r + 1) * inputs], w) + bias[o];
                 }
             }
-            for dense_forward_rows in FORWARDS {
+            for kernels in all_kernels() {
                 let mut y = vec![0.0; rows * outputs];
-                dense_forward_rows(&weight, &bias, &x, &mut y);
+                on_threads(3, || forward_rows(kernels, &weight, &bias, &x, &mut y, &mut PanelScratch::default()));
                 assert_all_close(&y, &expected);
             }
         }
@@ -259,10 +412,12 @@ mod tests {
                 }
             }
             let expected_dx: Vec<f32> = expected_dx.iter().map(|v| *v as f32).collect();
-            for dense_backward_rows in BACKWARDS {
+            for kernels in all_kernels() {
                 let (mut weight_gradient, mut bias_gradient) = (weight_gradient.clone(), bias_gradient.clone());
                 let mut dx = vec![9.0; rows * inputs];
-                dense_backward_rows(&weight, &x, &dy, &mut weight_gradient, &mut bias_gradient, Some(&mut dx));
+                on_threads(3, || {
+                    backward_rows(kernels, &weight, &x, &dy, &mut weight_gradient, &mut bias_gradient, Some(&mut dx))
+                });
                 assert_all_close(&weight_gradient, &expected_weight);
                 assert_all_close(&bias_gradient, &expected_bias);
                 assert_all_close(&dx, &expected_dx);
@@ -291,6 +446,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "inputs: 5 values are not 2 rows of 3")]
     fn forward_rows_rejects_ragged_input() {
-        dense_forward_rows(&[0.0; 6], &[0.0; 2], &[0.0; 5], &mut [0.0; 4]);
+        dense_forward_rows(&[0.0; 6], &[0.0; 2], &[0.0; 5], &mut [0.0; 4], &mut PanelScratch::default());
     }
 }

@@ -17,6 +17,7 @@ mod vector;
 
 pub use batch::{dense_backward_rows, dense_forward_rows, dense_rank_update};
 pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward};
+pub use panel::PanelScratch;
 pub use vector::{axpy, dot};
 
 /// Defines a public kernel that dispatches at run time to the best compiled version of an

@@ -1,18 +1,20 @@
 //! The forward pass of a dense layer over a batch, `y[r] = W x[r] + b`, as a register-blocked
-//! matrix product.
+//! matrix product over a packed panel of inputs.
 //!
-//! Up to [`PANEL_ROWS`] rows at a time are copied, [`SLICE_INPUTS`] inputs at a time, into a
-//! panel with the batch dimension contiguous (`panel[k][r] = x[r][k]`, 32 KiB, so it stays in
-//! L1). A tile of `T` outputs by `V` vectors of 16 rows then accumulates in registers while the
-//! slice streams by: per input `k`, `V` vector loads from the panel, `T` broadcasts of the weights
-//! `W[o][k]` and `T · V` multiply-adds, with no horizontal sums (the older dot-product tiles spent
-//! a quarter of their loads and all their reductions on those).
+//! Up to [`PANEL_ROWS`] rows of inputs are copied into a panel with the batch dimension
+//! contiguous (`panel[k][r] = x[r][k]`). A tile of `T` outputs by `V` vectors of 16 rows then
+//! accumulates in registers while [`SLICE_INPUTS`] inputs of the panel stream by (32 KiB, so the
+//! slice stays in L1 while every tile passes over it): per input `k`, `V` vector loads from the
+//! panel, `T` broadcasts of the weights `W[o][k]` and `T · V` multiply-adds, with no horizontal
+//! sums (the older dot-product tiles spent a quarter of their loads and all their reductions on
+//! those).
 //!
-//! The panel and the partial sums live in a per-thread scratch buffer that grows on the first
-//! call of a shape and is reused after, so a warmed-up training step allocates nothing.
+//! The results are partial sums laid out output-major (`sums[o][r]`), so that disjoint ranges of
+//! outputs are disjoint slices and can be computed on different threads. The panel and the sums
+//! live in a [`PanelScratch`] owned by the caller.
 
+use super::kernel;
 use super::simd::{madd, LANES};
-use std::cell::RefCell;
 
 /// Rows per panel: four vectors of [`LANES`].
 pub const PANEL_ROWS: usize = 4 * LANES;
@@ -20,116 +22,53 @@ pub const PANEL_ROWS: usize = 4 * LANES;
 /// Inputs per panel slice: 128 x 64 floats are 32 KiB, within a 48 KiB L1 data cache.
 pub const SLICE_INPUTS: usize = 128;
 
-/// The per-thread working memory: the packed panel slice and the partial sums of every output for
-/// every row of the panel (`sums[o * PANEL_ROWS + r]`).
-#[derive(Default)]
-struct Scratch {
-    panel: Vec<f32>,
-    sums: Vec<f32>,
+/// The panel width for `rows` rows: whole vectors.
+pub fn panel_width(rows: usize) -> usize {
+    rows.div_ceil(LANES) * LANES
 }
 
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+/// The working memory of [`dense_forward_rows`](super::dense_forward_rows): the packed panel of
+/// inputs and the partial sums of every output for every row of the panel. It grows on the first
+/// call of a shape and is reused after, so a warmed-up step allocates nothing; generated networks
+/// keep one in their batch buffers.
+///
+/// ```
+/// let mut scratch = nn_core::kernels::PanelScratch::default();
+/// let mut y = [0.0; 2];
+/// nn_core::kernels::dense_forward_rows(&[1.0, 2.0], &[0.5], &[1.0, 1.0, 2.0, 2.0], &mut y, &mut scratch);
+/// assert_eq!(y, [3.5, 6.5]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct PanelScratch {
+    /// `panel[k * width + r] = x[r][k]`.
+    pub(super) panel: Vec<f32>,
+    /// `sums[o * PANEL_ROWS + r] = W[o] · x[r]`.
+    pub(super) sums: Vec<f32>,
 }
 
-/// Makes `buffer` at least `len` long; it only ever grows.
-fn reserve(buffer: &mut Vec<f32>, len: usize) {
-    if buffer.len() < len {
-        buffer.resize(len, 0.0);
-    }
-}
-
-/// `y[r] = W x[r] + b` for the `rows` rows of `x` (each `inputs` wide) and of `y` (each
-/// `bias.len()` wide). `WIDE` picks tiles for 32 vector registers of 16 floats (AVX-512);
-/// otherwise the tiles fit 16 registers of 8 floats (AVX2) or 32 of 4 (NEON).
-/// The caller has checked the shapes.
-#[inline(always)]
-pub fn forward_rows<const FMA: bool, const WIDE: bool>(
-    weight: &[f32],
-    bias: &[f32],
-    x: &[f32],
-    y: &mut [f32],
-    inputs: usize,
-) {
-    let outputs = bias.len();
-    let rows = y.len() / outputs;
-    // Taken out and put back rather than borrowed in a closure: closures do not inherit the
-    // target features of the multiversioned kernel, and `mul_add` would become a library call.
-    let mut scratch = SCRATCH.take();
-    reserve(&mut scratch.panel, SLICE_INPUTS * PANEL_ROWS);
-    reserve(&mut scratch.sums, outputs * PANEL_ROWS);
-    for first in (0..rows).step_by(PANEL_ROWS) {
-        let count = (rows - first).min(PANEL_ROWS);
-        let block = Block {
-            weight,
-            inputs,
-            outputs,
-            x: &x[first * inputs..(first + count) * inputs],
-            panel: &mut scratch.panel,
-            sums: &mut scratch.sums,
-        };
-        match (count.div_ceil(LANES), WIDE) {
-            (1, true) => block.run::<FMA, 1, 12>(),
-            (2, true) => block.run::<FMA, 2, 12>(),
-            (3, true) => block.run::<FMA, 3, 8>(),
-            (_, true) => block.run::<FMA, 4, 6>(),
-            (1, false) => block.run::<FMA, 1, 6>(),
-            (2, false) => block.run::<FMA, 2, 3>(),
-            (3, false) => block.run::<FMA, 3, 2>(),
-            (_, false) => block.run::<FMA, 4, 1>(),
-        }
-        for (r, y) in y[first * outputs..(first + count) * outputs].chunks_exact_mut(outputs).enumerate() {
-            for ((y, sums), bias) in y.iter_mut().zip(scratch.sums.chunks_exact(PANEL_ROWS)).zip(bias) {
-                *y = sums[r] + bias;
-            }
-        }
-    }
-    SCRATCH.set(scratch);
-}
-
-/// One panel's worth of rows (at most [`PANEL_ROWS`]) and the buffers to compute them in.
-struct Block<'a> {
-    weight: &'a [f32],
-    inputs: usize,
-    outputs: usize,
-    x: &'a [f32],
-    panel: &'a mut [f32],
-    sums: &'a mut [f32],
-}
-
-impl Block<'_> {
-    /// Fills `sums[o][r] = W[o] · x[r]` for every output and row, `V` vectors of rows wide, in
-    /// tiles of `T` outputs.
-    #[inline(always)]
-    fn run<const FMA: bool, const V: usize, const T: usize>(self) {
-        let Block { weight, inputs, outputs, x, panel, sums } = self;
-        let width = V * LANES;
-        for start in (0..inputs).step_by(SLICE_INPUTS) {
-            let len = (inputs - start).min(SLICE_INPUTS);
-            let panel = &mut panel[..len * width];
-            pack(panel, x, inputs, start, width);
-            let panel: &[[f32; LANES]] = panel.as_chunks().0;
-            let weights = |output: usize| &weight[output * inputs + start..output * inputs + start + len];
-            let mut tiles = sums[..outputs * PANEL_ROWS].chunks_exact_mut(T * PANEL_ROWS);
-            for (tile_index, tile_sums) in (&mut tiles).enumerate() {
-                let first = tile_index * T;
-                tile::<FMA, V, T>(panel, std::array::from_fn(|t| weights(first + t)), tile_sums, start == 0);
-            }
-            let first = outputs / T * T;
-            for (t, row_sums) in tiles.into_remainder().chunks_exact_mut(PANEL_ROWS).enumerate() {
-                tile::<FMA, V, 1>(panel, [weights(first + t)], row_sums, start == 0);
+impl PanelScratch {
+    /// Grows the buffers to hold a full panel of `inputs` and its sums for `outputs`.
+    pub(super) fn grow(&mut self, inputs: usize, outputs: usize) {
+        for (buffer, len) in [(&mut self.panel, inputs * PANEL_ROWS), (&mut self.sums, outputs * PANEL_ROWS)] {
+            if buffer.len() < len {
+                buffer.resize(len, 0.0);
             }
         }
     }
 }
 
-/// Rows and inputs per block of [`pack`]'s transpose.
+kernel! {
+    /// Copies inputs `start..start + panel.len() / width` of every row of `x` (rows of `inputs`)
+    /// into `panel[k][r]`, rows `width` apart, and zeroes the columns past the last row.
+    pub fn pack_panel(x: &[f32], inputs: usize, start: usize, width: usize, panel: &mut [f32]) => pack
+}
+
+/// Rows and inputs per block of [`pack`]'s transpose (4 x 4 compiles to register shuffles;
+/// 8 and 16 measured no faster).
 const SQUARE: usize = 4;
 
-/// Copies `x[r][start..start + len]` for every row `r` into `panel[k][r]` (rows `width` apart),
-/// and zeroes the panel's columns past the last row.
 #[inline(always)]
-fn pack(panel: &mut [f32], x: &[f32], inputs: usize, start: usize, width: usize) {
+pub(super) fn pack<const FMA: bool>(x: &[f32], inputs: usize, start: usize, width: usize, panel: &mut [f32]) {
     let rows = x.len() / inputs;
     let len = panel.len() / width;
     let (full_rows, full_len) = (rows / SQUARE * SQUARE, len / SQUARE * SQUARE);
@@ -144,8 +83,8 @@ fn pack(panel: &mut [f32], x: &[f32], inputs: usize, start: usize, width: usize)
             }
         }
         for k in full_len..len {
-            for r in 0..SQUARE {
-                panel[k * width + r0 + r] = sources[r][k];
+            for (r, source) in sources.iter().enumerate() {
+                panel[k * width + r0 + r] = source[k];
             }
         }
     }
@@ -157,12 +96,78 @@ fn pack(panel: &mut [f32], x: &[f32], inputs: usize, start: usize, width: usize)
     }
 }
 
-/// Adds `weights[t] · panel` to `sums[t]` (or starts them, on the first slice) for the `T`
+kernel! {
+    /// `sums[o][r] = weight[o] · x[r]` for the weight rows given (each `inputs` wide) and the rows
+    /// packed in `panel` (`inputs` rows of a width of whole vectors, at most [`PANEL_ROWS`]);
+    /// `sums` holds one row of [`PANEL_ROWS`] per weight row.
+    pub fn panel_products(weight: &[f32], inputs: usize, panel: &[f32], sums: &mut [f32]) => products::<FMA, WIDE>
+}
+
+/// `WIDE` picks tiles for 32 vector registers of 16 floats (AVX-512); otherwise the tiles fit 16
+/// registers of 8 floats (AVX2) or 32 of 4 (NEON). The tile heights divide [`TASK_OUTPUTS`].
+#[inline(always)]
+pub(super) fn products<const FMA: bool, const WIDE: bool>(
+    weight: &[f32],
+    inputs: usize,
+    panel: &[f32],
+    sums: &mut [f32],
+) {
+    let panel = Panel { weight, inputs, panel, sums };
+    match (panel.panel.len() / inputs / LANES, WIDE) {
+        (1, true) => panel.run::<FMA, 1, 12>(),
+        (2, true) => panel.run::<FMA, 2, 12>(),
+        (3, true) => panel.run::<FMA, 3, 8>(),
+        (_, true) => panel.run::<FMA, 4, 6>(),
+        (1, false) => panel.run::<FMA, 1, 6>(),
+        (2, false) => panel.run::<FMA, 2, 3>(),
+        (3, false) => panel.run::<FMA, 3, 2>(),
+        (_, false) => panel.run::<FMA, 4, 1>(),
+    }
+}
+
+/// Outputs per task when a batch forward pass is split across threads: a multiple of every tile
+/// height above.
+pub const TASK_OUTPUTS: usize = 24;
+
+/// The operands of [`panel_products`].
+struct Panel<'a> {
+    weight: &'a [f32],
+    inputs: usize,
+    panel: &'a [f32],
+    sums: &'a mut [f32],
+}
+
+impl Panel<'_> {
+    /// Every output's sums, `V` vectors of rows wide, in tiles of `T` outputs, one panel slice
+    /// at a time.
+    #[inline(always)]
+    fn run<const FMA: bool, const V: usize, const T: usize>(self) {
+        let Panel { weight, inputs, panel, sums } = self;
+        let outputs = weight.len() / inputs;
+        let width = V * LANES;
+        for start in (0..inputs).step_by(SLICE_INPUTS) {
+            let len = (inputs - start).min(SLICE_INPUTS);
+            let slice: &[[f32; LANES]] = panel[start * width..(start + len) * width].as_chunks().0;
+            let weights = |output: usize| &weight[output * inputs + start..output * inputs + start + len];
+            let mut tiles = sums[..outputs * PANEL_ROWS].chunks_exact_mut(T * PANEL_ROWS);
+            for (index, tile_sums) in (&mut tiles).enumerate() {
+                let first = index * T;
+                tile::<FMA, V, T>(slice, std::array::from_fn(|t| weights(first + t)), tile_sums, start == 0);
+            }
+            let first = outputs / T * T;
+            for (t, row_sums) in tiles.into_remainder().chunks_exact_mut(PANEL_ROWS).enumerate() {
+                tile::<FMA, V, 1>(slice, [weights(first + t)], row_sums, start == 0);
+            }
+        }
+    }
+}
+
+/// Adds `weights[t] · slice` to `sums[t]` (or starts them, on the first slice) for the `T`
 /// outputs of a tile, holding the `T x V` vectors of sums in registers over the whole slice.
 /// `sums` holds `T` rows of [`PANEL_ROWS`].
 #[inline(always)]
 fn tile<const FMA: bool, const V: usize, const T: usize>(
-    panel: &[[f32; LANES]],
+    slice: &[[f32; LANES]],
     weights: [&[f32]; T],
     sums: &mut [f32],
     first_slice: bool,
@@ -173,7 +178,7 @@ fn tile<const FMA: bool, const V: usize, const T: usize>(
             registers.copy_from_slice(&stored.as_chunks().0[..V]);
         }
     }
-    for (k, x) in panel.chunks_exact(V).enumerate() {
+    for (k, x) in slice.chunks_exact(V).enumerate() {
         let x: [[f32; LANES]; V] = std::array::from_fn(|v| x[v]);
         for (registers, weights) in registers.iter_mut().zip(&weights) {
             let w = weights[k];

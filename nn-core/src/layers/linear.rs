@@ -2,7 +2,7 @@
 
 use crate::heap::{self, AsFlat, CacheAligned};
 use crate::init::Init;
-use crate::kernels;
+use crate::kernels::{self, PanelScratch};
 use crate::network::Update;
 use rand::Rng;
 
@@ -114,15 +114,16 @@ impl<const I: usize, const O: usize> Linear<I, O> {
     /// let mut layer = Linear::<2, 1>::zeroed();
     /// layer.weight[0] = [1.0, 2.0];
     /// let mut y = [[0.0]; 2];
-    /// layer.forward_rows(&[[1.0, 0.0], [0.0, 1.0]], &mut y);
+    /// layer.forward_rows(&[[1.0, 0.0], [0.0, 1.0]], &mut y, &mut Default::default());
     /// assert_eq!(y, [[1.0], [2.0]]);
     /// ```
     ///
     /// # Panics
     /// If `x` and `y` have different numbers of rows.
-    pub fn forward_rows(&self, x: &[[f32; I]], y: &mut [[f32; O]]) {
+    pub fn forward_rows(&self, x: &[[f32; I]], y: &mut [[f32; O]], scratch: &mut PanelScratch) {
         assert_eq!(x.len(), y.len(), "one output row per input row");
-        kernels::dense_forward_rows(self.weight.as_flat(), &self.bias[..], x.as_flattened(), y.as_flattened_mut());
+        let (weight, bias) = (self.weight.as_flat(), &self.bias[..]);
+        kernels::dense_forward_rows(weight, bias, x.as_flattened(), y.as_flattened_mut(), scratch);
     }
 
     /// Back-propagates a batch: writes `Σ_r dy[r] x[r]ᵀ` and `Σ_r dy[r]` into the gradient
@@ -250,7 +251,7 @@ mod tests {
         let x: Vec<[f32; I]> = (0..6).map(|seed| sample_values::<I>(20 + seed)).collect();
         let dy: Vec<[f32; O]> = (0..6).map(|seed| sample_values::<O>(30 + seed)).collect();
         let mut y = vec![[0.0; O]; 6];
-        layer.forward_rows(&x, &mut y);
+        layer.forward_rows(&x, &mut y, &mut PanelScratch::default());
         let (mut dx, mut weight_gradient, mut bias_gradient) = (vec![[0.0; I]; 6], vec![0.0; I * O], vec![0.0; O]);
         layer.backward_rows(&x, &dy, Some(&mut dx), &mut weight_gradient, &mut bias_gradient);
 

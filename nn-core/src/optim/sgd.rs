@@ -1,5 +1,9 @@
 use super::Optimizer;
 use crate::kernels::axpy;
+use rayon::prelude::*;
+
+/// Parameters per task when the update of a large tensor is split across the rayon threads.
+const TASK_PARAMETERS: usize = 1 << 14;
 
 /// Stochastic gradient descent: `p -= learning_rate * g`.
 ///
@@ -25,8 +29,17 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
+    /// # Panics
+    /// If `parameters` and `gradients` differ in length.
     fn update(&mut self, _slot: usize, parameters: &mut [f32], gradients: &[f32]) {
-        axpy(parameters, -self.learning_rate, gradients);
+        assert_eq!(parameters.len(), gradients.len(), "one gradient per parameter");
+        let step = -self.learning_rate;
+        if parameters.len() >= 4 * TASK_PARAMETERS && rayon::current_num_threads() > 1 {
+            let tasks = parameters.par_chunks_mut(TASK_PARAMETERS).zip(gradients.par_chunks(TASK_PARAMETERS));
+            tasks.for_each(|(parameters, gradients)| axpy(parameters, step, gradients));
+        } else {
+            axpy(parameters, step, gradients);
+        }
     }
 
     fn plain_sgd_learning_rate(&self) -> Option<f32> {

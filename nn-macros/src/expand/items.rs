@@ -67,6 +67,7 @@ fn buffers_struct(context: &Context) -> TokenStream {
         context.buffers_name(),
         &doc,
         fields,
+        quote!(),
         |width| quote!(::std::boxed::Box<#p::CacheAligned<[f32; #width]>>),
     )
 }
@@ -75,15 +76,26 @@ fn batch_buffers_struct(context: &Context) -> TokenStream {
     let doc =
         format!(" The activations of a batch of [`{}`] and their gradients, one row per sample.", context.model.name);
     let fields = buffer_fields(context, false);
-    buffer_struct(context, context.batch_buffers_name(), &doc, fields, |width| quote!(::std::vec::Vec<[f32; #width]>))
+    let p = context.private();
+    let scratch = quote!(scratch: #p::PanelScratch,);
+    buffer_struct(
+        context,
+        context.batch_buffers_name(),
+        &doc,
+        fields,
+        scratch,
+        |width| quote!(::std::vec::Vec<[f32; #width]>),
+    )
 }
 
-/// A struct of buffers named `name`, one field per `(name, width)` of the type `ty(width)`.
+/// A struct of buffers named `name`, one field per `(name, width)` of the type `ty(width)`, then
+/// the `extra` fields.
 fn buffer_struct(
     context: &Context,
     name: Ident,
     doc: &str,
     fields: Vec<(Ident, usize)>,
+    extra: TokenStream,
     ty: impl Fn(usize) -> TokenStream,
 ) -> TokenStream {
     let vis = &context.model.vis;
@@ -95,6 +107,7 @@ fn buffer_struct(
         #[doc = #doc]
         #vis struct #name {
             #(#fields,)*
+            #extra
         }
     }
 }
@@ -160,7 +173,7 @@ pub fn constructors(context: &Context) -> TokenStream {
         }
 
         fn batch_buffers(&self) -> #batch_buffers {
-            #batch_buffers { #(#empty,)* }
+            #batch_buffers { #(#empty,)* scratch: ::core::default::Default::default() }
         }
     }
 }

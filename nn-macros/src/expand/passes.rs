@@ -59,7 +59,11 @@ fn layer_forward(context: &Context, layer: &Layer, pass: Pass, input: TokenStrea
     match layer.kind {
         LayerKind::Linear { .. } => {
             let field = field(layer);
-            quote_spanned!(span=> #p::Linear::#method(&self.#field, #input, #output);)
+            let scratch = match pass {
+                Pass::Sample => quote!(),
+                Pass::Rows => quote!(, &mut buffers.scratch),
+            };
+            quote_spanned!(span=> #p::Linear::#method(&self.#field, #input, #output #scratch);)
         }
         ref activation => {
             let activation = context.activation(activation);
