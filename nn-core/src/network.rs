@@ -37,7 +37,7 @@ pub type ParameterVisitorMut<'a> = dyn FnMut(&'static str, &mut [f32]) + 'a;
 ///
 /// Parameter gradients are one flat buffer, tensor after tensor in
 /// [`visit_parameters`](Network::visit_parameters) order.
-pub trait Network<const IN: usize, const OUT: usize>: Sized + Sync {
+pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
     /// The activations of one sample and their gradients, allocated on the heap once.
     type Buffers: Send;
     /// The activations of a batch of rows and their gradients; they grow to the largest batch.

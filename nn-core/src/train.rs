@@ -182,12 +182,12 @@ where
     check_batch(inputs.len(), targets.len(), "targets")?;
     let Workspace { gradients, batch, .. } = workspace;
     let Batch { buffers, inputs: input_copy, output_gradients } = batch;
-    let inputs = Batch::<N, IN, OUT>::aligned_inputs(input_copy, inputs);
-    crate::buffers::grow_rows(output_gradients, inputs.len());
-    let output_gradients = &mut output_gradients[..inputs.len()];
-    let shared: &N = network;
     let total = on_worker_thread(|| -> Result<f64, TrainError> {
-        let outputs = shared.forward_rows(buffers, inputs);
+        // Copied on the worker, so the copy lands in the cache of a core that computes with it.
+        let inputs = Batch::<N, IN, OUT>::aligned_inputs(input_copy, inputs);
+        crate::buffers::grow_rows(output_gradients, inputs.len());
+        let output_gradients = &mut output_gradients[..inputs.len()];
+        let outputs = network.forward_rows(buffers, inputs);
         // The loss of the batch is the mean over its rows, so each row's gradient is scaled by 1/n.
         let scale = 1.0 / inputs.len() as f32;
         let mut total = 0.0f64;
@@ -199,11 +199,11 @@ where
                 *value *= scale;
             }
         }
-        shared.backward_rows(buffers, inputs, output_gradients, gradients);
+        network.backward_rows(buffers, inputs, output_gradients, gradients);
+        apply_gradients(network, gradients, optimizer);
         Ok(total)
     })?;
-    apply_gradients(network, gradients, optimizer);
-    Ok(mean(total, inputs.len()))
+    Ok(mean(total, targets.len()))
 }
 
 pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(

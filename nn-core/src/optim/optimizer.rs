@@ -3,7 +3,7 @@
 /// A training step calls [`begin_step`](Optimizer::begin_step) once, then
 /// [`update`](Optimizer::update) for every parameter tensor of the network, always in the same
 /// order, so `slot` identifies a tensor across steps (an optimizer with state such as momentum
-/// keeps one buffer per slot).
+/// keeps one buffer per slot). Optimizers are `Send`: a mini-batch step runs on a worker thread.
 ///
 /// ```
 /// use nn_core::optim::Optimizer;
@@ -26,7 +26,7 @@
 /// optimizer.update(0, &mut parameters, &[1.0]);
 /// assert_eq!(parameters, [0.5]);
 /// ```
-pub trait Optimizer {
+pub trait Optimizer: Send {
     /// Called once before the parameter updates of each step.
     fn begin_step(&mut self) {}
 
