@@ -5,7 +5,7 @@
 use super::dense::check_shape;
 use super::kernel;
 use super::panel::{self, PanelScratch, PANEL_ROWS};
-use super::simd::{self, OUTER_COLUMNS};
+use super::simd::{self, madd, LANES, OUTER_COLUMNS};
 use rayon::prelude::*;
 
 /// Splits a flat batch into rows of `width`, checking that it holds exactly `rows` of them.
@@ -40,7 +40,7 @@ fn portable<const FMA: bool, const WIDE: bool>() -> Kernels {
     Kernels {
         pack: panel::pack::<FMA>,
         products: panel::products::<FMA, WIDE>,
-        weight_gradient: weight_gradient::<FMA>,
+        weight_gradient: weight_gradient::<FMA, WIDE>,
         input_gradient: input_gradient::<FMA>,
     }
 }
@@ -199,11 +199,11 @@ kernel! {
     /// Rows `first..first + n` of `∂W = Σ_r dy[r] x[r]ᵀ` into `rows` (`n` rows of `inputs`), for
     /// the rows of `x` (`inputs` wide) and `dy` (`outputs` wide).
     pub fn dense_weight_gradient(x: &[f32], dy: &[f32], inputs: usize, outputs: usize, first: usize, rows: &mut [f32])
-        => weight_gradient
+        => weight_gradient::<FMA, WIDE>
 }
 
 #[inline(always)]
-fn weight_gradient<const FMA: bool>(
+fn weight_gradient<const FMA: bool, const WIDE: bool>(
     x: &[f32],
     dy: &[f32],
     inputs: usize,
@@ -211,8 +211,115 @@ fn weight_gradient<const FMA: bool>(
     first: usize,
     rows: &mut [f32],
 ) {
-    let batch = dy.len() / outputs;
-    outer_product_sum::<FMA, false>(rows, inputs, x, batch, |r, o| dy[r * outputs + first + o]);
+    outer_sum::<FMA, WIDE, false>(x, dy, inputs, outputs, first, rows);
+}
+
+/// `rows[o] = Σ_r dy[r][first + o] x[r]` (or `rows[o] +=` with `ACCUMULATE`): `∂W`, or a rank-r
+/// update of `W`, of `T` weight rows by `V` vectors of inputs, each summed over the whole
+/// batch before it is stored: per batch row, `V` vector loads of `x`, `T` broadcasts of `dy` and
+/// `T · V` multiply-adds. With `WIDE`, blocks of 64 inputs in tiles of 6 rows (24 registers); then
+/// blocks of 16 inputs; then the last inputs one by one.
+#[inline(always)]
+fn outer_sum<const FMA: bool, const WIDE: bool, const ACCUMULATE: bool>(
+    x: &[f32],
+    dy: &[f32],
+    inputs: usize,
+    outputs: usize,
+    first: usize,
+    rows: &mut [f32],
+) {
+    let gradient = Gradient { x, dy, inputs, outputs, first, batch: dy.len() / outputs };
+    let mut start = 0;
+    if WIDE {
+        while start + 4 * LANES <= inputs {
+            gradient.columns::<FMA, ACCUMULATE, 4, 6>(rows, start);
+            start += 4 * LANES;
+        }
+    }
+    while start + LANES <= inputs {
+        gradient.columns::<FMA, ACCUMULATE, 1, 6>(rows, start);
+        start += LANES;
+    }
+    for (o, row) in rows.chunks_exact_mut(inputs).enumerate() {
+        for (k, value) in row.iter_mut().enumerate().skip(start) {
+            let initial = if ACCUMULATE { *value } else { 0.0 };
+            *value = (0..gradient.batch)
+                .fold(initial, |sum, r| madd::<FMA>(dy[r * outputs + first + o], x[r * inputs + k], sum));
+        }
+    }
+}
+
+/// The operands of [`weight_gradient`]: `batch` rows of `x` and `dy`, and the first weight row.
+struct Gradient<'a> {
+    x: &'a [f32],
+    dy: &'a [f32],
+    inputs: usize,
+    outputs: usize,
+    first: usize,
+    batch: usize,
+}
+
+impl Gradient<'_> {
+    /// Inputs `start..start + V · LANES` of every row of `rows`, `T` rows at a time.
+    #[inline(always)]
+    fn columns<const FMA: bool, const ACCUMULATE: bool, const V: usize, const T: usize>(
+        &self,
+        rows: &mut [f32],
+        start: usize,
+    ) {
+        let done = rows.len() / self.inputs / T * T;
+        let mut tiles = rows.chunks_exact_mut(T * self.inputs);
+        for (index, tile) in (&mut tiles).enumerate() {
+            self.tile::<FMA, ACCUMULATE, V, T>(tile, index * T, start);
+        }
+        for (index, row) in tiles.into_remainder().chunks_exact_mut(self.inputs).enumerate() {
+            self.tile::<FMA, ACCUMULATE, V, 1>(row, done + index, start);
+        }
+    }
+
+    /// The `T x V` vectors of rows `first + row..` and inputs `start..`, in registers over the
+    /// whole batch.
+    #[inline(always)]
+    fn tile<const FMA: bool, const ACCUMULATE: bool, const V: usize, const T: usize>(
+        &self,
+        rows: &mut [f32],
+        row: usize,
+        start: usize,
+    ) {
+        let (inputs, outputs, first) = (self.inputs, self.outputs, self.first + row);
+        // Checked once here, so the loop needs no bounds checks.
+        assert!(start + V * LANES <= inputs && first + T <= outputs, "a tile inside the matrices");
+        let mut registers = [[[0.0f32; LANES]; V]; T];
+        if ACCUMULATE {
+            for (t, registers) in registers.iter_mut().enumerate() {
+                for (v, register) in registers.iter_mut().enumerate() {
+                    let at = t * inputs + start + v * LANES;
+                    register.copy_from_slice(&rows[at..at + LANES]);
+                }
+            }
+        }
+        for (x, dy) in self.x.chunks_exact(inputs).zip(self.dy.chunks_exact(outputs)) {
+            let x: &[f32] = &x[start..start + V * LANES];
+            let x: [[f32; LANES]; V] =
+                std::array::from_fn(|v| x[v * LANES..(v + 1) * LANES].try_into().expect("a full vector"));
+            let deltas: [f32; T] = dy[first..first + T].try_into().expect("a full tile");
+            for (registers, delta) in registers.iter_mut().zip(deltas) {
+                for (register, x) in registers.iter_mut().zip(&x) {
+                    for lane in 0..LANES {
+                        register[lane] = madd::<FMA>(delta, x[lane], register[lane]);
+                    }
+                }
+            }
+        }
+        // Indexed by the tile's constant shape: a loop bounded by the rows given would index the
+        // accumulators dynamically and keep them in memory.
+        for (t, registers) in registers.iter().enumerate() {
+            for (v, register) in registers.iter().enumerate() {
+                let at = t * inputs + start + v * LANES;
+                rows[at..at + LANES].copy_from_slice(register);
+            }
+        }
+    }
 }
 
 kernel! {
@@ -231,7 +338,7 @@ fn input_gradient<const FMA: bool>(
     first: usize,
     rows: &mut [f32],
 ) {
-    outer_product_sum::<FMA, false>(rows, inputs, weight, outputs, |o, r| dy[(first + r) * outputs + o]);
+    outer_product_sum::<FMA>(rows, inputs, weight, outputs, |o, r| dy[(first + r) * outputs + o]);
 }
 
 kernel! {
@@ -247,11 +354,11 @@ kernel! {
     ///
     /// # Panics
     /// If `x` and `scales` do not hold `updates` rows that fit `weight`.
-    pub fn dense_rank_update(weight: &mut [f32], x: &[f32], scales: &[f32], updates: usize) => rank_update
+    pub fn dense_rank_update(weight: &mut [f32], x: &[f32], scales: &[f32], updates: usize) => rank_update::<FMA, WIDE>
 }
 
 #[inline(always)]
-fn rank_update<const FMA: bool>(weight: &mut [f32], x: &[f32], scales: &[f32], updates: usize) {
+fn rank_update<const FMA: bool, const WIDE: bool>(weight: &mut [f32], x: &[f32], scales: &[f32], updates: usize) {
     if updates == 0 {
         return;
     }
@@ -262,14 +369,13 @@ fn rank_update<const FMA: bool>(weight: &mut [f32], x: &[f32], scales: &[f32], u
     check_shape(weight, outputs, inputs);
     check_rows(x, updates, inputs, "inputs");
     check_rows(scales, updates, outputs, "scales");
-    outer_product_sum::<FMA, true>(weight, inputs, x, updates, |k, o| scales[k * outputs + o]);
+    outer_sum::<FMA, WIDE, true>(x, scales, inputs, outputs, 0, weight);
 }
 
-/// `C[m] = Σ_j scale(j, m) · B[j]` (or `C[m] +=` with `ACCUMULATE`) for the rows `m` of `C` and
-/// `j` of `B`, both `columns` wide. Blocks of four rows by [`OUTER_COLUMNS`] columns stay in
+/// `C[m] = Σ_j scale(j, m) · B[j]` for the rows `m` of `C` and `j` of `B`, both `columns` wide. Blocks of four rows by [`OUTER_COLUMNS`] columns stay in
 /// registers while all `j` stream by, and are written once at the end.
 #[inline(always)]
-fn outer_product_sum<const FMA: bool, const ACCUMULATE: bool>(
+fn outer_product_sum<const FMA: bool>(
     c: &mut [f32],
     columns: usize,
     b: &[f32],
@@ -284,13 +390,11 @@ fn outer_product_sum<const FMA: bool, const ACCUMULATE: bool>(
             let mut rows = c[m0 * columns..(m0 + 4) * columns].chunks_exact_mut(columns);
             let block = [(); 4].map(|_| &mut rows.next().expect("four rows")[from..]);
             let sources = (0..b_rows).map(|j| (j, b_row(j, from, from + OUTER_COLUMNS)));
-            simd::outer_block::<FMA, ACCUMULATE>(block, sources, |j, m| scale(j, m0 + m));
+            simd::outer_block::<FMA>(block, sources, |j, m| scale(j, m0 + m));
         }
         for m in full_rows..c_rows {
             let target = &mut c[m * columns + from..m * columns + from + OUTER_COLUMNS];
-            if !ACCUMULATE {
-                target.fill(0.0);
-            }
+            target.fill(0.0);
             for j in 0..b_rows {
                 simd::axpy::<FMA>(target, scale(j, m), b_row(j, from, from + OUTER_COLUMNS));
             }
@@ -298,9 +402,7 @@ fn outer_product_sum<const FMA: bool, const ACCUMULATE: bool>(
     }
     if full_columns < columns {
         for m in 0..c_rows {
-            if !ACCUMULATE {
-                c[m * columns + full_columns..(m + 1) * columns].fill(0.0);
-            }
+            c[m * columns + full_columns..(m + 1) * columns].fill(0.0);
             for j in 0..b_rows {
                 simd::axpy::<FMA>(
                     &mut c[m * columns + full_columns..(m + 1) * columns],
@@ -425,10 +527,13 @@ mod tests {
         }
     }
 
+    /// The signature of [`dense_rank_update`].
+    type RankUpdate = fn(&mut [f32], &[f32], &[f32], usize);
+
     #[test]
     fn rank_update_equals_one_axpy_per_update() {
         for (updates, outputs, inputs) in shapes() {
-            let (mut weight, x, scales) =
+            let (weight, x, scales) =
                 (values(outputs * inputs, 9), values(updates * inputs, 10), values(updates * outputs, 11));
             let mut expected = weight.clone();
             for k in 0..updates {
@@ -438,8 +543,13 @@ mod tests {
                     }
                 }
             }
-            dense_rank_update(&mut weight, &x, &scales, updates);
-            assert_all_close(&weight, &expected);
+            let versions: [RankUpdate; 4] =
+                [dense_rank_update, rank_update::<false, false>, rank_update::<true, false>, rank_update::<true, true>];
+            for rank_update in versions {
+                let mut updated = weight.clone();
+                rank_update(&mut updated, &x, &scales, updates);
+                assert_all_close(&updated, &expected);
+            }
         }
     }
 

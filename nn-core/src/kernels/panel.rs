@@ -172,10 +172,16 @@ fn tile<const FMA: bool, const V: usize, const T: usize>(
     sums: &mut [f32],
     first_slice: bool,
 ) {
+    // The accumulators are only ever indexed by the tile's constant shape: a loop bounded by a
+    // slice's length would index them dynamically, and LLVM would then store all of them to
+    // memory on every iteration (measured: 2.3x slower for the weight gradient).
     let mut registers = [[[0.0f32; LANES]; V]; T];
     if !first_slice {
-        for (registers, stored) in registers.iter_mut().zip(sums.chunks_exact(PANEL_ROWS)) {
-            registers.copy_from_slice(&stored.as_chunks().0[..V]);
+        for (t, registers) in registers.iter_mut().enumerate() {
+            for (v, register) in registers.iter_mut().enumerate() {
+                let at = t * PANEL_ROWS + v * LANES;
+                register.copy_from_slice(&sums[at..at + LANES]);
+            }
         }
     }
     for (k, x) in slice.chunks_exact(V).enumerate() {
@@ -189,7 +195,10 @@ fn tile<const FMA: bool, const V: usize, const T: usize>(
             }
         }
     }
-    for (registers, stored) in registers.iter().zip(sums.chunks_exact_mut(PANEL_ROWS)) {
-        stored.as_chunks_mut().0[..V].copy_from_slice(registers);
+    for (t, registers) in registers.iter().enumerate() {
+        for (v, register) in registers.iter().enumerate() {
+            let at = t * PANEL_ROWS + v * LANES;
+            sums[at..at + LANES].copy_from_slice(register);
+        }
     }
 }
