@@ -87,13 +87,15 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
         update: Update,
     );
 
-    /// [`forward_sample`](Network::forward_sample), with `adjust(input, first_layer_output)`
-    /// applied to the first layer's output before the layers after it see it.
-    fn forward_sample_adjusted<'b>(
+    /// [`forward_sample`](Network::forward_sample), with the first layer's output (before its
+    /// activation, if any) written by `first_layer(input, output)` instead of computed by the
+    /// layer: the training loop of [`train_samples`](Network::train_samples) computes it for a
+    /// block of samples at once.
+    fn forward_sample_with_first_layer<'b>(
         &self,
         buffers: &'b mut Self::Buffers,
         input: &[f32; IN],
-        adjust: &mut dyn FnMut(&[f32], &mut [f32]),
+        first_layer: &mut dyn FnMut(&[f32], &mut [f32]),
     ) -> &'b [f32; OUT];
 
     /// [`backward_sample`](Network::backward_sample) with plain SGD, except that the first
@@ -106,6 +108,9 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
         learning_rate: f32,
         defer: &mut dyn FnMut(&[f32], &[f32]),
     );
+
+    /// The first layer's weights, flat (one row of inputs per output), and biases.
+    fn first_layer(&self) -> (&[f32], &[f32]);
 
     /// The first layer's weights, flat (one row of inputs per output), for deferred updates.
     fn first_layer_weight_mut(&mut self) -> &mut [f32];
@@ -200,11 +205,13 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
     /// `(input, target)` in turn (the original library's regime: update after every sample).
     /// Returns the mean loss.
     ///
-    /// With plain SGD the first layer's weight updates are deferred: each forward pass adds the
-    /// pending updates' effect as a low-rank correction, `W x + Σ_k s_k (x_k · x)`, and every few
-    /// samples they are applied to `W` in one sweep. The result is the same SGD (up to float
-    /// rounding) with the largest weight matrix rewritten a fraction as often. All updates are
-    /// applied before this returns.
+    /// With plain SGD the samples are taken in blocks of 16 and the first layer's weight updates
+    /// are deferred to the end of each block: the block's first-layer products `W x_t` are one
+    /// matrix product at its start, each sample adds the effect of the block's earlier updates as
+    /// a low-rank correction, `W x_t + Σ_{k<t} s_k (x_k · x_t)`, and at its end the updates are
+    /// applied to `W` in one sweep. The result is the same SGD (up to float rounding) with the
+    /// largest weight matrix read and rewritten once per block instead of twice per sample. All
+    /// updates are applied before this returns.
     ///
     /// If a sample's loss is not finite, the samples before it have been trained on, the
     /// parameters are left as they were after them, and the error names the sample's position.

@@ -11,7 +11,7 @@
 use crate::losses::Loss;
 use crate::network::{Network, Update};
 use crate::optim::Optimizer;
-use crate::workspace::{Batch, Shard, Workspace};
+use crate::workspace::{Batch, DeferredUpdates, Shard, Workspace};
 use rayon::prelude::*;
 
 /// Rows per call of `forward_rows` in batched inference: small enough that each layer's output
@@ -119,25 +119,40 @@ where
     let Workspace { buffers, deferred, .. } = workspace;
     let (mut total, mut count) = (0.0f64, 0usize);
     let mut gradient = [0.0; OUT];
-    for (input, target) in samples {
-        let output = network.forward_sample_adjusted(buffers, input, &mut |x, y| deferred.correct(x, y));
-        match checked_loss(loss, output, target, &mut gradient, count) {
-            Ok(value) => total += f64::from(value),
-            Err(error) => {
-                deferred.apply(network.first_layer_weight_mut());
-                return Err(error);
+    let mut samples = samples.into_iter();
+    loop {
+        // The next block of samples, held as references on the stack: nothing allocated.
+        let mut block: [Option<(&[f32; IN], &[f32; OUT])>; DeferredUpdates::CAPACITY] = [None; _];
+        for slot in block.iter_mut() {
+            *slot = samples.next();
+            if slot.is_none() {
+                break;
             }
         }
-        count += 1;
-        network.backward_sample_deferred(buffers, &gradient, learning_rate, &mut |x, dy| {
-            deferred.push(x, dy, learning_rate)
-        });
-        if deferred.is_full() {
-            deferred.apply(network.first_layer_weight_mut());
+        let block = block.iter().map_while(|sample| *sample);
+        if block.clone().next().is_none() {
+            return Ok(mean(total, count));
         }
+        deferred.begin(network.first_layer().0, IN, block.clone().map(|(input, _)| &input[..]));
+        for (t, (input, target)) in block.enumerate() {
+            let bias = network.first_layer().1;
+            let output = network.forward_sample_with_first_layer(buffers, input, &mut |x, y| {
+                deferred.first_layer_output(t, x, bias, y)
+            });
+            match checked_loss(loss, output, target, &mut gradient, count) {
+                Ok(value) => total += f64::from(value),
+                Err(error) => {
+                    deferred.apply(network.first_layer_weight_mut());
+                    return Err(error);
+                }
+            }
+            count += 1;
+            network.backward_sample_deferred(buffers, &gradient, learning_rate, &mut |_, dy| {
+                deferred.push(dy, learning_rate)
+            });
+        }
+        deferred.apply(network.first_layer_weight_mut());
     }
-    deferred.apply(network.first_layer_weight_mut());
-    Ok(mean(total, count))
 }
 
 /// Per-sample training with an optimizer that needs the gradients: one `train_step` per sample.

@@ -170,19 +170,14 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             update,
         );
     }
-    fn forward_sample_adjusted<'b>(
+    fn forward_sample_with_first_layer<'b>(
         &self,
         buffers: &'b mut XorBuffers,
         input: &[f32; 2usize],
-        adjust: &mut dyn FnMut(&[f32], &mut [f32]),
+        first_layer: &mut dyn FnMut(&[f32], &mut [f32]),
     ) -> &'b [f32; 1usize] {
         buffers.input.copy_from_slice(input);
-        ::nn::__private::Linear::forward(
-            &self.layer0,
-            &buffers.input.0,
-            &mut buffers.a0.0,
-        );
-        adjust(&buffers.input.0, &mut buffers.a0.0);
+        first_layer(&buffers.input.0, &mut buffers.a0.0);
         ::nn::__private::Activation::forward(
             &::nn::__private::LeakyReLU {
                 slope: 0.2f32,
@@ -244,6 +239,9 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             learning_rate,
         );
         defer(&buffers.input.0, &buffers.d0.0);
+    }
+    fn first_layer(&self) -> (&[f32], &[f32]) {
+        (::nn::__private::AsFlat::as_flat(&*self.layer0.weight), &self.layer0.bias[..])
     }
     fn first_layer_weight_mut(&mut self) -> &mut [f32] {
         ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer0.weight)

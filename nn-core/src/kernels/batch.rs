@@ -45,9 +45,9 @@ fn portable<const FMA: bool, const WIDE: bool>() -> Kernels {
     }
 }
 
-/// Multiply-adds below which a batch kernel stays on the calling thread: splitting costs a few
-/// microseconds, and waking a sleeping worker on a VM can cost tens.
-const PARALLEL_WORK: usize = 1 << 20;
+/// Multiply-adds below which a batch kernel stays on the calling thread (about 20 us of work on
+/// one core): splitting costs a few microseconds, and waking a sleeping worker on a VM tens.
+const PARALLEL_WORK: usize = 1 << 21;
 
 /// Whether `work` multiply-adds are worth splitting across the rayon threads.
 fn split_across_threads(work: usize) -> bool {
@@ -440,7 +440,7 @@ mod tests {
         shapes.push((5, 100, 784));
         shapes.push((70, 13, 300));
         // Large enough to be split across threads: several panels, slices and tasks, ragged ends.
-        shapes.extend([(64, 100, 784), (40, 130, 300), (100, 50, 250)]);
+        shapes.extend([(64, 100, 784), (40, 130, 420), (100, 50, 450)]);
         shapes
     }
 

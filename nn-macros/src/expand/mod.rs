@@ -115,7 +115,7 @@ fn network_impl(context: &Context) -> TokenStream {
         passes::forward(context),
         passes::forward_sample(context),
         passes::backward_sample(context),
-        passes::forward_sample_adjusted(context),
+        passes::forward_sample_with_first_layer(context),
         passes::backward_sample_deferred(context),
         passes::forward_rows(context),
         passes::backward_rows(context),

@@ -234,33 +234,32 @@ pub fn backward_rows(context: &Context) -> TokenStream {
     }
 }
 
-/// `forward_sample_adjusted`: `forward_sample` with a hook on the first layer's output.
-pub fn forward_sample_adjusted(context: &Context) -> TokenStream {
+/// `forward_sample_with_first_layer`: `forward_sample` with the first layer's output computed by
+/// the caller.
+pub fn forward_sample_with_first_layer(context: &Context) -> TokenStream {
     let model = context.model;
     let (inputs, outputs) = (model.input().len(), model.output().len());
     let buffers = context.buffers_name();
-    let mut steps = forward_steps(context, Pass::Sample).into_iter();
-    let first = steps.next().expect("a network has a first layer");
+    let steps = forward_steps(context, Pass::Sample).into_iter().skip(1);
     let first_output = activation_buffer(0);
     let last = activation_buffer(context.last_index());
     quote! {
-        fn forward_sample_adjusted<'b>(
+        fn forward_sample_with_first_layer<'b>(
             &self,
             buffers: &'b mut #buffers,
             input: &[f32; #inputs],
-            adjust: &mut dyn FnMut(&[f32], &mut [f32]),
+            first_layer: &mut dyn FnMut(&[f32], &mut [f32]),
         ) -> &'b [f32; #outputs] {
             buffers.input.copy_from_slice(input);
-            #first
-            adjust(&buffers.input.0, &mut buffers.#first_output.0);
+            first_layer(&buffers.input.0, &mut buffers.#first_output.0);
             #(#steps)*
             &buffers.#last.0
         }
     }
 }
 
-/// `backward_sample_deferred` and `first_layer_weight_mut`: the SGD backward pass with the first
-/// layer's weight update handed to the caller.
+/// `backward_sample_deferred`, `first_layer` and `first_layer_weight_mut`: the SGD backward pass
+/// with the first layer's weight update handed to the caller, and access to that layer.
 pub fn backward_sample_deferred(context: &Context) -> TokenStream {
     let p = context.private();
     let model = context.model;
@@ -290,6 +289,10 @@ pub fn backward_sample_deferred(context: &Context) -> TokenStream {
             #(#backward)*
             #p::Linear::update_bias(&mut self.#first_field, #first_output_gradient, learning_rate);
             defer(&buffers.input.0, #first_output_gradient);
+        }
+
+        fn first_layer(&self) -> (&[f32], &[f32]) {
+            (#p::AsFlat::as_flat(&*self.#first_field.weight), &self.#first_field.bias[..])
         }
 
         fn first_layer_weight_mut(&mut self) -> &mut [f32] {
