@@ -132,7 +132,7 @@ fn per_sample(mnist: &Mnist) -> Result<(), TrainError> {
     net.train_samples(&mut workspace, order.iter().map(|&i| (&mnist.train.images[i], &targets[i])), &Mse, &mut sgd)?;
     let seconds = started.elapsed().as_secs_f64();
     println!("A.us_per_sample {:.3}", seconds * 1e6 / order.len() as f64);
-    println!("A.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels));
+    println!("A.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
     Ok(())
 }
 
@@ -157,7 +157,7 @@ fn mini_batch(mnist: &Mnist) -> Result<(), TrainError> {
         }
         println!("B.epoch{epoch}_s {:.4}", started.elapsed().as_secs_f64());
     }
-    println!("B.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels));
+    println!("B.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
     Ok(())
 }
 

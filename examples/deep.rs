@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             loss +=
                 net.train_batch(&mut workspace, &inputs, &batch_targets, &CrossEntropy, &mut sgd)? * chunk.len() as f32;
         }
-        let accuracy = net.accuracy(&mnist.test.images, &mnist.test.labels);
+        let accuracy = net.accuracy(&mnist.test.images, &mnist.test.labels)?;
         println!("epoch {epoch}: loss {:.4} test_acc {accuracy:.4}", loss / order.len() as f32);
     }
     Ok(())

@@ -175,8 +175,8 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
             "epoch {epoch}/{} loss={:.4} train_acc={:.4} test_acc={:.4} time={seconds:.2}s",
             args.epochs,
             mean_loss,
-            net.accuracy(&mnist.train.images, &mnist.train.labels),
-            net.accuracy(&mnist.test.images, &mnist.test.labels),
+            net.accuracy(&mnist.train.images, &mnist.train.labels)?,
+            net.accuracy(&mnist.test.images, &mnist.test.labels)?,
         );
     }
     if let Some(path) = &args.save {

@@ -29,12 +29,12 @@ fn two_thousand_steps_on_the_embedded_sample_learn_the_digits() {
     let mut net = SigmoidMlp::new(&mut nn::rand::rngs::StdRng::seed_from_u64(1));
     let mut ws = net.workspace();
     let mut sgd = Sgd::new(0.1);
-    let before = net.accuracy(&mnist.test.images, &mnist.test.labels);
+    let before = net.accuracy(&mnist.test.images, &mnist.test.labels).unwrap();
     // 2,000 of the 5,000 digits keep this test quick in a debug build.
     for (image, target) in mnist.train.images.iter().zip(mnist.train.one_hot_targets()).take(2_000) {
         net.train_step(&mut ws, image, &target, &Mse, &mut sgd).unwrap();
     }
-    let after = net.accuracy(&mnist.test.images, &mnist.test.labels);
+    let after = net.accuracy(&mnist.test.images, &mnist.test.labels).unwrap();
     assert!(before < 0.3 && after > 0.7, "test accuracy {before} before training, {after} after 2,000 steps");
     println!("test accuracy {before} before training, {after} after 2,000 steps");
 }

@@ -288,6 +288,18 @@ fn batched_forward_equals_forward_on_every_row() {
 }
 
 #[test]
+fn accuracy_needs_one_label_per_input() {
+    let net = Logits::new(&mut rng(41));
+    let inputs = [sample::<5>(1), sample::<5>(2)];
+    let predicted = [net.predict(&inputs[0]) as u8, net.predict(&inputs[1]) as u8];
+    assert_eq!(net.accuracy(&inputs, &predicted), Ok(1.0));
+    assert_eq!(net.accuracy(&inputs, &[predicted[0], predicted[1] + 1]), Ok(0.5));
+    assert_eq!(net.accuracy(&[], &[]), Ok(0.0));
+    let error = net.accuracy(&inputs, &predicted[..1]).unwrap_err();
+    assert_eq!(error.to_string(), "the batch has 2 inputs but 1 labels; they must pair up one to one");
+}
+
+#[test]
 fn batch_steps_give_the_same_bits_on_any_number_of_threads() {
     let inputs: Vec<[f32; 300]> = (0..64).map(|seed| sample::<300>(200 + seed)).collect();
     let targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();

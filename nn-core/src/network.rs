@@ -172,13 +172,20 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
         argmax(&self.forward(input))
     }
 
-    /// The fraction of `inputs` whose predicted class equals the label at the same index.
-    fn accuracy(&self, inputs: &[[f32; IN]], labels: &[u8]) -> f32 {
-        if inputs.is_empty() || inputs.len() != labels.len() {
-            return 0.0;
+    /// The fraction of `inputs` whose predicted class equals the label at the same index (0 for
+    /// no inputs).
+    ///
+    /// # Errors
+    /// [`TrainError::BatchSizeMismatch`] if there are not as many labels as inputs.
+    fn accuracy(&self, inputs: &[[f32; IN]], labels: &[u8]) -> Result<f32, TrainError> {
+        if inputs.len() != labels.len() {
+            return Err(TrainError::BatchSizeMismatch { inputs: inputs.len(), targets: labels.len(), what: "labels" });
+        }
+        if inputs.is_empty() {
+            return Ok(0.0);
         }
         let correct = inputs.iter().zip(labels).filter(|(x, &label)| self.predict(x) == label as usize).count();
-        correct as f32 / inputs.len() as f32
+        Ok(correct as f32 / inputs.len() as f32)
     }
 
     /// The [`SUMMARY`](Network::SUMMARY) table.
