@@ -16,10 +16,10 @@ network! {
         Linear(5, 8) -> LeakyReLU -> Linear(8, 3)
     }
 
-    /// Wide enough that a batch of 64 splits its first layer across threads (over 2^20
-    /// multiply-adds), with a hidden layer that needs input gradients.
+    /// Wide enough that a batch of 64 splits its first layer across threads (over
+    /// `kernels::PARALLEL_WORK` multiply-adds), with a hidden layer that needs input gradients.
     pub struct Splittable {
-        Linear(300, 64) -> ReLU -> Linear(64, 40) -> Tanh -> Linear(40, 3)
+        Linear(1100, 256) -> ReLU -> Linear(256, 40) -> Tanh -> Linear(40, 3)
     }
 }
 
@@ -301,7 +301,8 @@ fn accuracy_needs_one_label_per_input() {
 
 #[test]
 fn batch_steps_give_the_same_bits_on_any_number_of_threads() {
-    let inputs: Vec<[f32; 300]> = (0..64).map(|seed| sample::<300>(200 + seed)).collect();
+    let inputs: Vec<[f32; 1100]> = (0..64).map(|seed| sample::<1100>(200 + seed)).collect();
+    const { assert!(64 * 1100 * 256 >= nn::kernels::PARALLEL_WORK, "the first layer splits") };
     let targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();
     let train = |threads: usize| {
         let pool = nn::rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();

@@ -55,7 +55,7 @@ fn setup() -> (Mlp, Workspace, Vec<[f32; 784]>, Vec<[f32; 10]>) {
 
 #[test]
 fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
-    // Two worker threads, so the batch kernels really split their work across threads.
+    // Two worker threads, so batched inference really runs in one shard per thread.
     nn::rayon::ThreadPoolBuilder::new().num_threads(2).build_global().unwrap();
     // Wait until both workers run: starting a thread allocates.
     nn::rayon::broadcast(|_| ());

@@ -197,7 +197,9 @@ where
     check_batch(inputs.len(), targets.len(), "targets")?;
     let Workspace { gradients, batch, .. } = workspace;
     let Batch { buffers, inputs: input_copy, output_gradients } = batch;
-    let total = on_worker_thread(|| -> Result<f64, TrainError> {
+    // A step too small for its kernels to split stays on the calling thread.
+    let split = crate::kernels::batch_splits(inputs.len() * N::PARAMETERS);
+    let total = on_worker_thread(split, || -> Result<f64, TrainError> {
         // Copied on the worker, so the copy lands in the cache of a core that computes with it.
         let inputs = Batch::<N, IN, OUT>::aligned_inputs(input_copy, inputs);
         crate::buffers::grow_rows(output_gradients, inputs.len());
@@ -256,9 +258,14 @@ pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usi
 /// Runs `work` on a rayon worker thread (at once if this is one), so that the kernels' parallel
 /// splits inside it are forks of a worker, which a spinning sibling steals at once, rather than
 /// jobs injected from outside the pool, each of which has to wake a sleeping worker and then the
-/// caller (tens of microseconds on a VM, several times per step).
-fn on_worker_thread<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    rayon::scope(|_| work())
+/// caller (tens of microseconds on a VM, several times per step). When nothing inside will
+/// `split`, the work stays on the calling thread rather than pay that hand-over twice.
+fn on_worker_thread<R: Send>(split: bool, work: impl FnOnce() -> R + Send) -> R {
+    if split {
+        rayon::scope(|_| work())
+    } else {
+        work()
+    }
 }
 
 /// The mean of `count` losses summing to `total` (0 for none).

@@ -15,7 +15,8 @@ mod panel;
 mod simd;
 mod vector;
 
-pub use batch::{dense_backward_rows, dense_forward_rows, dense_rank_update};
+pub(crate) use batch::split_across_threads as batch_splits;
+pub use batch::{dense_backward_rows, dense_forward_rows, dense_rank_update, PARALLEL_WORK};
 pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward};
 pub use panel::PanelScratch;
 pub use vector::{axpy, dot};

@@ -2,7 +2,8 @@ use super::Optimizer;
 use crate::kernels::axpy;
 use rayon::prelude::*;
 
-/// Parameters per task when the update of a large tensor is split across the rayon threads.
+/// Parameters per task when the update of a large tensor (over
+/// [`PARALLEL_WORK`](crate::kernels::PARALLEL_WORK) values) is split across the rayon threads.
 const TASK_PARAMETERS: usize = 1 << 14;
 
 /// Stochastic gradient descent: `p -= learning_rate * g`.
@@ -34,7 +35,7 @@ impl Optimizer for Sgd {
     fn update(&mut self, _slot: usize, parameters: &mut [f32], gradients: &[f32]) {
         assert_eq!(parameters.len(), gradients.len(), "one gradient per parameter");
         let step = -self.learning_rate;
-        if parameters.len() >= 4 * TASK_PARAMETERS && rayon::current_num_threads() > 1 {
+        if crate::kernels::batch_splits(parameters.len()) {
             let tasks = parameters.par_chunks_mut(TASK_PARAMETERS).zip(gradients.par_chunks(TASK_PARAMETERS));
             tasks.for_each(|(parameters, gradients)| axpy(parameters, step, gradients));
         } else {
