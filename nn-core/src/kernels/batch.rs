@@ -271,12 +271,19 @@ impl Gradient<'_> {
         rows: &mut [f32],
         start: usize,
     ) {
-        let done = rows.len() / self.inputs / T * T;
+        let count = rows.len() / self.inputs;
         let mut tiles = rows.chunks_exact_mut(T * self.inputs);
         for (index, tile) in (&mut tiles).enumerate() {
             self.tile::<FMA, ACCUMULATE, V, T>(tile, index * T, start);
         }
-        for (index, row) in tiles.into_remainder().chunks_exact_mut(self.inputs).enumerate() {
+        // The last rows in tiles of 4 where they fit (a 1-row tile is load-bound), then 1.
+        let done = count / T * T;
+        let mut fours = tiles.into_remainder().chunks_exact_mut(4 * self.inputs);
+        for (index, tile) in (&mut fours).enumerate() {
+            self.tile::<FMA, ACCUMULATE, V, 4>(tile, done + 4 * index, start);
+        }
+        let done = done + (count - done) / 4 * 4;
+        for (index, row) in fours.into_remainder().chunks_exact_mut(self.inputs).enumerate() {
             self.tile::<FMA, ACCUMULATE, V, 1>(row, done + index, start);
         }
     }

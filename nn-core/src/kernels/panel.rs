@@ -154,8 +154,15 @@ impl Panel<'_> {
                 let first = index * T;
                 tile::<FMA, V, T>(slice, std::array::from_fn(|t| weights(first + t)), tile_sums, start == 0);
             }
+            // The last outputs in tiles of 4 where they fit (a 1-output tile is load-bound), then 1.
             let first = outputs / T * T;
-            for (t, row_sums) in tiles.into_remainder().chunks_exact_mut(PANEL_ROWS).enumerate() {
+            let mut fours = tiles.into_remainder().chunks_exact_mut(4 * PANEL_ROWS);
+            for (index, tile_sums) in (&mut fours).enumerate() {
+                let first = first + 4 * index;
+                tile::<FMA, V, 4>(slice, std::array::from_fn(|t| weights(first + t)), tile_sums, start == 0);
+            }
+            let first = first + (outputs - first) / 4 * 4;
+            for (t, row_sums) in fours.into_remainder().chunks_exact_mut(PANEL_ROWS).enumerate() {
                 tile::<FMA, V, 1>(slice, [weights(first + t)], row_sums, start == 0);
             }
         }
