@@ -33,6 +33,16 @@ fn steps(c: &mut Criterion) {
         })
     });
 
+    let mut start = 0;
+    group.throughput(Throughput::Elements(16));
+    group.bench_function("A: train_samples of 16 (one deferred block), 784-100-10 sigmoid, MSE, SGD", |b| {
+        b.iter(|| {
+            start = (start + 16) % (mnist.train.len() - 16);
+            let block = mnist.train.images[start..start + 16].iter().zip(&targets[start..start + 16]);
+            sigmoid.train_samples(&mut workspace, block, &Mse, &mut sgd).unwrap()
+        })
+    });
+
     let mut relu = ReluMlp::new(&mut rng);
     let mut workspace = relu.workspace();
     let mut batch = 0;
