@@ -157,7 +157,7 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
         self.backward_sample(&mut workspace.buffers, output_gradient, &mut workspace.gradients, update);
     }
 
-    /// The outputs of a whole batch, computed on all worker threads, written to `outputs`.
+    /// The outputs of a whole batch, one shard of rows per rayon thread, written to `outputs`.
     fn forward_batch(
         &self,
         workspace: &mut Workspace<Self, IN, OUT>,
@@ -232,8 +232,10 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
         train::train_samples(self, workspace, samples, loss, optimizer)
     }
 
-    /// One training step on a mini-batch, on all worker threads: the parameter gradients are
-    /// averaged over the samples, then the optimizer applies them once. Returns the mean loss.
+    /// One training step on a mini-batch: the parameter gradients are averaged over the samples,
+    /// then the optimizer applies them once. Returns the mean loss. Kernels with at least
+    /// [`PARALLEL_WORK`](crate::kernels::PARALLEL_WORK) multiply-adds split across the rayon
+    /// threads; the result is bit-identical on any number of threads.
     ///
     /// If any sample's loss is not finite, the parameters are left untouched and the error names
     /// the first such sample.

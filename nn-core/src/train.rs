@@ -1,12 +1,13 @@
 //! The training and batched-inference steps, written once for every [`Network`].
 //!
-//! A mini-batch runs through the network once, layer by layer over all its rows; the large
-//! kernels inside split their work across the rayon threads by ranges of outputs (see
+//! A mini-batch runs through the network once, layer by layer over all its rows; kernels with
+//! enough work split it across the rayon threads by ranges of outputs (see
 //! [`dense_forward_rows`](crate::kernels::dense_forward_rows)). Every value is computed by one
 //! thread in a fixed order, so results are bit-identical whatever the number of threads, and
 //! there are no per-thread gradients to add up. (Splitting the batch into one shard per thread
 //! instead made two threads slower than one here: each shard wrote its own copy of the
-//! gradients, which then had to travel between the cores' caches to be summed.)
+//! gradients, which then had to travel between the cores' caches to be summed.) Batched
+//! inference, with no gradients, does split the rows into one shard per thread.
 
 use crate::losses::Loss;
 use crate::network::{Network, Update};
