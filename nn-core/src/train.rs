@@ -202,7 +202,7 @@ where
     let split = crate::kernels::batch_splits(inputs.len() * N::PARAMETERS);
     let total = on_worker_thread(split, || -> Result<f64, TrainError> {
         // Copied on the worker, so the copy lands in the cache of a core that computes with it.
-        let inputs = Batch::<N, IN, OUT>::aligned_inputs(input_copy, inputs);
+        let inputs = input_copy.copy_rows(inputs);
         crate::buffers::grow_rows(output_gradients, inputs.len());
         let output_gradients = &mut output_gradients[..inputs.len()];
         let outputs = network.forward_rows(buffers, inputs);

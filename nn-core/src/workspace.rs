@@ -63,17 +63,6 @@ pub(crate) struct Batch<N: Network<IN, OUT>, const IN: usize, const OUT: usize> 
     pub(crate) output_gradients: Vec<[f32; OUT]>,
 }
 
-impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Batch<N, IN, OUT> {
-    /// `inputs`, copied to the start of a cache line so the kernels' vector loads of each row do
-    /// not straddle two lines.
-    pub(crate) fn aligned_inputs<'a>(inputs: &'a mut AlignedBuffer, rows: &[[f32; IN]]) -> &'a [[f32; IN]] {
-        inputs.grow(rows.len() * IN);
-        let copy = &mut inputs[..rows.len() * IN];
-        copy.copy_from_slice(rows.as_flattened());
-        copy.as_chunks::<IN>().0
-    }
-}
-
 /// One thread's part of a batch in inference: its activations.
 pub(crate) struct Shard<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
     pub(crate) buffers: N::BatchBuffers,

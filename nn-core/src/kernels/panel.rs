@@ -67,6 +67,7 @@ kernel! {
 /// 8 and 16 measured no faster).
 const SQUARE: usize = 4;
 
+/// (`FMA` is unused: packing only moves values.)
 #[inline(always)]
 pub(super) fn pack<const FMA: bool>(x: &[f32], inputs: usize, start: usize, width: usize, panel: &mut [f32]) {
     let rows = x.len() / inputs;
