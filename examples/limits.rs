@@ -12,7 +12,6 @@
 //!
 //! Run with `cargo run --release --example limits`.
 
-use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -23,6 +22,7 @@ fn main() {
 #[cfg(target_arch = "x86_64")]
 fn fma_peak() {
     use std::arch::x86_64::*;
+    use std::hint::black_box;
 
     /// `ITERATIONS` rounds of 24 independent FMAs on vectors of `LANES` floats.
     macro_rules! peak {

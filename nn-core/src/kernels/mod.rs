@@ -1,9 +1,9 @@
 //! The numeric loops every layer is built from.
 //!
 //! Each public kernel is compiled several times by [`multiversion`]: for AVX-512 (with FMA),
-//! for AVX2 with FMA, for AArch64 NEON, and once for the baseline of the build target. The first
-//! call picks the best version the running CPU supports, so one binary is fast on any x86-64 and
-//! correct everywhere. The loops themselves are plain Rust written in fixed-width blocks
+//! for AVX2 with FMA, and once for the baseline of the build target (on AArch64 the baseline
+//! has NEON and FMA, so that one version serves). The first call picks the best version the
+//! running CPU supports, so one binary is fast on any x86-64 and correct everywhere. The loops themselves are plain Rust written in fixed-width blocks
 //! (`simd.rs`) that LLVM turns into vector instructions for whichever version it compiles;
 //! fused multiply-add is used exactly where the version's CPU has it.
 //!
@@ -31,7 +31,6 @@ macro_rules! kernel {
         #[multiversion::multiversion(targets(
             "x86_64+avx512f+avx512vl+avx2+fma",
             "x86_64+avx2+fma",
-            "aarch64+neon",
         ))]
         pub fn $name($($arg: $ty),*) $(-> $ret)? {
             if multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma")) {
@@ -46,7 +45,6 @@ macro_rules! kernel {
         #[multiversion::multiversion(targets(
             "x86_64+avx512f+avx512vl+avx2+fma",
             "x86_64+avx2+fma",
-            "aarch64+neon",
         ))]
         pub fn $name($($arg: $ty),*) $(-> $ret)? {
             if multiversion::target::target_cfg_f!(target_feature = "avx512f") {
