@@ -27,26 +27,16 @@ pub use vector::{axpy, dot};
 /// registers of 16 floats, as with AVX-512, for larger register tiles).
 macro_rules! kernel {
     ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident) => {
-        $(#[$meta])*
-        #[multiversion::multiversion(targets(
-            "x86_64+avx512f+avx512vl+avx2+fma",
-            "x86_64+avx2+fma",
-        ))]
-        pub fn $name($($arg: $ty),*) $(-> $ret)? {
+        kernel!(@versions $(#[$meta])* pub fn $name($($arg: $ty),*) $(-> $ret)? {
             if multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma")) {
                 $implementation::<true>($($arg),*)
             } else {
                 $implementation::<false>($($arg),*)
             }
-        }
+        });
     };
     ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident::<FMA, WIDE>) => {
-        $(#[$meta])*
-        #[multiversion::multiversion(targets(
-            "x86_64+avx512f+avx512vl+avx2+fma",
-            "x86_64+avx2+fma",
-        ))]
-        pub fn $name($($arg: $ty),*) $(-> $ret)? {
+        kernel!(@versions $(#[$meta])* pub fn $name($($arg: $ty),*) $(-> $ret)? {
             if multiversion::target::target_cfg_f!(target_feature = "avx512f") {
                 $implementation::<true, true>($($arg),*)
             } else if multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma")) {
@@ -54,7 +44,13 @@ macro_rules! kernel {
             } else {
                 $implementation::<false, false>($($arg),*)
             }
-        }
+        });
+    };
+    // The compiled versions, named once for both forms.
+    (@versions $(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
+        $(#[$meta])*
+        #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+        pub fn $name($($arg: $ty),*) $(-> $ret)? $body
     };
 }
 pub(crate) use kernel;
