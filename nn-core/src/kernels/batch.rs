@@ -429,13 +429,10 @@ fn outer_product_sum<const FMA: bool>(
 mod tests {
     use super::*;
     use crate::kernels::reference::{self, values, SIZES};
-    use crate::testing::assert_close;
 
+    /// Kernel results against the f64 references.
     fn assert_all_close(actual: &[f32], expected: &[f32]) {
-        assert_eq!(actual.len(), expected.len());
-        for (a, e) in actual.iter().zip(expected) {
-            assert_close!(*a, *e, 1e-4);
-        }
+        reference::assert_all_close(actual, expected, 1e-4);
     }
 
     /// (rows, outputs, inputs) over odd and even sizes.

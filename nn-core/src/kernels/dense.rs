@@ -168,13 +168,10 @@ fn accumulate<const FMA: bool>(
 mod tests {
     use super::*;
     use crate::kernels::reference::{self, values, SIZES};
-    use crate::testing::assert_close;
 
+    /// Kernel results against the f64 references.
     fn assert_all_close(actual: &[f32], expected: &[f32]) {
-        assert_eq!(actual.len(), expected.len());
-        for (a, e) in actual.iter().zip(expected) {
-            assert_close!(*a, *e, 1e-5);
-        }
+        reference::assert_all_close(actual, expected, 1e-5);
     }
 
     /// `(rows, columns)` pairs over the test sizes, with some outputs set to zero in `dy`.

@@ -72,4 +72,13 @@ pub(crate) mod reference {
 
     /// The sizes the kernels are tested on: below, at and above the block widths.
     pub const SIZES: [usize; 8] = [1, 3, 4, 16, 17, 33, 100, 784];
+
+    /// Asserts that `actual` and `expected` have the same length and agree value by value within
+    /// `tolerance` (relative for large values, absolute near zero).
+    pub fn assert_all_close(actual: &[f32], expected: &[f32], tolerance: f32) {
+        assert_eq!(actual.len(), expected.len());
+        for (a, e) in actual.iter().zip(expected) {
+            crate::testing::assert_close!(*a, *e, tolerance);
+        }
+    }
 }
