@@ -86,7 +86,7 @@ pub mod __private {
     pub use nn_core::heap::{zeroed_array, AsFlat, CacheAligned};
     pub use nn_core::init::Init;
     pub use nn_core::kernels::PanelScratch;
-    pub use nn_core::layers::Linear;
+    pub use nn_core::layers::{InputLinear, Linear};
     pub use nn_core::{Network, ParameterVisitor, ParameterVisitorMut, Update};
     pub use nn_macros::network_impl;
     pub use rand::Rng;

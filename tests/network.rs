@@ -147,8 +147,8 @@ fn initialisation_is_seeded_and_biases_start_at_zero() {
     let net = Logits::new(&mut rng(7));
     assert!(net.layer0.bias.iter().all(|&b| b == 0.0));
     // He before LeakyReLU: bound sqrt(6 / 5); Xavier for the logits: sqrt(6 / 11).
-    let max = |values: &[[f32; 5]]| values.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
-    assert!(max(&net.layer0.weight[..]) <= (6.0f32 / 5.0).sqrt());
+    let largest = net.layer0.weight.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(largest <= (6.0f32 / 5.0).sqrt());
     assert!(net.layer2.weight.iter().flatten().all(|w| w.abs() <= (6.0f32 / 11.0).sqrt()));
 }
 

@@ -109,10 +109,10 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
         defer: &mut dyn FnMut(&[f32], &[f32]),
     );
 
-    /// The first layer's weights, flat (one row of inputs per output), and biases.
+    /// The first layer's weights, flat and input-major (one row of outputs per input), and biases.
     fn first_layer(&self) -> (&[f32], &[f32]);
 
-    /// The first layer's weights, flat (one row of inputs per output), for deferred updates.
+    /// The first layer's weights, flat and input-major (one row of outputs per input), for deferred updates.
     fn first_layer_weight_mut(&mut self) -> &mut [f32];
 
     /// The outputs for a batch of inputs, keeping every activation in `buffers` for

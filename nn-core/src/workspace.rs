@@ -1,7 +1,7 @@
 //! The reusable buffers of training and inference.
 
 use crate::heap::AlignedBuffer;
-use crate::kernels::{axpy, dense_forward_rows, dense_rank_update, dot, PanelScratch};
+use crate::kernels::{axpy, dot, input_major_forward_rows, input_major_outer};
 use crate::network::Network;
 
 /// Everything a network needs to train or run beyond its parameters: the activations of one
@@ -97,7 +97,6 @@ pub(crate) struct DeferredUpdates {
     products: Vec<f32>,
     /// Zeros, the bias of the block's products (the current bias is added per sample).
     zeros: Vec<f32>,
-    scratch: PanelScratch,
     /// Inputs in the block.
     len: usize,
     /// Updates recorded.
@@ -109,7 +108,8 @@ impl DeferredUpdates {
     pub(crate) const CAPACITY: usize = 16;
 
     /// Starts a block: copies `inputs` (at most [`CAPACITY`](Self::CAPACITY), `width` values
-    /// each) and computes their products with `weight` (`outputs` rows). Pending updates must have
+    /// each) and computes their products with `weight` (input-major: `width` rows of the outputs).
+    /// Pending updates must have
     /// been applied.
     pub(crate) fn begin<'x>(&mut self, weight: &[f32], width: usize, inputs: impl Iterator<Item = &'x [f32]>) {
         debug_assert_eq!(self.count, 0, "a block starts with no pending updates");
@@ -128,7 +128,7 @@ impl DeferredUpdates {
             self.len += 1;
         }
         let (inputs, products) = (&self.inputs[..self.len * width], &mut self.products[..self.len * outputs]);
-        dense_forward_rows(weight, &self.zeros, inputs, products, &mut self.scratch);
+        input_major_forward_rows(weight, &self.zeros, inputs, products);
     }
 
     /// The first-layer output `y` for the block's input number `t` (which is `x`), given the
@@ -158,12 +158,8 @@ impl DeferredUpdates {
         if self.count > 0 {
             let outputs = weight.len() / (self.inputs.len() / Self::CAPACITY).max(1);
             let inputs = self.inputs.len() / Self::CAPACITY;
-            dense_rank_update(
-                weight,
-                &self.inputs[..self.count * inputs],
-                &self.scales[..self.count * outputs],
-                self.count,
-            );
+            let (inputs, scales) = (&self.inputs[..self.count * inputs], &self.scales[..self.count * outputs]);
+            input_major_outer(inputs, scales, self.count, weight, true);
         }
         self.count = 0;
         self.len = 0;

@@ -2,7 +2,7 @@
 #[derive(Clone, Debug, PartialEq)]
 pub struct Xor {
     /// Layer 0, `Linear(2, 8)`.
-    pub layer0: ::nn::__private::Linear<2usize, 8usize>,
+    pub layer0: ::nn::__private::InputLinear<2usize, 8usize>,
     /// Layer 2, `Linear(8, 1)`.
     pub layer2: ::nn::__private::Linear<8usize, 1usize>,
 }
@@ -47,13 +47,13 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
     const ENDS_WITH_SOFTMAX: bool = false;
     fn new<R: ::nn::__private::Rng + ?Sized>(rng: &mut R) -> Self {
         Self {
-            layer0: ::nn::__private::Linear::new(::nn::__private::Init::He, rng),
+            layer0: ::nn::__private::InputLinear::new(::nn::__private::Init::He, rng),
             layer2: ::nn::__private::Linear::new(::nn::__private::Init::Xavier, rng),
         }
     }
     fn zeroed() -> Self {
         Self {
-            layer0: ::nn::__private::Linear::zeroed(),
+            layer0: ::nn::__private::InputLinear::zeroed(),
             layer2: ::nn::__private::Linear::zeroed(),
         }
     }
@@ -83,7 +83,7 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
     }
     fn forward(&self, input: &[f32; 2usize]) -> [f32; 1usize] {
         let mut a0 = [0.0f32; 8usize];
-        ::nn::__private::Linear::forward(&self.layer0, input, &mut a0);
+        ::nn::__private::InputLinear::forward(&self.layer0, input, &mut a0);
         let mut a1 = [0.0f32; 8usize];
         ::nn::__private::Activation::forward(
             &::nn::__private::LeakyReLU {
@@ -104,7 +104,7 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         input: &[f32; 2usize],
     ) -> &'b [f32; 1usize] {
         buffers.input.copy_from_slice(input);
-        ::nn::__private::Linear::forward(
+        ::nn::__private::InputLinear::forward(
             &self.layer0,
             &buffers.input.0,
             &mut buffers.a0.0,
@@ -160,11 +160,10 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &buffers.d1.0,
             &mut buffers.d0.0,
         );
-        ::nn::__private::Linear::backward(
+        ::nn::__private::InputLinear::backward(
             &mut self.layer0,
             &buffers.input.0,
             &buffers.d0.0,
-            ::core::option::Option::None,
             weight_gradient0,
             bias_gradient0,
             update,
@@ -233,7 +232,7 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &buffers.d1.0,
             &mut buffers.d0.0,
         );
-        ::nn::__private::Linear::update_bias(
+        ::nn::__private::InputLinear::update_bias(
             &mut self.layer0,
             &buffers.d0.0,
             learning_rate,
@@ -259,11 +258,10 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         ::nn::__private::grow_rows(&mut buffers.a2, rows);
         ::nn::__private::grow_rows(&mut buffers.d2, rows);
         ::nn::__private::grow_rows(&mut buffers.a3, rows);
-        ::nn::__private::Linear::forward_rows(
+        ::nn::__private::InputLinear::forward_rows(
             &self.layer0,
             inputs,
             &mut buffers.a0[..rows],
-            &mut buffers.scratch,
         );
         ::nn::__private::Activation::forward_rows(
             &::nn::__private::LeakyReLU {
@@ -321,11 +319,10 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &buffers.d1[..rows],
             &mut buffers.d0[..rows],
         );
-        ::nn::__private::Linear::backward_rows(
+        ::nn::__private::InputLinear::backward_rows(
             &self.layer0,
             inputs,
             &buffers.d0[..rows],
-            ::core::option::Option::None,
             weight_gradient0,
             bias_gradient0,
         );

@@ -1,6 +1,6 @@
 //! Saving and loading a network's parameters.
 //!
-//! # The file format (version 1)
+//! # The file format (version 2)
 //! ```text
 //! offset 0   8 bytes   magic "nn-model"
 //! offset 8   header    bincode 2 (standard config) of { format_version: u32,
@@ -9,7 +9,10 @@
 //! last       4 bytes   CRC-32 of everything before it, little-endian
 //! ```
 //! Tensor names follow PyTorch's `nn.Sequential` (`0.weight`, `0.bias`, `2.weight`, ...), and
-//! weights are stored as PyTorch stores them (`[out, in]`, row-major).
+//! weights are stored as the layers hold them: PyTorch's `[out, in]`, row-major, except the
+//! first layer's (`0.weight`, an [`InputLinear`](crate::layers::InputLinear)), which is stored
+//! input-major, `[in, out]`, the transpose. (Version 1, which held the first layer output-major
+//! too, is refused rather than read transposed.)
 //!
 //! Loading checks, in order: the magic, the header (decoded with a 1 MiB limit, so a corrupted
 //! length can never trigger a huge allocation), the format version, the file length, the

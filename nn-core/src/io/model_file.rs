@@ -6,8 +6,8 @@ use std::path::Path;
 
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"nn-model";
-/// The format version this library writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this library writes and reads (2: the first layer's weight input-major).
+pub const FORMAT_VERSION: u32 = 2;
 
 const HEADER_LIMIT: usize = 1 << 20;
 const CHECKSUM_LEN: usize = 4;

@@ -1,6 +1,6 @@
 //! The network struct, its buffer structs, and their constructors.
 
-use super::{activation_buffer, field, gradient_buffer, layer_span, Context};
+use super::{activation_buffer, field, gradient_buffer, layer_span, linear_type, Context};
 use crate::ast::LayerKind;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -20,14 +20,16 @@ pub fn expand(context: &Context) -> TokenStream {
 }
 
 fn network_struct(context: &Context) -> TokenStream {
-    let p = context.private();
     let model = context.model;
     let (attrs, vis, name) = (&model.attrs, &model.vis, &model.name);
     let fields = context.parametric().map(|layer| {
         let (field, span) = (field(layer), layer_span(layer));
         let doc = format!(" Layer {}, `{}`.", layer.index, layer.kind.describe());
         let ty = match layer.kind {
-            LayerKind::Linear { inputs, outputs } => quote_spanned!(span=> #p::Linear<#inputs, #outputs>),
+            LayerKind::Linear { inputs, outputs } => {
+                let linear = linear_type(context, layer);
+                quote_spanned!(span=> #linear<#inputs, #outputs>)
+            }
             _ => unreachable!("only Linear has parameters"),
         };
         quote_spanned!(span=> #[doc = #doc] pub #field: #ty)
@@ -149,11 +151,13 @@ pub fn constructors(context: &Context) -> TokenStream {
             Some(LayerKind::ReLU | LayerKind::LeakyReLU { .. }) => quote!(#p::Init::He),
             _ => quote!(#p::Init::Xavier),
         };
-        quote_spanned!(span=> #field: #p::Linear::new(#init, rng))
+        let linear = linear_type(context, layer);
+        quote_spanned!(span=> #field: #linear::new(#init, rng))
     });
     let zeroed = context.parametric().map(|layer| {
         let (field, span) = (field(layer), layer_span(layer));
-        quote_spanned!(span=> #field: #p::Linear::zeroed())
+        let linear = linear_type(context, layer);
+        quote_spanned!(span=> #field: #linear::zeroed())
     });
     let (buffers, batch_buffers) = (context.buffers_name(), context.batch_buffers_name());
     let boxed =

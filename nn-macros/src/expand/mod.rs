@@ -88,6 +88,18 @@ fn gradient_buffer(index: usize) -> Ident {
     format_ident!("d{}", index)
 }
 
+/// The runtime type of a layer with parameters: the first layer reads the network's input, and
+/// is an `InputLinear` (input-major weight, zero inputs skipped, no input gradient); the others
+/// are `Linear`.
+fn linear_type(context: &Context, layer: &Layer) -> TokenStream {
+    let p = context.private();
+    let span = layer_span(layer);
+    match layer.index {
+        0 => quote_spanned!(span=> #p::InputLinear),
+        _ => quote_spanned!(span=> #p::Linear),
+    }
+}
+
 /// The names of a layer's weight and bias gradient slices.
 fn parameter_gradients(layer: &Layer) -> (Ident, Ident) {
     (format_ident!("weight_gradient{}", layer.index), format_ident!("bias_gradient{}", layer.index))

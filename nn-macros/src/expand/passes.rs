@@ -1,7 +1,7 @@
 //! The forward and backward passes, written out layer by layer, for one sample and for a batch
 //! of rows.
 
-use super::{activation_buffer, field, gradient_buffer, items, layer_span, parameter_gradients, Context};
+use super::{activation_buffer, field, gradient_buffer, items, layer_span, linear_type, parameter_gradients, Context};
 use crate::ast::{Layer, LayerKind};
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
@@ -58,12 +58,13 @@ fn layer_forward(context: &Context, layer: &Layer, pass: Pass, input: TokenStrea
     };
     match layer.kind {
         LayerKind::Linear { .. } => {
-            let field = field(layer);
-            let scratch = match pass {
-                Pass::Sample => quote!(),
-                Pass::Rows => quote!(, &mut buffers.scratch),
+            let (field, linear) = (field(layer), linear_type(context, layer));
+            // The row-major `Linear` packs its batch input in a scratch panel.
+            let scratch = match (pass, layer.index) {
+                (Pass::Rows, 1..) => quote!(, &mut buffers.scratch),
+                _ => quote!(),
             };
-            quote_spanned!(span=> #p::Linear::#method(&self.#field, #input, #output #scratch);)
+            quote_spanned!(span=> #linear::#method(&self.#field, #input, #output #scratch);)
         }
         ref activation => {
             let activation = context.activation(activation);
@@ -173,16 +174,15 @@ fn backward_steps(context: &Context, pass: Pass) -> Vec<TokenStream> {
             match layer.kind {
                 LayerKind::Linear { .. } => {
                     let (field, (weight, bias)) = (field(layer), parameter_gradients(layer));
-                    let input_gradient = match input_gradient {
-                        Some(buffer) => quote!(::core::option::Option::Some(#buffer)),
-                        None => quote!(::core::option::Option::None),
-                    };
+                    let linear = linear_type(context, layer);
+                    // The first layer (`InputLinear`) has no input gradient to write.
+                    let input_gradient = input_gradient.map(|buffer| quote!(::core::option::Option::Some(#buffer),));
                     match pass {
                         Pass::Sample => quote_spanned! {span=>
-                            #p::Linear::backward(&mut self.#field, #input, #output_gradient, #input_gradient, #weight, #bias, update);
+                            #linear::backward(&mut self.#field, #input, #output_gradient, #input_gradient #weight, #bias, update);
                         },
                         Pass::Rows => quote_spanned! {span=>
-                            #p::Linear::backward_rows(&self.#field, #input, #output_gradient, #input_gradient, #weight, #bias);
+                            #linear::backward_rows(&self.#field, #input, #output_gradient, #input_gradient #weight, #bias);
                         },
                     }
                 }
@@ -287,7 +287,7 @@ pub fn backward_sample_deferred(context: &Context) -> TokenStream {
             let update = #p::Update::Sgd { learning_rate };
             #(#unused_gradients)*
             #(#backward)*
-            #p::Linear::update_bias(&mut self.#first_field, #first_output_gradient, learning_rate);
+            #p::InputLinear::update_bias(&mut self.#first_field, #first_output_gradient, learning_rate);
             defer(&buffers.input.0, #first_output_gradient);
         }
 

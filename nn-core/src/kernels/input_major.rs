@@ -1,0 +1,765 @@
+//! Kernels of a dense layer whose weight is stored input-major, `weight[k]` holding the
+//! `outputs` weights fed by input `k`, that skip the inputs which are zero.
+//!
+//! Data such as images is mostly zeros (81% of MNIST's pixels are black). In this layout an input
+//! that is zero selects one weight row that the sample does not need, neither in the forward
+//! pass (`y = b + Σ_k x[k] W[k]`) nor in the update (`W[k] += s · x[k] · dy`): a sample with 150
+//! nonzero pixels reads and writes 150 of the 784 rows. The nonzero inputs are found a vector at
+//! a time (one comparison gives a bit mask; only its set bits are visited), and each visited row
+//! streams through vector registers.
+//!
+//! A row of `outputs` is swept in groups of whole vectors of [`LANES`]; when `outputs` is not a
+//! multiple of [`LANES`], the last vector is moved back to end at the last output, overlapping
+//! the one before it. Sums computed there are computed twice, identically. Updates there would
+//! be applied twice, so the overlapping vector carries zeros in the lanes it shares.
+//!
+//! Batch kernels work on tiles of rows at once, so that every weight vector they load serves
+//! several rows: the forward pass visits the inputs that are nonzero in any row of a tile of
+//! [`TILE_ROWS`] rows; the weight gradient holds a tile of [`TILE_INPUTS`] weight rows in
+//! registers while the batch rows whose inputs there are not all zero stream by.
+
+use super::kernel;
+use super::simd::{madd, LANES};
+
+/// Whole vectors of outputs a tile holds in registers, besides the overlapping last one.
+const GROUP_VECTORS: usize = 8;
+
+/// Rows per tile of the batch forward pass, with `WIDE` registers (otherwise one): with 8 + 1
+/// vectors each, 27 of the 32 registers.
+pub const TILE_ROWS: usize = 2;
+
+/// Weight rows (inputs) per tile of the batch weight gradient, with `WIDE` registers.
+pub const TILE_INPUTS: usize = 2;
+
+/// Checks that `weight` holds one row of `outputs` values for each of `inputs` inputs.
+fn check_shape(weight: &[f32], inputs: usize, outputs: usize) {
+    assert_eq!(
+        weight.len(),
+        inputs * outputs,
+        "a weight of {} values is not {inputs} input rows of {outputs}",
+        weight.len()
+    );
+}
+
+/// Checks that `values` holds `rows` rows of `width`.
+fn check_rows(values: &[f32], rows: usize, width: usize, what: &str) {
+    assert_eq!(values.len(), rows * width, "{what}: {} values are not {rows} rows of {width}", values.len());
+}
+
+/// Bit `lane` set where some row of `rows` has a value that is not zero at `base + lane` (a
+/// NaN is not zero). The rows are combined bitwise first, so a vector of inputs costs one
+/// comparison however many rows there are.
+#[inline(always)]
+fn mask_at<const R: usize>(rows: &[&[f32]; R], base: usize) -> u32 {
+    const MAGNITUDE: u32 = 0x7fff_ffff;
+    let mut mask = 0;
+    let len = rows[0].len();
+    if base + LANES <= len {
+        let mut any = [0u32; LANES];
+        for row in rows {
+            let vector: &[f32; LANES] = row[base..base + LANES].try_into().expect("a whole vector");
+            for lane in 0..LANES {
+                any[lane] |= vector[lane].to_bits() & MAGNITUDE;
+            }
+        }
+        for (lane, bits) in any.iter().enumerate() {
+            mask |= u32::from(*bits != 0) << lane;
+        }
+    } else {
+        for row in rows {
+            for (lane, value) in row[base..].iter().enumerate() {
+                mask |= u32::from(*value != 0.0) << lane;
+            }
+        }
+    }
+    mask
+}
+
+/// The inputs that are not zero in at least one of `R` rows, as `(index, the R values)`, found a
+/// vector of inputs at a time: no branch per input, and none at all for a vector of zeros.
+struct Nonzeros<'a, const R: usize> {
+    rows: [&'a [f32]; R],
+    /// The first input of the vector that `mask` describes.
+    base: usize,
+    /// The lanes of that vector not visited yet that are nonzero in some row.
+    mask: u32,
+}
+
+impl<'a, const R: usize> Nonzeros<'a, R> {
+    /// `rows` all have the same length.
+    #[inline(always)]
+    fn of(rows: [&'a [f32]; R]) -> Self {
+        let mask = if rows[0].is_empty() { 0 } else { mask_at(&rows, 0) };
+        Nonzeros { rows, base: 0, mask }
+    }
+}
+
+impl<const R: usize> Iterator for Nonzeros<'_, R> {
+    type Item = (usize, [f32; R]);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(usize, [f32; R])> {
+        let len = self.rows[0].len();
+        while self.mask == 0 {
+            self.base += LANES;
+            if self.base >= len {
+                return None;
+            }
+            self.mask = mask_at(&self.rows, self.base);
+        }
+        let k = self.base + self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some((k, self.rows.map(|row| row[k])))
+    }
+}
+
+/// The groups a row of `outputs` (at least [`LANES`]) is swept in: `(first output, whole
+/// vectors, whether the overlapping last vector comes too)`. The last vector travels with the
+/// last whole ones, so that both start from the same values.
+fn groups(outputs: usize) -> impl Iterator<Item = (usize, usize, bool)> {
+    let vectors = outputs / LANES;
+    let tail = !outputs.is_multiple_of(LANES);
+    (0..vectors).step_by(GROUP_VECTORS).map(move |first| {
+        let full = (vectors - first).min(GROUP_VECTORS);
+        (first * LANES, full, tail && first + full == vectors)
+    })
+}
+
+/// The vector of `values` starting at `at`.
+#[inline(always)]
+fn vector(values: &[f32], at: usize) -> [f32; LANES] {
+    values[at..at + LANES].try_into().expect("a whole vector")
+}
+
+/// The `FULL` whole vectors of `row` from `start`.
+#[inline(always)]
+fn whole<const FULL: usize>(row: &[f32], start: usize) -> &[[f32; LANES]; FULL] {
+    row[start..start + FULL * LANES].as_chunks().0.try_into().expect("whole vectors")
+}
+
+/// The last vector of `row`.
+#[inline(always)]
+fn last(row: &[f32]) -> &[f32; LANES] {
+    row.last_chunk().expect("a vector of outputs at least")
+}
+
+/// Runs `$body` with `$full` and `$tail` bound as constants equal to `$group.0` (1 to
+/// [`GROUP_VECTORS`]) and `$group.1`.
+macro_rules! with_group {
+    ($group:expr, |$full:ident, $tail:ident| $body:expr) => {
+        match $group {
+            (1, false) => {
+                const $full: usize = 1;
+                const $tail: bool = false;
+                $body
+            }
+            (2, false) => {
+                const $full: usize = 2;
+                const $tail: bool = false;
+                $body
+            }
+            (3, false) => {
+                const $full: usize = 3;
+                const $tail: bool = false;
+                $body
+            }
+            (4, false) => {
+                const $full: usize = 4;
+                const $tail: bool = false;
+                $body
+            }
+            (5, false) => {
+                const $full: usize = 5;
+                const $tail: bool = false;
+                $body
+            }
+            (6, false) => {
+                const $full: usize = 6;
+                const $tail: bool = false;
+                $body
+            }
+            (7, false) => {
+                const $full: usize = 7;
+                const $tail: bool = false;
+                $body
+            }
+            (8, false) => {
+                const $full: usize = 8;
+                const $tail: bool = false;
+                $body
+            }
+            (1, true) => {
+                const $full: usize = 1;
+                const $tail: bool = true;
+                $body
+            }
+            (2, true) => {
+                const $full: usize = 2;
+                const $tail: bool = true;
+                $body
+            }
+            (3, true) => {
+                const $full: usize = 3;
+                const $tail: bool = true;
+                $body
+            }
+            (4, true) => {
+                const $full: usize = 4;
+                const $tail: bool = true;
+                $body
+            }
+            (5, true) => {
+                const $full: usize = 5;
+                const $tail: bool = true;
+                $body
+            }
+            (6, true) => {
+                const $full: usize = 6;
+                const $tail: bool = true;
+                $body
+            }
+            (7, true) => {
+                const $full: usize = 7;
+                const $tail: bool = true;
+                $body
+            }
+            (8, true) => {
+                const $full: usize = 8;
+                const $tail: bool = true;
+                $body
+            }
+            group => unreachable!("a group of {group:?} vectors"),
+        }
+    };
+}
+
+kernel! {
+    /// `y = W x + b` for a weight stored input-major (`weight[k]` holds the `y.len()` weights
+    /// of input `k`), skipping the inputs that are zero.
+    ///
+    /// ```
+    /// let weight = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // three inputs, two outputs
+    /// let mut y = [0.0; 2];
+    /// nn_core::kernels::input_major_forward(&weight, &[0.5, 0.5], &[1.0, 0.0, 1.0], &mut y);
+    /// assert_eq!(y, [6.5, 8.5]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `weight` is not `x.len()` rows of `y.len()` values, or `bias` is not `y.len()` long.
+    pub fn input_major_forward(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) => forward
+}
+
+#[inline(always)]
+pub(super) fn forward<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+    check_shape(weight, x.len(), y.len());
+    assert_eq!(bias.len(), y.len(), "one bias per output");
+    forward_rows_of::<FMA, 1>(weight, bias, [x], [y]);
+}
+
+/// `y[r] = W x[r] + b` for the `R` rows of a tile.
+#[inline(always)]
+fn forward_rows_of<const FMA: bool, const R: usize>(
+    weight: &[f32],
+    bias: &[f32],
+    x: [&[f32]; R],
+    mut y: [&mut [f32]; R],
+) {
+    let outputs = bias.len();
+    if outputs < LANES {
+        for y in y.iter_mut() {
+            y.copy_from_slice(bias);
+        }
+        for (k, values) in Nonzeros::of(x) {
+            for (y, value) in y.iter_mut().zip(values) {
+                for (y, w) in y.iter_mut().zip(&weight[k * outputs..(k + 1) * outputs]) {
+                    *y = madd::<FMA>(value, *w, *y);
+                }
+            }
+        }
+        return;
+    }
+    for (start, full, tail) in groups(outputs) {
+        with_group!((full, tail), |FULL, TAIL| forward_tile::<FMA, FULL, TAIL, R>(weight, bias, x, start, &mut y));
+    }
+}
+
+/// Outputs `start..` of `y[r] = W x[r] + b`, `FULL` whole vectors (and with `TAIL` the
+/// overlapping last one) for each of `R` rows, held in registers while the inputs that are
+/// nonzero in some row stream by.
+#[inline(always)]
+fn forward_tile<const FMA: bool, const FULL: usize, const TAIL: bool, const R: usize>(
+    weight: &[f32],
+    bias: &[f32],
+    x: [&[f32]; R],
+    start: usize,
+    y: &mut [&mut [f32]; R],
+) {
+    let outputs = bias.len();
+    // The accumulators are only reached by iterating over the tile's constant shape (an index
+    // from a loop counter would make LLVM keep them in memory), vector-major so that each
+    // weight vector is loaded once for all rows.
+    let mut sums: [[[f32; LANES]; R]; FULL] = std::array::from_fn(|v| [vector(bias, start + v * LANES); R]);
+    let mut last_sums: [[f32; LANES]; R] = [if TAIL { *last(bias) } else { [0.0; LANES] }; R];
+    for (k, values) in Nonzeros::of(x) {
+        let row = &weight[k * outputs..(k + 1) * outputs];
+        for (sums, w) in sums.iter_mut().zip(whole::<FULL>(row, start)) {
+            for (sum, value) in sums.iter_mut().zip(values) {
+                for lane in 0..LANES {
+                    sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
+                }
+            }
+        }
+        if TAIL {
+            let w = last(row);
+            for (sum, value) in last_sums.iter_mut().zip(values) {
+                for lane in 0..LANES {
+                    sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
+                }
+            }
+        }
+    }
+    for (r, y) in y.iter_mut().enumerate() {
+        if TAIL {
+            y[outputs - LANES..].copy_from_slice(&last_sums[r]);
+        }
+        for (v, sums) in sums.iter().enumerate() {
+            y[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(&sums[r]);
+        }
+    }
+}
+
+kernel! {
+    /// `W[k] += scale · x[k] · dy` for every input `k` whose `x[k]` is not zero, for a weight
+    /// stored input-major (`weight[k]` holds the `dy.len()` weights of input `k`): the SGD step
+    /// of a dense layer for one sample (`scale = -learning_rate`), or the accumulation of its
+    /// weight gradient into a gradient buffer (`scale = 1`).
+    ///
+    /// ```
+    /// let mut weight = [1.0, 2.0, 3.0, 4.0]; // two inputs, two outputs
+    /// nn_core::kernels::input_major_update(&mut weight, &[0.0, 2.0], &[1.0, -1.0], 0.5);
+    /// assert_eq!(weight, [1.0, 2.0, 4.0, 3.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `weight` is not `x.len()` rows of `dy.len()` values.
+    pub fn input_major_update(weight: &mut [f32], x: &[f32], dy: &[f32], scale: f32) => update
+}
+
+#[inline(always)]
+pub(super) fn update<const FMA: bool>(weight: &mut [f32], x: &[f32], dy: &[f32], scale: f32) {
+    let outputs = dy.len();
+    check_shape(weight, x.len(), outputs);
+    if outputs < LANES {
+        for (k, [value]) in Nonzeros::of([x]) {
+            let step = scale * value;
+            for (w, d) in weight[k * outputs..(k + 1) * outputs].iter_mut().zip(dy) {
+                *w = madd::<FMA>(step, *d, *w);
+            }
+        }
+        return;
+    }
+    for (start, full, tail) in groups(outputs) {
+        with_group!((full, tail), |FULL, TAIL| update_tile::<FMA, FULL, TAIL>(weight, x, start, dy, scale));
+    }
+}
+
+/// `W[k] += scale · x[k] · dy` for `FULL` whole vectors of outputs from `start` (and with `TAIL`
+/// the overlapping last one) of each row `k` whose input is nonzero, with those vectors of `dy`
+/// held in registers.
+#[inline(always)]
+fn update_tile<const FMA: bool, const FULL: usize, const TAIL: bool>(
+    weight: &mut [f32],
+    x: &[f32],
+    start: usize,
+    dy: &[f32],
+    scale: f32,
+) {
+    let outputs = dy.len();
+    let deltas = *whole::<FULL>(dy, start);
+    let last_delta = if TAIL { *last(dy) } else { [0.0; LANES] };
+    for (k, [value]) in Nonzeros::of([x]) {
+        let step = scale * value;
+        let row = &mut weight[k * outputs..(k + 1) * outputs];
+        // Both are computed from the old weights; the overlapping last vector is stored first,
+        // and the whole vectors then rewrite the lanes it shares with them (where it added the
+        // step too).
+        let mut updated = *whole::<FULL>(row, start);
+        for (w, delta) in updated.iter_mut().zip(&deltas) {
+            for lane in 0..LANES {
+                w[lane] = madd::<FMA>(step, delta[lane], w[lane]);
+            }
+        }
+        if TAIL {
+            let w: &mut [f32; LANES] = row.last_chunk_mut().expect("a vector of outputs at least");
+            for lane in 0..LANES {
+                w[lane] = madd::<FMA>(step, last_delta[lane], w[lane]);
+            }
+        }
+        let target: &mut [[f32; LANES]; FULL] =
+            row[start..start + FULL * LANES].as_chunks_mut().0.try_into().expect("whole vectors");
+        *target = updated;
+    }
+}
+
+kernel! {
+    /// `y[r] = W x[r] + b` for every row `r` of a batch, for a weight stored input-major
+    /// (`weight[k]` holds the `bias.len()` weights of input `k`); `x` holds rows of
+    /// `weight.len() / bias.len()` inputs and `y` rows of `bias.len()` outputs. Tiles of rows
+    /// visit the inputs that are nonzero in any of their rows.
+    ///
+    /// ```
+    /// let weight = [1.0, 2.0, 3.0, 4.0]; // two inputs, two outputs
+    /// let mut y = [0.0; 4];
+    /// nn_core::kernels::input_major_forward_rows(&weight, &[0.5, 0.0], &[1.0, 0.0, 0.0, 1.0], &mut y);
+    /// assert_eq!(y, [1.5, 2.0, 3.5, 4.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the shapes do not agree.
+    pub fn input_major_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) => forward_rows::<FMA, WIDE>
+}
+
+#[inline(always)]
+pub(super) fn forward_rows<const FMA: bool, const WIDE: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+    let outputs = bias.len();
+    assert!(outputs > 0, "a layer has at least one output");
+    let inputs = weight.len() / outputs;
+    check_shape(weight, inputs, outputs);
+    let rows = y.len() / outputs;
+    check_rows(y, rows, outputs, "outputs");
+    check_rows(x, rows, inputs, "inputs");
+    if inputs == 0 {
+        y.chunks_exact_mut(outputs).for_each(|y| y.copy_from_slice(bias));
+        return;
+    }
+    let (mut x_rows, mut y_rows) = (x.chunks_exact(inputs), y.chunks_exact_mut(outputs));
+    if WIDE {
+        while x_rows.len() >= TILE_ROWS {
+            let x = std::array::from_fn(|_| x_rows.next().expect("a whole tile"));
+            let y = std::array::from_fn(|_| y_rows.next().expect("a whole tile"));
+            forward_rows_of::<FMA, TILE_ROWS>(weight, bias, x, y);
+        }
+    }
+    for (x, y) in x_rows.zip(y_rows) {
+        forward_rows_of::<FMA, 1>(weight, bias, [x], [y]);
+    }
+}
+
+kernel! {
+    /// `out[k] = Σ_r x[r][k] · d[r]` (or `out[k] +=` it, with `accumulate`) for every input `k`,
+    /// where `x` holds `rows` rows of inputs and `d` `rows` rows of `out`'s width: the weight
+    /// gradient of a batch for a weight stored input-major (with `d` the output gradients), or
+    /// `rows` SGD steps applied to it at once (with `d` the output gradients times
+    /// `-learning_rate`). Rows whose inputs are zero are skipped.
+    ///
+    /// ```
+    /// let mut out = [9.0; 2]; // two inputs, one output
+    /// nn_core::kernels::input_major_outer(&[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], 2, &mut out, false);
+    /// assert_eq!(out, [3.5, 5.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `x` and `d` do not hold `rows` rows that fit `out`.
+    pub fn input_major_outer(x: &[f32], d: &[f32], rows: usize, out: &mut [f32], accumulate: bool)
+        => outer::<FMA, WIDE>
+}
+
+#[inline(always)]
+pub(super) fn outer<const FMA: bool, const WIDE: bool>(
+    x: &[f32],
+    d: &[f32],
+    rows: usize,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    if !accumulate {
+        out.fill(0.0);
+    }
+    if rows == 0 || out.is_empty() {
+        return;
+    }
+    let (inputs, outputs) = (x.len() / rows, d.len() / rows);
+    check_rows(x, rows, inputs, "inputs");
+    check_rows(d, rows, outputs, "output gradients");
+    check_shape(out, inputs, outputs);
+    if outputs < LANES {
+        for (x, d) in x.chunks_exact(inputs).zip(d.chunks_exact(outputs)) {
+            for (k, [value]) in Nonzeros::of([x]) {
+                for (out, d) in out[k * outputs..(k + 1) * outputs].iter_mut().zip(d) {
+                    *out = madd::<FMA>(value, *d, *out);
+                }
+            }
+        }
+        return;
+    }
+    let batches = x.chunks(MASK_ROWS * inputs).zip(d.chunks(MASK_ROWS * outputs));
+    for (index, (x, d)) in batches.enumerate() {
+        let outer = Outer { x, d, inputs, outputs, from_out: accumulate || index > 0 };
+        for first in (0..inputs).step_by(MASK_INPUTS) {
+            let len = (inputs - first).min(MASK_INPUTS);
+            if WIDE {
+                outer.inputs::<FMA, TILE_INPUTS>(first, len, out);
+            } else {
+                outer.inputs::<FMA, 1>(first, len, out);
+            }
+        }
+    }
+}
+
+/// Batch rows per pass of [`outer`]: one bit each in a `u64`.
+const MASK_ROWS: usize = 64;
+
+/// Inputs per pass of [`outer`]: their row masks live on the stack.
+const MASK_INPUTS: usize = 1024;
+
+/// Up to [`MASK_ROWS`] rows of inputs `x` and of `d`, and whether `out` already holds sums to add
+/// to (or starts from zero).
+struct Outer<'a> {
+    x: &'a [f32],
+    d: &'a [f32],
+    inputs: usize,
+    outputs: usize,
+    from_out: bool,
+}
+
+impl Outer<'_> {
+    /// Weight rows `first..first + len`: in tiles of `K` inputs, then one at a time.
+    #[inline(always)]
+    fn inputs<const FMA: bool, const K: usize>(&self, first: usize, len: usize, out: &mut [f32]) {
+        let masks = self.row_masks::<K>(first, len);
+        let tiles = len / K;
+        for (tile, &mask) in masks[..tiles].iter().enumerate() {
+            for (start, full, tail) in groups(self.outputs) {
+                with_group!((full, tail), |FULL, TAIL| self.tile::<FMA, FULL, TAIL, K>(
+                    first + tile * K,
+                    start,
+                    mask,
+                    out
+                ));
+            }
+        }
+        for k in first + tiles * K..first + len {
+            let mask = self.row_masks::<1>(k, 1)[0];
+            for (start, full, tail) in groups(self.outputs) {
+                with_group!((full, tail), |FULL, TAIL| self.tile::<FMA, FULL, TAIL, 1>(k, start, mask, out));
+            }
+        }
+    }
+
+    /// For each tile of `K` inputs from `first` (`len / K` of them), bit `r` set where row `r`
+    /// has a nonzero input in the tile.
+    #[inline(always)]
+    fn row_masks<const K: usize>(&self, first: usize, len: usize) -> [u64; MASK_INPUTS] {
+        let mut masks = [0u64; MASK_INPUTS];
+        let tiles = len / K;
+        let group = (1u32 << K) - 1;
+        for (r, x) in self.x.chunks_exact(self.inputs).enumerate() {
+            let x = &x[first..first + tiles * K];
+            for base in (0..x.len()).step_by(LANES) {
+                let nonzero = mask_at(&[x], base);
+                for j in 0..LANES / K {
+                    let any = (nonzero >> (j * K)) & group != 0;
+                    masks[(base / K + j) % MASK_INPUTS] |= u64::from(any) << r;
+                }
+            }
+        }
+        masks
+    }
+
+    /// `out[k] (+)= Σ_r x[r][k] · d[r]` for the `K` inputs from `first`, over `FULL` whole
+    /// vectors of outputs from `start` (and with `TAIL` the overlapping last one), in registers
+    /// while the rows set in `mask` stream by.
+    #[inline(always)]
+    fn tile<const FMA: bool, const FULL: usize, const TAIL: bool, const K: usize>(
+        &self,
+        first: usize,
+        start: usize,
+        mask: u64,
+        out: &mut [f32],
+    ) {
+        let Outer { x, d, inputs, outputs, from_out } = *self;
+        let weight_row = |j: usize| &out[(first + j) * outputs..(first + j + 1) * outputs];
+        let mut sums: [[[f32; LANES]; K]; FULL] = std::array::from_fn(|v| {
+            std::array::from_fn(|j| if from_out { vector(weight_row(j), start + v * LANES) } else { [0.0; LANES] })
+        });
+        let mut last_sums: [[f32; LANES]; K] =
+            std::array::from_fn(|j| if TAIL && from_out { *last(weight_row(j)) } else { [0.0; LANES] });
+        let mut rows = mask;
+        while rows != 0 {
+            let r = rows.trailing_zeros() as usize;
+            rows &= rows - 1;
+            let values: [f32; K] = x[r * inputs + first..r * inputs + first + K].try_into().expect("a whole tile");
+            let d = &d[r * outputs..(r + 1) * outputs];
+            for (sums, delta) in sums.iter_mut().zip(whole::<FULL>(d, start)) {
+                for (sum, value) in sums.iter_mut().zip(values) {
+                    for lane in 0..LANES {
+                        sum[lane] = madd::<FMA>(value, delta[lane], sum[lane]);
+                    }
+                }
+            }
+            if TAIL {
+                let delta = last(d);
+                for (sum, value) in last_sums.iter_mut().zip(values) {
+                    for lane in 0..LANES {
+                        sum[lane] = madd::<FMA>(value, delta[lane], sum[lane]);
+                    }
+                }
+            }
+        }
+        // The overlapping last vector first; the whole vectors then rewrite the lanes it shares
+        // with them (where, adding to sums in `out`, it added the terms twice).
+        for j in 0..K {
+            let row = &mut out[(first + j) * outputs..(first + j + 1) * outputs];
+            if TAIL {
+                row[outputs - LANES..].copy_from_slice(&last_sums[j]);
+            }
+            for (v, sums) in sums.iter().enumerate() {
+                row[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(&sums[j]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::reference::{self, values, SIZES};
+
+    /// Values with every third one zero (and one negative zero), as sparse inputs have.
+    fn sparse_values(len: usize, seed: u64) -> Vec<f32> {
+        let mut x = values(len, seed);
+        x.iter_mut().step_by(3).for_each(|v| *v = 0.0);
+        if len > 1 {
+            x[1] = -0.0;
+        }
+        x
+    }
+
+    /// `(inputs, outputs)` over the test sizes, group boundaries and more than a mask pass.
+    fn shapes() -> Vec<(usize, usize)> {
+        let sizes: Vec<usize> = SIZES.into_iter().chain([112, 113, 128, 129, 145]).collect();
+        let mut shapes: Vec<(usize, usize)> =
+            sizes.iter().flat_map(|&inputs| sizes.iter().map(move |&outputs| (inputs, outputs))).collect();
+        shapes.extend([(1030, 20), (1500, 3), (40, 300)]);
+        shapes
+    }
+
+    /// `Σ_k x[k] W[k][o] + bias[o]` in f64.
+    fn expected_forward(weight: &[f32], bias: &[f32], x: &[f32]) -> Vec<f32> {
+        let outputs = bias.len();
+        (0..outputs)
+            .map(|o| {
+                let column: Vec<f32> = (0..x.len()).map(|k| weight[k * outputs + o]).collect();
+                reference::dot(&column, x) + bias[o]
+            })
+            .collect()
+    }
+
+    type Forward = fn(&[f32], &[f32], &[f32], &mut [f32]);
+    const FORWARDS: [Forward; 3] = [input_major_forward, forward::<false>, forward::<true>];
+    type Update = fn(&mut [f32], &[f32], &[f32], f32);
+    const UPDATES: [Update; 3] = [input_major_update, update::<false>, update::<true>];
+    const FORWARD_ROWS: [Forward; 4] = [
+        input_major_forward_rows,
+        forward_rows::<false, false>,
+        forward_rows::<true, false>,
+        forward_rows::<true, true>,
+    ];
+    type OuterFn = fn(&[f32], &[f32], usize, &mut [f32], bool);
+    const OUTERS: [OuterFn; 4] = [input_major_outer, outer::<false, false>, outer::<true, false>, outer::<true, true>];
+
+    #[test]
+    fn forward_matches_the_scalar_loop() {
+        for (inputs, outputs) in shapes() {
+            let (weight, bias, x) = (values(inputs * outputs, 1), values(outputs, 2), sparse_values(inputs, 3));
+            let expected = expected_forward(&weight, &bias, &x);
+            for forward in FORWARDS {
+                let mut y = vec![9.0; outputs];
+                forward(&weight, &bias, &x, &mut y);
+                reference::assert_all_close(&y, &expected, 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn update_matches_the_scalar_loop() {
+        for (inputs, outputs) in shapes() {
+            let (weight, x, dy) = (values(inputs * outputs, 4), sparse_values(inputs, 5), values(outputs, 6));
+            let expected: Vec<f32> =
+                weight.iter().enumerate().map(|(i, w)| w - 0.1 * x[i / outputs] * dy[i % outputs]).collect();
+            for update in UPDATES {
+                let mut updated = weight.clone();
+                update(&mut updated, &x, &dy, -0.1);
+                reference::assert_all_close(&updated, &expected, 1e-6);
+                for (k, value) in x.iter().enumerate() {
+                    let row = k * outputs..(k + 1) * outputs;
+                    if *value == 0.0 {
+                        assert_eq!(updated[row.clone()], weight[row], "row {k} of a zero input changed");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn forward_rows_match_one_row_at_a_time() {
+        for rows in [1, 3, 4, 5, 9] {
+            for (inputs, outputs) in shapes() {
+                let (weight, bias, x) =
+                    (values(inputs * outputs, 7), values(outputs, 8), sparse_values(rows * inputs, 9));
+                let expected: Vec<f32> = x
+                    .chunks(inputs.max(1))
+                    .take(rows)
+                    .flat_map(|x| expected_forward(&weight, &bias, if inputs == 0 { &[] } else { x }))
+                    .collect();
+                for forward_rows in FORWARD_ROWS {
+                    let mut y = vec![9.0; rows * outputs];
+                    forward_rows(&weight, &bias, &x, &mut y);
+                    reference::assert_all_close(&y, &expected, 1e-5);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn outer_matches_the_scalar_loop() {
+        let mut cases: Vec<(usize, usize, usize)> =
+            shapes().into_iter().filter(|(i, o)| i * o < 200_000).map(|(i, o)| (5, i, o)).collect();
+        cases.extend([(1, 17, 100), (64, 100, 20), (70, 33, 129), (70, 9, 113), (130, 9, 16)]);
+        for (rows, inputs, outputs) in cases {
+            let (x, d, initial) =
+                (sparse_values(rows * inputs, 10), values(rows * outputs, 11), values(inputs * outputs, 12));
+            let sums: Vec<f32> = (0..inputs * outputs)
+                .map(|i| {
+                    let (k, o) = (i / outputs, i % outputs);
+                    let column: Vec<f32> = (0..rows).map(|r| x[r * inputs + k]).collect();
+                    let deltas: Vec<f32> = (0..rows).map(|r| d[r * outputs + o]).collect();
+                    reference::dot(&column, &deltas)
+                })
+                .collect();
+            let accumulated: Vec<f32> = sums.iter().zip(&initial).map(|(s, i)| s + i).collect();
+            for outer in OUTERS {
+                for (accumulate, expected) in [(false, &sums), (true, &accumulated)] {
+                    let mut out = initial.clone();
+                    outer(&x, &d, rows, &mut out, accumulate);
+                    reference::assert_all_close(&out, expected, 1e-5);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_nan_input_reaches_every_output() {
+        let mut x = vec![0.0; 40];
+        x[7] = f32::NAN;
+        let mut y = [0.0; 20];
+        input_major_forward(&[1.0; 800], &[0.0; 20], &x, &mut y);
+        assert!(y.iter().all(|y| y.is_nan()));
+    }
+
+    #[test]
+    #[should_panic(expected = "is not 3 input rows of 2")]
+    fn forward_rejects_a_wrong_weight_shape() {
+        input_major_forward(&[0.0; 5], &[0.0; 2], &[0.0; 3], &mut [0.0; 2]);
+    }
+}
