@@ -77,7 +77,9 @@ impl Activation for ReLU {
 
     fn backward<const N: usize>(&self, x: &[f32; N], _y: &[f32; N], dy: &[f32; N], dx: &mut [f32; N]) {
         for ((dx, x), dy) in dx.iter_mut().zip(x).zip(dy) {
-            *dx = if *x > 0.0 { *dy } else { 0.0 };
+            // A bitwise select, which vectorises: as a branch, each unit's coin flip between
+            // firing or not cost a misprediction (a quarter of a mini-batch step's time).
+            *dx = f32::from_bits(dy.to_bits() & u32::from(*x > 0.0).wrapping_neg());
         }
     }
 }
@@ -111,13 +113,14 @@ impl Default for LeakyReLU {
 impl Activation for LeakyReLU {
     fn forward<const N: usize>(&self, x: &[f32; N], y: &mut [f32; N]) {
         for (y, x) in y.iter_mut().zip(x) {
-            *y = if *x > 0.0 { *x } else { self.slope * x };
+            *y = x * if *x > 0.0 { 1.0 } else { self.slope };
         }
     }
 
     fn backward<const N: usize>(&self, x: &[f32; N], _y: &[f32; N], dy: &[f32; N], dx: &mut [f32; N]) {
         for ((dx, x), dy) in dx.iter_mut().zip(x).zip(dy) {
-            *dx = if *x > 0.0 { *dy } else { self.slope * dy };
+            // The factor is chosen without a branch, so the loop vectorises.
+            *dx = dy * if *x > 0.0 { 1.0 } else { self.slope };
         }
     }
 }

@@ -124,21 +124,6 @@ impl AlignedBuffer {
             *self = Self::zeroed(len);
         }
     }
-
-    /// Copies `rows` to the start of the buffer (growing it if needed), so that every row of a
-    /// multiple of 16 values starts on a cache line, and returns the copy.
-    ///
-    /// ```
-    /// let mut buffer = nn_core::heap::AlignedBuffer::default();
-    /// let copy = buffer.copy_rows(&[[1.0, 2.0], [3.0, 4.0]]);
-    /// assert_eq!((copy, copy.as_ptr() as usize % 64), (&[[1.0, 2.0], [3.0, 4.0]][..], 0));
-    /// ```
-    pub fn copy_rows<const N: usize>(&mut self, rows: &[[f32; N]]) -> &[[f32; N]] {
-        self.grow(rows.len() * N);
-        let copy = &mut self[..rows.len() * N];
-        copy.copy_from_slice(rows.as_flattened());
-        copy.as_chunks::<N>().0
-    }
 }
 
 impl Clone for AlignedBuffer {

@@ -197,12 +197,12 @@ where
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch(inputs.len(), targets.len(), "targets")?;
     let Workspace { gradients, batch, .. } = workspace;
-    let Batch { buffers, inputs: input_copy, output_gradients } = batch;
+    let Batch { buffers, output_gradients } = batch;
     // A step too small for its kernels to split stays on the calling thread.
     let split = crate::kernels::batch_splits(inputs.len() * N::PARAMETERS);
     let total = on_worker_thread(split, || -> Result<f64, TrainError> {
-        // Copied on the worker, so the copy lands in the cache of a core that computes with it.
-        let inputs = input_copy.copy_rows(inputs);
+        // The inputs are read where they are: the first layer reads only each row's nonzero
+        // values, and an aligned copy (which the dense kernels wanted) now costs more than it saves.
         crate::buffers::grow_rows(output_gradients, inputs.len());
         let output_gradients = &mut output_gradients[..inputs.len()];
         let outputs = network.forward_rows(buffers, inputs);

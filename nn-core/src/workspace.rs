@@ -33,11 +33,7 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OU
         Self {
             buffers: network.buffers(),
             gradients: AlignedBuffer::zeroed(N::PARAMETERS),
-            batch: Batch {
-                buffers: network.batch_buffers(),
-                inputs: AlignedBuffer::default(),
-                output_gradients: Vec::new(),
-            },
+            batch: Batch { buffers: network.batch_buffers(), output_gradients: Vec::new() },
             shards: Vec::new(),
             deferred: DeferredUpdates::default(),
         }
@@ -55,11 +51,9 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OU
     }
 }
 
-/// The buffers of a batch: every layer's activations and gradients, a cache-aligned copy of the
-/// inputs, and the loss gradients.
+/// The buffers of a batch: every layer's activations and gradients, and the loss gradients.
 pub(crate) struct Batch<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
     pub(crate) buffers: N::BatchBuffers,
-    pub(crate) inputs: AlignedBuffer,
     pub(crate) output_gradients: Vec<[f32; OUT]>,
 }
 
