@@ -109,7 +109,13 @@ impl<const R: usize> Iterator for Nonzeros<'_, R> {
         }
         let k = self.base + self.mask.trailing_zeros() as usize;
         self.mask &= self.mask - 1;
-        Some((k, self.rows.map(|row| row[k])))
+        // A plain loop: `[T; N]::map` may stay a call, and a call in a kernel's inner loop
+        // spills every accumulator around it.
+        let mut values = [0.0; R];
+        for (value, row) in values.iter_mut().zip(&self.rows) {
+            *value = row[k];
+        }
+        Some((k, values))
     }
 }
 
