@@ -534,7 +534,10 @@ impl Outer<'_> {
     fn inputs<const FMA: bool, const K: usize>(&self, first: usize, len: usize, out: &mut [f32]) {
         let masks = self.row_masks::<K>(first, len);
         let tiles = len / K;
-        for (tile, &mask) in masks[..tiles].iter().enumerate() {
+        // A tile whose inputs are zero in every row adds nothing (and `out` starts zeroed when
+        // not accumulating): its weight rows are not even read.
+        let live = masks[..tiles].iter().enumerate().filter(|(_, mask)| **mask != 0);
+        for (tile, &mask) in live {
             for (start, full, tail) in groups(self.outputs) {
                 with_group!((full, tail), |FULL, TAIL| self.tile::<FMA, FULL, TAIL, K>(
                     first + tile * K,
@@ -546,6 +549,9 @@ impl Outer<'_> {
         }
         for k in first + tiles * K..first + len {
             let mask = self.row_masks::<1>(k, 1)[0];
+            if mask == 0 {
+                continue;
+            }
             for (start, full, tail) in groups(self.outputs) {
                 with_group!((full, tail), |FULL, TAIL| self.tile::<FMA, FULL, TAIL, 1>(k, start, mask, out));
             }
