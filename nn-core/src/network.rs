@@ -120,18 +120,22 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
     fn forward_rows<'b>(&self, buffers: &'b mut Self::BatchBuffers, inputs: &[[f32; IN]]) -> &'b [[f32; OUT]];
 
     /// Back-propagates `output_gradients` through the activations of the last
-    /// [`forward_rows`](Network::forward_rows) on the same `inputs`, writing the parameter
-    /// gradients summed over the rows into `gradients` (its old contents are overwritten).
+    /// [`forward_rows`](Network::forward_rows) on the same `inputs`. With
+    /// [`Update::Accumulate`] it writes the parameter gradients summed over the rows into
+    /// `gradients` (its old contents are overwritten); with [`Update::Sgd`] it applies plain SGD
+    /// with those sums at once (the first layer straight into its weights; `gradients` is then
+    /// scratch space).
     ///
     /// # Panics
     /// If `gradients` does not hold [`PARAMETERS`](Network::PARAMETERS) values, or the last
     /// `forward_rows` had fewer rows.
     fn backward_rows(
-        &self,
+        &mut self,
         buffers: &mut Self::BatchBuffers,
         inputs: &[[f32; IN]],
         output_gradients: &[[f32; OUT]],
         gradients: &mut [f32],
+        update: Update,
     );
 
     /// Calls `visitor` with the name (`"0.weight"`, PyTorch style) and values of every

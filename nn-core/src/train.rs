@@ -217,8 +217,15 @@ where
                 *value *= scale;
             }
         }
-        network.backward_rows(buffers, inputs, output_gradients, gradients);
-        apply_gradients(network, gradients, optimizer);
+        match optimizer.plain_sgd_learning_rate() {
+            Some(learning_rate) => {
+                network.backward_rows(buffers, inputs, output_gradients, gradients, Update::Sgd { learning_rate })
+            }
+            None => {
+                network.backward_rows(buffers, inputs, output_gradients, gradients, Update::Accumulate);
+                apply_gradients(network, gradients, optimizer);
+            }
+        }
         Ok(total)
     })?;
     Ok(mean(total, targets.len()))

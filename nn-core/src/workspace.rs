@@ -153,7 +153,7 @@ impl DeferredUpdates {
             let outputs = weight.len() / (self.inputs.len() / Self::CAPACITY).max(1);
             let inputs = self.inputs.len() / Self::CAPACITY;
             let (inputs, scales) = (&self.inputs[..self.count * inputs], &self.scales[..self.count * outputs]);
-            input_major_outer(inputs, scales, self.count, weight, true);
+            input_major_outer(inputs, scales, self.count, 1.0, weight, true);
         }
         self.count = 0;
         self.len = 0;

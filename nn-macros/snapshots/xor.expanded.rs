@@ -284,11 +284,12 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         &buffers.a3[..rows]
     }
     fn backward_rows(
-        &self,
+        &mut self,
         buffers: &mut XorBatchBuffers,
         inputs: &[[f32; 2usize]],
         output_gradients: &[[f32; 1usize]],
         gradients: &mut [f32],
+        update: ::nn::__private::Update,
     ) {
         let rows = inputs.len();
         let [weight_gradient0, bias_gradient0, weight_gradient2, bias_gradient2] = ::nn::__private::split_gradients(
@@ -303,12 +304,13 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &mut buffers.d2[..rows],
         );
         ::nn::__private::Linear::backward_rows(
-            &self.layer2,
+            &mut self.layer2,
             &buffers.a1[..rows],
             &buffers.d2[..rows],
             ::core::option::Option::Some(&mut buffers.d1[..rows]),
             weight_gradient2,
             bias_gradient2,
+            update,
         );
         ::nn::__private::Activation::backward_rows(
             &::nn::__private::LeakyReLU {
@@ -320,11 +322,12 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &mut buffers.d0[..rows],
         );
         ::nn::__private::InputLinear::backward_rows(
-            &self.layer0,
+            &mut self.layer0,
             inputs,
             &buffers.d0[..rows],
             weight_gradient0,
             bias_gradient0,
+            update,
         );
     }
     fn visit_parameters(&self, visitor: &mut ::nn::__private::ParameterVisitor) {

@@ -452,21 +452,21 @@ pub(super) fn forward_rows<const FMA: bool, const WIDE: bool>(weight: &[f32], bi
 }
 
 kernel! {
-    /// `out[k] = Σ_r x[r][k] · d[r]` (or `out[k] +=` it, with `accumulate`) for every input `k`,
-    /// where `x` holds `rows` rows of inputs and `d` `rows` rows of `out`'s width: the weight
-    /// gradient of a batch for a weight stored input-major (with `d` the output gradients), or
-    /// `rows` SGD steps applied to it at once (with `d` the output gradients times
-    /// `-learning_rate`). Rows whose inputs are zero are skipped.
+    /// `out[k] = scale · Σ_r x[r][k] · d[r]` (or `out[k] +=` it, with `accumulate`) for every
+    /// input `k`, where `x` holds `rows` rows of inputs and `d` `rows` rows of `out`'s width: the
+    /// weight gradient of a batch for a weight stored input-major (with `d` the output gradients
+    /// and `scale` 1), or the SGD step of a batch applied to the weight at once (accumulating,
+    /// with `scale = -learning_rate`). Rows whose inputs are zero are skipped.
     ///
     /// ```
     /// let mut out = [9.0; 2]; // two inputs, one output
-    /// nn_core::kernels::input_major_outer(&[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], 2, &mut out, false);
+    /// nn_core::kernels::input_major_outer(&[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], 2, 1.0, &mut out, false);
     /// assert_eq!(out, [3.5, 5.0]);
     /// ```
     ///
     /// # Panics
     /// If `x` and `d` do not hold `rows` rows that fit `out`.
-    pub fn input_major_outer(x: &[f32], d: &[f32], rows: usize, out: &mut [f32], accumulate: bool)
+    pub fn input_major_outer(x: &[f32], d: &[f32], rows: usize, scale: f32, out: &mut [f32], accumulate: bool)
         => outer::<FMA, WIDE>
 }
 
@@ -475,6 +475,7 @@ pub(super) fn outer<const FMA: bool, const WIDE: bool>(
     x: &[f32],
     d: &[f32],
     rows: usize,
+    scale: f32,
     out: &mut [f32],
     accumulate: bool,
 ) {
@@ -492,7 +493,7 @@ pub(super) fn outer<const FMA: bool, const WIDE: bool>(
         for (x, d) in x.chunks_exact(inputs).zip(d.chunks_exact(outputs)) {
             for (k, [value]) in Nonzeros::of([x]) {
                 for (out, d) in out[k * outputs..(k + 1) * outputs].iter_mut().zip(d) {
-                    *out = madd::<FMA>(value, *d, *out);
+                    *out = madd::<FMA>(scale * value, *d, *out);
                 }
             }
         }
@@ -500,7 +501,7 @@ pub(super) fn outer<const FMA: bool, const WIDE: bool>(
     }
     let batches = x.chunks(MASK_ROWS * inputs).zip(d.chunks(MASK_ROWS * outputs));
     for (index, (x, d)) in batches.enumerate() {
-        let outer = Outer { x, d, inputs, outputs, from_out: accumulate || index > 0 };
+        let outer = Outer { x, d, inputs, outputs, scale, from_out: accumulate || index > 0 };
         for first in (0..inputs).step_by(MASK_INPUTS) {
             let len = (inputs - first).min(MASK_INPUTS);
             if WIDE {
@@ -518,13 +519,14 @@ const MASK_ROWS: usize = 64;
 /// Inputs per pass of [`outer`]: their row masks live on the stack.
 const MASK_INPUTS: usize = 1024;
 
-/// Up to [`MASK_ROWS`] rows of inputs `x` and of `d`, and whether `out` already holds sums to add
-/// to (or starts from zero).
+/// Up to [`MASK_ROWS`] rows of inputs `x` and of `d`, the factor on every term, and whether
+/// `out` already holds sums to add to (or starts from zero).
 struct Outer<'a> {
     x: &'a [f32],
     d: &'a [f32],
     inputs: usize,
     outputs: usize,
+    scale: f32,
     from_out: bool,
 }
 
@@ -589,7 +591,7 @@ impl Outer<'_> {
         mask: u64,
         out: &mut [f32],
     ) {
-        let Outer { x, d, inputs, outputs, from_out } = *self;
+        let Outer { x, d, inputs, outputs, scale, from_out } = *self;
         let weight_row = |j: usize| &out[(first + j) * outputs..(first + j + 1) * outputs];
         let mut sums: [[[f32; LANES]; K]; FULL] = std::array::from_fn(|v| {
             std::array::from_fn(|j| if from_out { vector(weight_row(j), start + v * LANES) } else { [0.0; LANES] })
@@ -600,7 +602,10 @@ impl Outer<'_> {
         while rows != 0 {
             let r = rows.trailing_zeros() as usize;
             rows &= rows - 1;
-            let values: [f32; K] = x[r * inputs + first..r * inputs + first + K].try_into().expect("a whole tile");
+            let mut values: [f32; K] = x[r * inputs + first..r * inputs + first + K].try_into().expect("a whole tile");
+            for value in values.iter_mut() {
+                *value *= scale;
+            }
             let d = &d[r * outputs..(r + 1) * outputs];
             for (sums, delta) in sums.iter_mut().zip(whole::<FULL>(d, start)) {
                 for (sum, value) in sums.iter_mut().zip(values) {
@@ -677,7 +682,7 @@ mod tests {
         forward_rows::<true, false>,
         forward_rows::<true, true>,
     ];
-    type OuterFn = fn(&[f32], &[f32], usize, &mut [f32], bool);
+    type OuterFn = fn(&[f32], &[f32], usize, f32, &mut [f32], bool);
     const OUTERS: [OuterFn; 4] = [input_major_outer, outer::<false, false>, outer::<true, false>, outer::<true, true>];
 
     #[test]
@@ -749,11 +754,11 @@ mod tests {
                     reference::dot(&column, &deltas)
                 })
                 .collect();
-            let accumulated: Vec<f32> = sums.iter().zip(&initial).map(|(s, i)| s + i).collect();
+            let accumulated: Vec<f32> = sums.iter().zip(&initial).map(|(s, i)| i - 0.5 * s).collect();
             for outer in OUTERS {
-                for (accumulate, expected) in [(false, &sums), (true, &accumulated)] {
+                for (accumulate, scale, expected) in [(false, 1.0, &sums), (true, -0.5, &accumulated)] {
                     let mut out = initial.clone();
-                    outer(&x, &d, rows, &mut out, accumulate);
+                    outer(&x, &d, rows, scale, &mut out, accumulate);
                     reference::assert_all_close(&out, expected, 1e-5);
                 }
             }

@@ -135,24 +135,52 @@ impl<const I: usize, const O: usize> InputLinear<I, O> {
         kernels::input_major_forward_rows(weight, bias, x.as_flattened(), y.as_flattened_mut());
     }
 
-    /// The parameter gradients of a batch: writes `Σ_r ∂L/∂W` and `Σ_r dy[r]` into the
-    /// gradient slices (overwriting them).
+    /// The parameter gradients of a batch, given `dy[r] = ∂L/∂y` for its rows `x[r]`: with
+    /// [`Update::Accumulate`] it writes `Σ_r ∂L/∂W` and `Σ_r dy[r]` into the gradient slices
+    /// (overwriting them); with [`Update::Sgd`] it applies `W -= lr · Σ_r ∂L/∂W` and
+    /// `b -= lr · Σ_r dy[r]` at once, straight into the parameters (only the rows of inputs that
+    /// are nonzero somewhere in the batch change), leaving the slices alone.
+    ///
+    /// ```
+    /// use nn_core::layers::InputLinear;
+    /// use nn_core::Update;
+    ///
+    /// let mut layer = InputLinear::<2, 1>::zeroed();
+    /// let (mut weight_gradient, mut bias_gradient) = ([9.0; 2], [9.0]);
+    /// let (x, dy) = ([[1.0, 0.0], [3.0, 0.0]], [[0.5], [1.0]]);
+    /// layer.backward_rows(&x, &dy, &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
+    /// assert_eq!((weight_gradient, bias_gradient), ([3.5, 0.0], [1.5]));
+    /// layer.backward_rows(&x, &dy, &mut weight_gradient, &mut bias_gradient, Update::Sgd { learning_rate: 0.5 });
+    /// assert_eq!((layer.weight[0][0], layer.weight[1][0], layer.bias[0]), (-1.75, 0.0, -0.75));
+    /// ```
     ///
     /// # Panics
     /// If the row counts differ or the gradient slices are not shaped like the parameters.
     pub fn backward_rows(
-        &self,
+        &mut self,
         x: &[[f32; I]],
         dy: &[[f32; O]],
         weight_gradient: &mut [f32],
         bias_gradient: &mut [f32],
+        update: Update,
     ) {
         assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
         assert_eq!(bias_gradient.len(), O, "one bias gradient per output");
-        kernels::input_major_outer(x.as_flattened(), dy.as_flattened(), x.len(), weight_gradient, false);
-        bias_gradient.fill(0.0);
-        for dy in dy {
-            kernels::axpy(bias_gradient, 1.0, dy);
+        let (rows, x, dy_flat) = (x.len(), x.as_flattened(), dy.as_flattened());
+        match update {
+            Update::Accumulate => {
+                kernels::input_major_outer(x, dy_flat, rows, 1.0, weight_gradient, false);
+                bias_gradient.fill(0.0);
+                for dy in dy {
+                    kernels::axpy(bias_gradient, 1.0, dy);
+                }
+            }
+            Update::Sgd { learning_rate } => {
+                kernels::input_major_outer(x, dy_flat, rows, -learning_rate, self.weight.as_flat_mut(), true);
+                for dy in dy {
+                    kernels::axpy(&mut self.bias[..], -learning_rate, dy);
+                }
+            }
         }
     }
 }
@@ -252,6 +280,23 @@ mod tests {
     }
 
     #[test]
+    fn fused_batch_sgd_equals_gradients_then_step() {
+        let x: Vec<[f32; I]> = (0..5).map(|seed| input(40 + seed)).collect();
+        let dy: Vec<[f32; O]> = (0..5).map(|seed| sample_values::<O>(50 + seed)).collect();
+        let (mut fused, mut reference) = (layer(), layer());
+        let (mut weight_gradient, mut bias_gradient) = (vec![0.0; I * O], vec![0.0; O]);
+        fused.backward_rows(&x, &dy, &mut weight_gradient, &mut bias_gradient, Update::Sgd { learning_rate: 0.1 });
+        assert!(weight_gradient.iter().chain(&bias_gradient).all(|g| *g == 0.0));
+        reference.backward_rows(&x, &dy, &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
+        axpy(reference.weight.as_flat_mut(), -0.1, &weight_gradient);
+        axpy(&mut reference.bias[..], -0.1, &bias_gradient);
+        let parameters = |layer: &InputLinear<I, O>| [layer.weight.as_flat(), &layer.bias[..]].concat();
+        for (a, b) in parameters(&fused).iter().zip(&parameters(&reference)) {
+            assert_close!(*a, *b, 1e-6);
+        }
+    }
+
+    #[test]
     fn batch_rows_equal_samples_one_by_one() {
         let mut layer = layer();
         let x: Vec<[f32; I]> = (0..7).map(|seed| input(20 + seed)).collect();
@@ -259,7 +304,7 @@ mod tests {
         let mut y = vec![[0.0; O]; 7];
         layer.forward_rows(&x, &mut y);
         let (mut weight_gradient, mut bias_gradient) = (vec![9.0; I * O], vec![9.0; O]);
-        layer.backward_rows(&x, &dy, &mut weight_gradient, &mut bias_gradient);
+        layer.backward_rows(&x, &dy, &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
 
         let (mut expected_weight, mut expected_bias) = (vec![0.0; I * O], vec![0.0; O]);
         for row in 0..7 {

@@ -126,18 +126,20 @@ impl<const I: usize, const O: usize> Linear<I, O> {
         kernels::dense_forward_rows(weight, bias, x.as_flattened(), y.as_flattened_mut(), scratch);
     }
 
-    /// Back-propagates a batch: writes `Σ_r dy[r] x[r]ᵀ` and `Σ_r dy[r]` into the gradient
-    /// slices (overwriting them), and `dx[r] = Wᵀ dy[r]` when given.
+    /// Back-propagates a batch: writes `dx[r] = Wᵀ dy[r]` when given, and `Σ_r dy[r] x[r]ᵀ` and
+    /// `Σ_r dy[r]` into the gradient slices (overwriting them). With [`Update::Sgd`] it then
+    /// applies `W -= lr · ∂W`, `b -= lr · ∂b` (`dx` is computed with the old weights).
     ///
     /// # Panics
     /// If the row counts differ or the gradient slices are not shaped like the parameters.
     pub fn backward_rows(
-        &self,
+        &mut self,
         x: &[[f32; I]],
         dy: &[[f32; O]],
         dx: Option<&mut [[f32; I]]>,
         weight_gradient: &mut [f32],
         bias_gradient: &mut [f32],
+        update: Update,
     ) {
         assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
         let dx = dx.map(|dx| dx.as_flattened_mut());
@@ -149,6 +151,10 @@ impl<const I: usize, const O: usize> Linear<I, O> {
             bias_gradient,
             dx,
         );
+        if let Update::Sgd { learning_rate } = update {
+            kernels::axpy(self.weight.as_flat_mut(), -learning_rate, weight_gradient);
+            kernels::axpy(&mut self.bias[..], -learning_rate, bias_gradient);
+        }
     }
 }
 
@@ -253,7 +259,7 @@ mod tests {
         let mut y = vec![[0.0; O]; 6];
         layer.forward_rows(&x, &mut y, &mut PanelScratch::default());
         let (mut dx, mut weight_gradient, mut bias_gradient) = (vec![[0.0; I]; 6], vec![0.0; I * O], vec![0.0; O]);
-        layer.backward_rows(&x, &dy, Some(&mut dx), &mut weight_gradient, &mut bias_gradient);
+        layer.backward_rows(&x, &dy, Some(&mut dx), &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
 
         let (mut expected_weight, mut expected_bias) = (vec![0.0; I * O], vec![0.0; O]);
         for row in 0..6 {

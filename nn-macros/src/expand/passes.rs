@@ -182,7 +182,7 @@ fn backward_steps(context: &Context, pass: Pass) -> Vec<TokenStream> {
                             #linear::backward(&mut self.#field, #input, #output_gradient, #input_gradient #weight, #bias, update);
                         },
                         Pass::Rows => quote_spanned! {span=>
-                            #linear::backward_rows(&self.#field, #input, #output_gradient, #input_gradient #weight, #bias);
+                            #linear::backward_rows(&mut self.#field, #input, #output_gradient, #input_gradient #weight, #bias, update);
                         },
                     }
                 }
@@ -220,13 +220,14 @@ pub fn backward_sample(context: &Context) -> TokenStream {
 
 /// `backward_rows`.
 pub fn backward_rows(context: &Context) -> TokenStream {
+    let p = context.private();
     let model = context.model;
     let (inputs, outputs) = (model.input().len(), model.output().len());
     let batch_buffers = context.batch_buffers_name();
     let split = split_gradients(context);
     let steps = backward_steps(context, Pass::Rows);
     quote! {
-        fn backward_rows(&self, buffers: &mut #batch_buffers, inputs: &[[f32; #inputs]], output_gradients: &[[f32; #outputs]], gradients: &mut [f32]) {
+        fn backward_rows(&mut self, buffers: &mut #batch_buffers, inputs: &[[f32; #inputs]], output_gradients: &[[f32; #outputs]], gradients: &mut [f32], update: #p::Update) {
             let rows = inputs.len();
             #split
             #(#steps)*
