@@ -1,6 +1,8 @@
-//! The dense-layer kernels at the sizes of the 784-100-10 MLP, per sample and per batch of rows.
+//! The dense-layer kernels at the sizes of the 784-100-10 MLP, per sample and per batch of rows:
+//! the row-major ones of hidden layers (FLOP/s), and the input-major ones of the first layer on
+//! dense inputs (FLOP/s) and on sparse, digit-like inputs (time only: they skip the zeros).
 
-use criterion::{criterion_group, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkGroup, Criterion, Throughput};
 use nn::kernels;
 use std::hint::black_box;
 
@@ -13,17 +15,46 @@ fn values(len: usize) -> Vec<f32> {
     (0..len).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect()
 }
 
+/// `rows` 28 x 28 images of a ring (radius 5 to 9 pixels, its centre moving with the row):
+/// 22% of the pixels nonzero, in strokes, like MNIST's 19%.
+fn digits(rows: usize) -> nn::heap::AlignedBuffer {
+    let mut images = nn::heap::AlignedBuffer::zeroed(rows * INPUTS);
+    for (r, image) in images.chunks_exact_mut(INPUTS).enumerate() {
+        let centre = (12.0 + (r % 5) as f32, 14.0 + (r % 3) as f32);
+        for (pixel, value) in image.iter_mut().enumerate() {
+            let (y, x) = ((pixel / 28) as f32 - centre.0, (pixel % 28) as f32 - centre.1);
+            let radius = (x * x + y * y).sqrt();
+            if (5.0..9.0).contains(&radius) {
+                *value = 0.5 + 0.5 * ((pixel * 7919) % 100) as f32 / 100.0;
+            }
+        }
+    }
+    images
+}
+
+fn flops(group: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>, rows: usize) {
+    // Criterion's "elem/s" read as FLOP/s.
+    group.throughput(Throughput::Elements((2 * INPUTS * OUTPUTS * rows) as u64));
+}
+
 fn per_sample(c: &mut Criterion) {
     let mut group = c.benchmark_group("kernels/sample");
-    // Throughput in floating-point operations: criterion's "elem/s" read as FLOP/s.
-    group.throughput(Throughput::Elements((2 * INPUTS * OUTPUTS) as u64));
-    let (mut weight, mut bias, x, dy) = (aligned(INPUTS * OUTPUTS), values(OUTPUTS), aligned(INPUTS), values(OUTPUTS));
+    let (mut weight, bias, x, dy) = (aligned(INPUTS * OUTPUTS), values(OUTPUTS), aligned(INPUTS), values(OUTPUTS));
+    let digit = digits(1);
     let mut y = vec![0.0; OUTPUTS];
-    group.bench_function("dense_forward 784->100", |b| {
+    flops(&mut group, 1);
+    group.bench_function("dense_forward 784->100 (row-major)", |b| {
         b.iter(|| kernels::dense_forward(&weight, &bias, black_box(&x), &mut y))
     });
-    group.bench_function("dense_backward_sgd 784->100 (first layer)", |b| {
-        b.iter(|| kernels::dense_backward_sgd(&mut weight, &mut bias, black_box(&x), black_box(&dy), None, 1e-9))
+    group.bench_function("input_major_forward 784->100, dense input", |b| {
+        b.iter(|| kernels::input_major_forward(&weight, &bias, black_box(&x), &mut y))
+    });
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("input_major_forward 784->100, digit", |b| {
+        b.iter(|| kernels::input_major_forward(&weight, &bias, black_box(&digit), &mut y))
+    });
+    group.bench_function("input_major_update 784->100, digit", |b| {
+        b.iter(|| kernels::input_major_update(&mut weight, black_box(&digit), black_box(&dy), -1e-9))
     });
     group.finish();
 }
@@ -31,17 +62,17 @@ fn per_sample(c: &mut Criterion) {
 fn per_batch(c: &mut Criterion) {
     for rows in [32, ROWS_PER_STEP] {
         let mut group = c.benchmark_group(format!("kernels/rows{rows}"));
-        // Throughput in floating-point operations: criterion's "elem/s" read as FLOP/s.
-        group.throughput(Throughput::Elements((2 * INPUTS * OUTPUTS * rows) as u64));
         let (weight, bias, x, dy) =
             (aligned(INPUTS * OUTPUTS), values(OUTPUTS), aligned(rows * INPUTS), values(rows * OUTPUTS));
+        let images = digits(rows);
         let mut y = vec![0.0; rows * OUTPUTS];
         let mut scratch = kernels::PanelScratch::default();
         let (mut weight_gradient, mut bias_gradient) = (aligned(INPUTS * OUTPUTS), vec![0.0; OUTPUTS]);
-        group.bench_function(format!("dense_forward_rows {rows}x784->100"), |b| {
+        flops(&mut group, rows);
+        group.bench_function(format!("dense_forward_rows {rows}x784->100 (row-major)"), |b| {
             b.iter(|| kernels::dense_forward_rows(&weight, &bias, black_box(&x), &mut y, &mut scratch))
         });
-        group.bench_function(format!("dense_backward_rows {rows}x784->100 (first layer)"), |b| {
+        group.bench_function(format!("dense_backward_rows {rows}x784->100 (row-major)"), |b| {
             b.iter(|| {
                 kernels::dense_backward_rows(
                     &weight,
@@ -51,6 +82,18 @@ fn per_batch(c: &mut Criterion) {
                     &mut bias_gradient,
                     None,
                 )
+            })
+        });
+        group.bench_function(format!("input_major_forward_rows {rows}x784->100, dense inputs"), |b| {
+            b.iter(|| kernels::input_major_forward_rows(&weight, &bias, black_box(&x), &mut y))
+        });
+        group.throughput(Throughput::Elements(rows as u64));
+        group.bench_function(format!("input_major_forward_rows {rows}x784->100, digits"), |b| {
+            b.iter(|| kernels::input_major_forward_rows(&weight, &bias, black_box(&images), &mut y))
+        });
+        group.bench_function(format!("input_major_outer {rows}x784->100 (weight gradient), digits"), |b| {
+            b.iter(|| {
+                kernels::input_major_outer(black_box(&images), black_box(&dy), rows, 1.0, &mut weight_gradient, false)
             })
         });
         group.finish();

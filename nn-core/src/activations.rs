@@ -45,7 +45,9 @@ pub struct Sigmoid;
 impl Activation for Sigmoid {
     fn forward<const N: usize>(&self, x: &[f32; N], y: &mut [f32; N]) {
         for (y, x) in y.iter_mut().zip(x) {
-            *y = 1.0 / (1.0 + (-x).exp());
+            // `math::exp` vectorises; a call of the C library's per value was a tenth of the
+            // per-sample training step.
+            *y = 1.0 / (1.0 + crate::math::exp(-x));
         }
     }
 
@@ -187,7 +189,7 @@ pub(crate) fn softmax(x: &[f32], y: &mut [f32]) -> (f32, f32) {
     let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for (y, x) in y.iter_mut().zip(x) {
-        *y = (x - max).exp();
+        *y = crate::math::exp(x - max);
         sum += *y;
     }
     for y in y.iter_mut() {

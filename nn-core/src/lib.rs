@@ -32,6 +32,7 @@ pub mod io;
 pub mod kernels;
 pub mod layers;
 pub mod losses;
+pub mod math;
 mod network;
 pub mod optim;
 #[cfg(test)]
