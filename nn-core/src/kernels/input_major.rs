@@ -19,16 +19,15 @@
 //! registers while the batch rows whose inputs there are not all zero stream by.
 
 use super::kernel;
-use super::simd::{madd, LANES};
+use super::simd::{self, madd, LANES};
 
-/// Whole vectors of outputs a tile holds in registers, besides the overlapping last one.
+/// Vectors of outputs a tile holds in registers for each of its rows.
 const GROUP_VECTORS: usize = 8;
 
-/// Rows per tile of the batch forward pass, with `WIDE` registers (otherwise one): with 8 + 1
-/// vectors each, 27 of the 32 registers.
+/// Rows per tile of the batch forward pass: each weight vector loaded serves two rows.
 pub const TILE_ROWS: usize = 2;
 
-/// Weight rows (inputs) per tile of the batch weight gradient, with `WIDE` registers.
+/// Weight rows (inputs) per tile of the batch weight gradient.
 pub const TILE_INPUTS: usize = 2;
 
 /// Checks that `weight` holds one row of `outputs` values for each of `inputs` inputs.
@@ -119,15 +118,25 @@ impl<const R: usize> Iterator for Nonzeros<'_, R> {
     }
 }
 
-/// The groups a row of `outputs` (at least [`LANES`]) is swept in: `(first output, whole
-/// vectors, whether the overlapping last vector comes too)`. The last vector travels with the
-/// last whole ones, so that both start from the same values.
-fn groups(outputs: usize) -> impl Iterator<Item = (usize, usize, bool)> {
-    let vectors = outputs / LANES;
-    let tail = !outputs.is_multiple_of(LANES);
-    (0..vectors).step_by(GROUP_VECTORS).map(move |first| {
-        let full = (vectors - first).min(GROUP_VECTORS);
-        (first * LANES, full, tail && first + full == vectors)
+/// The groups a row of `outputs` (at least [`LANES`]) is swept in, at most [`GROUP_VECTORS`]
+/// vectors each: `(start, whole, extra)`, `whole` vectors from output `start` and one more at
+/// output `extra`. In a full group the extra vector is simply the next one; in the last group it
+/// ends at the last output, where it is the group's last whole vector or overlaps the one before
+/// it. The overlap never reaches into another group, so both vectors start from the same values.
+fn groups(outputs: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+    let vectors = outputs.div_ceil(LANES);
+    let partial = !outputs.is_multiple_of(LANES);
+    let mut first = 0;
+    std::iter::from_fn(move || {
+        let remaining = vectors.checked_sub(first).filter(|remaining| *remaining > 0)?;
+        let count = match remaining {
+            // Leave the partial last vector a whole one to overlap within its group.
+            _ if remaining == GROUP_VECTORS + 1 && partial => GROUP_VECTORS - 1,
+            _ => remaining.min(GROUP_VECTORS),
+        };
+        let (start, whole) = (first * LANES, count - 1);
+        first += count;
+        Some((start, whole, (start + whole * LANES).min(outputs - LANES)))
     })
 }
 
@@ -143,98 +152,44 @@ fn whole<const FULL: usize>(row: &[f32], start: usize) -> &[[f32; LANES]; FULL] 
     row[start..start + FULL * LANES].as_chunks().0.try_into().expect("whole vectors")
 }
 
-/// The last vector of `row`.
-#[inline(always)]
-fn last(row: &[f32]) -> &[f32; LANES] {
-    row.last_chunk().expect("a vector of outputs at least")
-}
-
-/// Runs `$body` with `$full` and `$tail` bound as constants equal to `$group.0` (1 to
-/// [`GROUP_VECTORS`]) and `$group.1`.
-macro_rules! with_group {
-    ($group:expr, |$full:ident, $tail:ident| $body:expr) => {
-        match $group {
-            (1, false) => {
-                const $full: usize = 1;
-                const $tail: bool = false;
+/// Runs `$body` with `$whole` bound as a constant equal to `$count` (0 to
+/// [`GROUP_VECTORS`] - 1).
+macro_rules! with_whole {
+    ($count:expr, |$whole:ident| $body:expr) => {
+        match $count {
+            0 => {
+                const $whole: usize = 0;
                 $body
             }
-            (2, false) => {
-                const $full: usize = 2;
-                const $tail: bool = false;
+            1 => {
+                const $whole: usize = 1;
                 $body
             }
-            (3, false) => {
-                const $full: usize = 3;
-                const $tail: bool = false;
+            2 => {
+                const $whole: usize = 2;
                 $body
             }
-            (4, false) => {
-                const $full: usize = 4;
-                const $tail: bool = false;
+            3 => {
+                const $whole: usize = 3;
                 $body
             }
-            (5, false) => {
-                const $full: usize = 5;
-                const $tail: bool = false;
+            4 => {
+                const $whole: usize = 4;
                 $body
             }
-            (6, false) => {
-                const $full: usize = 6;
-                const $tail: bool = false;
+            5 => {
+                const $whole: usize = 5;
                 $body
             }
-            (7, false) => {
-                const $full: usize = 7;
-                const $tail: bool = false;
+            6 => {
+                const $whole: usize = 6;
                 $body
             }
-            (8, false) => {
-                const $full: usize = 8;
-                const $tail: bool = false;
+            7 => {
+                const $whole: usize = 7;
                 $body
             }
-            (1, true) => {
-                const $full: usize = 1;
-                const $tail: bool = true;
-                $body
-            }
-            (2, true) => {
-                const $full: usize = 2;
-                const $tail: bool = true;
-                $body
-            }
-            (3, true) => {
-                const $full: usize = 3;
-                const $tail: bool = true;
-                $body
-            }
-            (4, true) => {
-                const $full: usize = 4;
-                const $tail: bool = true;
-                $body
-            }
-            (5, true) => {
-                const $full: usize = 5;
-                const $tail: bool = true;
-                $body
-            }
-            (6, true) => {
-                const $full: usize = 6;
-                const $tail: bool = true;
-                $body
-            }
-            (7, true) => {
-                const $full: usize = 7;
-                const $tail: bool = true;
-                $body
-            }
-            (8, true) => {
-                const $full: usize = 8;
-                const $tail: bool = true;
-                $body
-            }
-            group => unreachable!("a group of {group:?} vectors"),
+            count => unreachable!("a group of {count} whole vectors"),
         }
     };
 }
@@ -284,50 +239,50 @@ fn forward_rows_of<const FMA: bool, const R: usize>(
         }
         return;
     }
-    for (start, full, tail) in groups(outputs) {
-        with_group!((full, tail), |FULL, TAIL| forward_tile::<FMA, FULL, TAIL, R>(weight, bias, x, start, &mut y));
+    for (start, whole, extra) in groups(outputs) {
+        with_whole!(whole, |WHOLE| forward_tile::<FMA, WHOLE, R>(weight, bias, x, start, extra, &mut y));
     }
 }
 
-/// Outputs `start..` of `y[r] = W x[r] + b`, `FULL` whole vectors (and with `TAIL` the
-/// overlapping last one) for each of `R` rows, held in registers while the inputs that are
-/// nonzero in some row stream by.
+/// Outputs `start..` of `y[r] = W x[r] + b`, `WHOLE` vectors and the one at `extra` for each
+/// of `R` rows, held in registers while the inputs that are nonzero in some row stream by.
 #[inline(always)]
-fn forward_tile<const FMA: bool, const FULL: usize, const TAIL: bool, const R: usize>(
+fn forward_tile<const FMA: bool, const WHOLE: usize, const R: usize>(
     weight: &[f32],
     bias: &[f32],
     x: [&[f32]; R],
     start: usize,
+    extra: usize,
     y: &mut [&mut [f32]; R],
 ) {
     let outputs = bias.len();
     // The accumulators are only reached by iterating over the tile's constant shape (an index
     // from a loop counter would make LLVM keep them in memory), vector-major so that each
     // weight vector is loaded once for all rows.
-    let mut sums: [[[f32; LANES]; R]; FULL] = std::array::from_fn(|v| [vector(bias, start + v * LANES); R]);
-    let mut last_sums: [[f32; LANES]; R] = [if TAIL { *last(bias) } else { [0.0; LANES] }; R];
+    // Filled by plain loops: `std::array::from_fn` may stay a call.
+    let mut sums = [[[0.0f32; LANES]; R]; WHOLE];
+    for (v, sums) in sums.iter_mut().enumerate() {
+        *sums = [vector(bias, start + v * LANES); R];
+    }
+    let mut extra_sums: [[f32; LANES]; R] = [vector(bias, extra); R];
     for (k, values) in Nonzeros::of(x) {
         let row = &weight[k * outputs..(k + 1) * outputs];
-        for (sums, w) in sums.iter_mut().zip(whole::<FULL>(row, start)) {
+        for (sums, w) in sums.iter_mut().zip(whole::<WHOLE>(row, start)) {
             for (sum, value) in sums.iter_mut().zip(values) {
                 for lane in 0..LANES {
                     sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
                 }
             }
         }
-        if TAIL {
-            let w = last(row);
-            for (sum, value) in last_sums.iter_mut().zip(values) {
-                for lane in 0..LANES {
-                    sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
-                }
+        let w = vector(row, extra);
+        for (sum, value) in extra_sums.iter_mut().zip(values) {
+            for lane in 0..LANES {
+                sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
             }
         }
     }
     for (r, y) in y.iter_mut().enumerate() {
-        if TAIL {
-            y[outputs - LANES..].copy_from_slice(&last_sums[r]);
-        }
+        y[extra..extra + LANES].copy_from_slice(&extra_sums[r]);
         for (v, sums) in sums.iter().enumerate() {
             y[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(&sums[r]);
         }
@@ -355,55 +310,9 @@ kernel! {
 pub(super) fn update<const FMA: bool>(weight: &mut [f32], x: &[f32], dy: &[f32], scale: f32) {
     let outputs = dy.len();
     check_shape(weight, x.len(), outputs);
-    if outputs < LANES {
-        for (k, [value]) in Nonzeros::of([x]) {
-            let step = scale * value;
-            for (w, d) in weight[k * outputs..(k + 1) * outputs].iter_mut().zip(dy) {
-                *w = madd::<FMA>(step, *d, *w);
-            }
-        }
-        return;
-    }
-    for (start, full, tail) in groups(outputs) {
-        with_group!((full, tail), |FULL, TAIL| update_tile::<FMA, FULL, TAIL>(weight, x, start, dy, scale));
-    }
-}
-
-/// `W[k] += scale · x[k] · dy` for `FULL` whole vectors of outputs from `start` (and with `TAIL`
-/// the overlapping last one) of each row `k` whose input is nonzero, with those vectors of `dy`
-/// held in registers.
-#[inline(always)]
-fn update_tile<const FMA: bool, const FULL: usize, const TAIL: bool>(
-    weight: &mut [f32],
-    x: &[f32],
-    start: usize,
-    dy: &[f32],
-    scale: f32,
-) {
-    let outputs = dy.len();
-    let deltas = *whole::<FULL>(dy, start);
-    let last_delta = if TAIL { *last(dy) } else { [0.0; LANES] };
+    // Rows are independent here (nothing accumulates across them), so each is a plain `axpy`.
     for (k, [value]) in Nonzeros::of([x]) {
-        let step = scale * value;
-        let row = &mut weight[k * outputs..(k + 1) * outputs];
-        // Both are computed from the old weights; the overlapping last vector is stored first,
-        // and the whole vectors then rewrite the lanes it shares with them (where it added the
-        // step too).
-        let mut updated = *whole::<FULL>(row, start);
-        for (w, delta) in updated.iter_mut().zip(&deltas) {
-            for lane in 0..LANES {
-                w[lane] = madd::<FMA>(step, delta[lane], w[lane]);
-            }
-        }
-        if TAIL {
-            let w: &mut [f32; LANES] = row.last_chunk_mut().expect("a vector of outputs at least");
-            for lane in 0..LANES {
-                w[lane] = madd::<FMA>(step, last_delta[lane], w[lane]);
-            }
-        }
-        let target: &mut [[f32; LANES]; FULL] =
-            row[start..start + FULL * LANES].as_chunks_mut().0.try_into().expect("whole vectors");
-        *target = updated;
+        simd::axpy::<FMA>(&mut weight[k * outputs..(k + 1) * outputs], scale * value, dy);
     }
 }
 
@@ -422,11 +331,11 @@ kernel! {
     ///
     /// # Panics
     /// If the shapes do not agree.
-    pub fn input_major_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) => forward_rows::<FMA, WIDE>
+    pub fn input_major_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) => forward_rows
 }
 
 #[inline(always)]
-pub(super) fn forward_rows<const FMA: bool, const WIDE: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
+pub(super) fn forward_rows<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
     let outputs = bias.len();
     assert!(outputs > 0, "a layer has at least one output");
     let inputs = weight.len() / outputs;
@@ -439,15 +348,14 @@ pub(super) fn forward_rows<const FMA: bool, const WIDE: bool>(weight: &[f32], bi
         return;
     }
     let (mut x_rows, mut y_rows) = (x.chunks_exact(inputs), y.chunks_exact_mut(outputs));
-    if WIDE {
-        while x_rows.len() >= TILE_ROWS {
-            let x = std::array::from_fn(|_| x_rows.next().expect("a whole tile"));
-            let y = std::array::from_fn(|_| y_rows.next().expect("a whole tile"));
-            forward_rows_of::<FMA, TILE_ROWS>(weight, bias, x, y);
-        }
+    while x_rows.len() >= TILE_ROWS {
+        let x = std::array::from_fn(|_| x_rows.next().expect("a whole tile"));
+        let y = std::array::from_fn(|_| y_rows.next().expect("a whole tile"));
+        forward_rows_of::<FMA, TILE_ROWS>(weight, bias, x, y);
     }
+    // The last row alone goes through the per-sample kernel (compiled once, not again here).
     for (x, y) in x_rows.zip(y_rows) {
-        forward_rows_of::<FMA, 1>(weight, bias, [x], [y]);
+        input_major_forward(weight, bias, x, y);
     }
 }
 
@@ -467,18 +375,11 @@ kernel! {
     /// # Panics
     /// If `x` and `d` do not hold `rows` rows that fit `out`.
     pub fn input_major_outer(x: &[f32], d: &[f32], rows: usize, scale: f32, out: &mut [f32], accumulate: bool)
-        => outer::<FMA, WIDE>
+        => outer
 }
 
 #[inline(always)]
-pub(super) fn outer<const FMA: bool, const WIDE: bool>(
-    x: &[f32],
-    d: &[f32],
-    rows: usize,
-    scale: f32,
-    out: &mut [f32],
-    accumulate: bool,
-) {
+pub(super) fn outer<const FMA: bool>(x: &[f32], d: &[f32], rows: usize, scale: f32, out: &mut [f32], accumulate: bool) {
     if !accumulate {
         out.fill(0.0);
     }
@@ -504,11 +405,7 @@ pub(super) fn outer<const FMA: bool, const WIDE: bool>(
         let outer = Outer { x, d, inputs, outputs, scale, from_out: accumulate || index > 0 };
         for first in (0..inputs).step_by(MASK_INPUTS) {
             let len = (inputs - first).min(MASK_INPUTS);
-            if WIDE {
-                outer.inputs::<FMA, TILE_INPUTS>(first, len, out);
-            } else {
-                outer.inputs::<FMA, 1>(first, len, out);
-            }
+            outer.inputs::<FMA, TILE_INPUTS>(first, len, out);
         }
     }
 }
@@ -540,22 +437,16 @@ impl Outer<'_> {
         // not accumulating): its weight rows are not even read.
         let live = masks[..tiles].iter().enumerate().filter(|(_, mask)| **mask != 0);
         for (tile, &mask) in live {
-            for (start, full, tail) in groups(self.outputs) {
-                with_group!((full, tail), |FULL, TAIL| self.tile::<FMA, FULL, TAIL, K>(
-                    first + tile * K,
-                    start,
-                    mask,
-                    out
-                ));
+            for (start, whole, extra) in groups(self.outputs) {
+                with_whole!(whole, |WHOLE| self.tile::<FMA, WHOLE, K>(first + tile * K, start, extra, mask, out));
             }
         }
+        // The inputs left over from whole tiles, row by row.
+        let outputs = self.outputs;
         for k in first + tiles * K..first + len {
-            let mask = self.row_masks::<1>(k, 1)[0];
-            if mask == 0 {
-                continue;
-            }
-            for (start, full, tail) in groups(self.outputs) {
-                with_group!((full, tail), |FULL, TAIL| self.tile::<FMA, FULL, TAIL, 1>(k, start, mask, out));
+            let rows = self.x.chunks_exact(self.inputs).zip(self.d.chunks_exact(outputs));
+            for (x, d) in rows.filter(|(x, _)| x[k] != 0.0) {
+                simd::axpy::<FMA>(&mut out[k * outputs..(k + 1) * outputs], self.scale * x[k], d);
             }
         }
     }
@@ -580,24 +471,30 @@ impl Outer<'_> {
         masks
     }
 
-    /// `out[k] (+)= Σ_r x[r][k] · d[r]` for the `K` inputs from `first`, over `FULL` whole
-    /// vectors of outputs from `start` (and with `TAIL` the overlapping last one), in registers
-    /// while the rows set in `mask` stream by.
+    /// `out[k] (+)= scale · Σ_r x[r][k] · d[r]` for the `K` inputs from `first`, over `WHOLE`
+    /// vectors of outputs from `start` and the one at `extra`, in registers while the rows set
+    /// in `mask` stream by.
     #[inline(always)]
-    fn tile<const FMA: bool, const FULL: usize, const TAIL: bool, const K: usize>(
+    fn tile<const FMA: bool, const WHOLE: usize, const K: usize>(
         &self,
         first: usize,
         start: usize,
+        extra: usize,
         mask: u64,
         out: &mut [f32],
     ) {
         let Outer { x, d, inputs, outputs, scale, from_out } = *self;
-        let weight_row = |j: usize| &out[(first + j) * outputs..(first + j + 1) * outputs];
-        let mut sums: [[[f32; LANES]; K]; FULL] = std::array::from_fn(|v| {
-            std::array::from_fn(|j| if from_out { vector(weight_row(j), start + v * LANES) } else { [0.0; LANES] })
-        });
-        let mut last_sums: [[f32; LANES]; K] =
-            std::array::from_fn(|j| if TAIL && from_out { *last(weight_row(j)) } else { [0.0; LANES] });
+        // Filled by plain loops: `std::array::from_fn` may stay a call.
+        let (mut sums, mut extra_sums) = ([[[0.0f32; LANES]; K]; WHOLE], [[0.0f32; LANES]; K]);
+        if from_out {
+            for (j, extra_sum) in extra_sums.iter_mut().enumerate() {
+                let row = (first + j) * outputs;
+                *extra_sum = vector(out, row + extra);
+                for (v, sums) in sums.iter_mut().enumerate() {
+                    sums[j] = vector(out, row + start + v * LANES);
+                }
+            }
+        }
         let mut rows = mask;
         while rows != 0 {
             let r = rows.trailing_zeros() as usize;
@@ -607,29 +504,25 @@ impl Outer<'_> {
                 *value *= scale;
             }
             let d = &d[r * outputs..(r + 1) * outputs];
-            for (sums, delta) in sums.iter_mut().zip(whole::<FULL>(d, start)) {
+            for (sums, delta) in sums.iter_mut().zip(whole::<WHOLE>(d, start)) {
                 for (sum, value) in sums.iter_mut().zip(values) {
                     for lane in 0..LANES {
                         sum[lane] = madd::<FMA>(value, delta[lane], sum[lane]);
                     }
                 }
             }
-            if TAIL {
-                let delta = last(d);
-                for (sum, value) in last_sums.iter_mut().zip(values) {
-                    for lane in 0..LANES {
-                        sum[lane] = madd::<FMA>(value, delta[lane], sum[lane]);
-                    }
+            let delta = vector(d, extra);
+            for (sum, value) in extra_sums.iter_mut().zip(values) {
+                for lane in 0..LANES {
+                    sum[lane] = madd::<FMA>(value, delta[lane], sum[lane]);
                 }
             }
         }
-        // The overlapping last vector first; the whole vectors then rewrite the lanes it shares
-        // with them (where, adding to sums in `out`, it added the terms twice).
+        // The extra vector first; the whole vectors then rewrite the lanes it may share with them
+        // (where, adding to sums in `out`, it added the terms twice).
         for j in 0..K {
             let row = &mut out[(first + j) * outputs..(first + j + 1) * outputs];
-            if TAIL {
-                row[outputs - LANES..].copy_from_slice(&last_sums[j]);
-            }
+            row[extra..extra + LANES].copy_from_slice(&extra_sums[j]);
             for (v, sums) in sums.iter().enumerate() {
                 row[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(&sums[j]);
             }
@@ -676,14 +569,9 @@ mod tests {
     const FORWARDS: [Forward; 3] = [input_major_forward, forward::<false>, forward::<true>];
     type Update = fn(&mut [f32], &[f32], &[f32], f32);
     const UPDATES: [Update; 3] = [input_major_update, update::<false>, update::<true>];
-    const FORWARD_ROWS: [Forward; 4] = [
-        input_major_forward_rows,
-        forward_rows::<false, false>,
-        forward_rows::<true, false>,
-        forward_rows::<true, true>,
-    ];
+    const FORWARD_ROWS: [Forward; 3] = [input_major_forward_rows, forward_rows::<false>, forward_rows::<true>];
     type OuterFn = fn(&[f32], &[f32], usize, f32, &mut [f32], bool);
-    const OUTERS: [OuterFn; 4] = [input_major_outer, outer::<false, false>, outer::<true, false>, outer::<true, true>];
+    const OUTERS: [OuterFn; 3] = [input_major_outer, outer::<false>, outer::<true>];
 
     #[test]
     fn forward_matches_the_scalar_loop() {
