@@ -8,8 +8,8 @@ use super::panel::{self, PanelScratch, PANEL_ROWS};
 use super::simd::{self, madd, LANES, OUTER_COLUMNS};
 use rayon::prelude::*;
 
-/// Splits a flat batch into rows of `width`, checking that it holds exactly `rows` of them.
-fn check_rows(values: &[f32], rows: usize, width: usize, what: &str) {
+/// Checks that a flat batch holds exactly `rows` rows of `width` values.
+pub(super) fn check_rows(values: &[f32], rows: usize, width: usize, what: &str) {
     assert_eq!(values.len(), rows * width, "{what}: {} values are not {rows} rows of {width}", values.len());
 }
 

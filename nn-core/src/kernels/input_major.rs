@@ -17,6 +17,7 @@
 //! tile of [`TILE_INPUTS`] weight rows in registers while the batch rows whose inputs there are
 //! not all zero stream by.
 
+use super::batch::check_rows;
 use super::kernel;
 use super::simd::{self, madd, LANES};
 
@@ -34,11 +35,6 @@ fn check_shape(weight: &[f32], inputs: usize, outputs: usize) {
         "a weight of {} values is not {inputs} input rows of {outputs}",
         weight.len()
     );
-}
-
-/// Checks that `values` holds `rows` rows of `width`.
-fn check_rows(values: &[f32], rows: usize, width: usize, what: &str) {
-    assert_eq!(values.len(), rows * width, "{what}: {} values are not {rows} rows of {width}", values.len());
 }
 
 /// Bit `lane` set where some row of `rows` has a value that is not zero at `base + lane` (a
