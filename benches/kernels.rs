@@ -85,11 +85,11 @@ fn per_batch(c: &mut Criterion) {
             })
         });
         group.bench_function(format!("input_major_forward_rows {rows}x784->100, dense inputs"), |b| {
-            b.iter(|| kernels::input_major_forward_rows(&weight, &bias, black_box(&x), &mut y))
+            b.iter(|| kernels::input_major_forward_rows(&weight, &bias, black_box(&x), &mut y, &mut scratch))
         });
         group.throughput(Throughput::Elements(rows as u64));
         group.bench_function(format!("input_major_forward_rows {rows}x784->100, digits"), |b| {
-            b.iter(|| kernels::input_major_forward_rows(&weight, &bias, black_box(&images), &mut y))
+            b.iter(|| kernels::input_major_forward_rows(&weight, &bias, black_box(&images), &mut y, &mut scratch))
         });
         group.bench_function(format!("input_major_outer {rows}x784->100 (weight gradient), digits"), |b| {
             b.iter(|| {

@@ -1,7 +1,7 @@
 //! The reusable buffers of training and inference.
 
 use crate::heap::AlignedBuffer;
-use crate::kernels::{axpy, dot, input_major_forward_rows, input_major_outer};
+use crate::kernels::{axpy, dot, input_major_forward_rows, input_major_outer, PanelScratch};
 use crate::network::Network;
 
 /// Everything a network needs to train or run beyond its parameters: the activations of one
@@ -91,6 +91,7 @@ pub(crate) struct DeferredUpdates {
     products: Vec<f32>,
     /// Zeros, the bias of the block's products (the current bias is added per sample).
     zeros: Vec<f32>,
+    scratch: PanelScratch,
     /// Inputs in the block.
     len: usize,
     /// Updates recorded.
@@ -122,7 +123,7 @@ impl DeferredUpdates {
             self.len += 1;
         }
         let (inputs, products) = (&self.inputs[..self.len * width], &mut self.products[..self.len * outputs]);
-        input_major_forward_rows(weight, &self.zeros, inputs, products);
+        input_major_forward_rows(weight, &self.zeros, inputs, products, &mut self.scratch);
     }
 
     /// The first-layer output `y` for the block's input number `t` (which is `x`), given the

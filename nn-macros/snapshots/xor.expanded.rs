@@ -262,6 +262,7 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             &self.layer0,
             inputs,
             &mut buffers.a0[..rows],
+            &mut buffers.scratch,
         );
         ::nn::__private::Activation::forward_rows(
             &::nn::__private::LeakyReLU {

@@ -44,6 +44,8 @@ pub struct PanelScratch {
     pub(super) panel: Vec<f32>,
     /// `sums[o * PANEL_ROWS + r] = W[o] · x[r]`.
     pub(super) sums: Vec<f32>,
+    /// An input-major weight transposed to rows of outputs, for dense batches through the panel.
+    pub(super) transposed: Vec<f32>,
 }
 
 impl PanelScratch {

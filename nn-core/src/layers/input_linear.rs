@@ -2,7 +2,7 @@
 
 use crate::heap::{self, AsFlat, CacheAligned};
 use crate::init::Init;
-use crate::kernels;
+use crate::kernels::{self, PanelScratch};
 use crate::network::Update;
 use rand::Rng;
 
@@ -115,7 +115,8 @@ impl<const I: usize, const O: usize> InputLinear<I, O> {
         kernels::axpy(&mut self.bias[..], -learning_rate, dy);
     }
 
-    /// `y[r] = W x[r] + b` for every row of a batch.
+    /// `y[r] = W x[r] + b` for every row of a batch (a dense batch goes through a transposed copy
+    /// of the weight in `scratch`; see [`kernels::input_major_forward_rows`]).
     ///
     /// ```
     /// use nn_core::layers::InputLinear;
@@ -123,16 +124,16 @@ impl<const I: usize, const O: usize> InputLinear<I, O> {
     /// let mut layer = InputLinear::<2, 1>::zeroed();
     /// layer.weight[1] = [2.0];
     /// let mut y = [[0.0]; 2];
-    /// layer.forward_rows(&[[1.0, 0.0], [0.0, 1.0]], &mut y);
+    /// layer.forward_rows(&[[1.0, 0.0], [0.0, 1.0]], &mut y, &mut Default::default());
     /// assert_eq!(y, [[0.0], [2.0]]);
     /// ```
     ///
     /// # Panics
     /// If `x` and `y` have different numbers of rows.
-    pub fn forward_rows(&self, x: &[[f32; I]], y: &mut [[f32; O]]) {
+    pub fn forward_rows(&self, x: &[[f32; I]], y: &mut [[f32; O]], scratch: &mut PanelScratch) {
         assert_eq!(x.len(), y.len(), "one output row per input row");
         let (weight, bias) = (self.weight.as_flat(), &self.bias[..]);
-        kernels::input_major_forward_rows(weight, bias, x.as_flattened(), y.as_flattened_mut());
+        kernels::input_major_forward_rows(weight, bias, x.as_flattened(), y.as_flattened_mut(), scratch);
     }
 
     /// The parameter gradients of a batch, given `dy[r] = ∂L/∂y` for its rows `x[r]`: with
@@ -302,7 +303,7 @@ mod tests {
         let x: Vec<[f32; I]> = (0..7).map(|seed| input(20 + seed)).collect();
         let dy: Vec<[f32; O]> = (0..7).map(|seed| sample_values::<O>(30 + seed)).collect();
         let mut y = vec![[0.0; O]; 7];
-        layer.forward_rows(&x, &mut y);
+        layer.forward_rows(&x, &mut y, &mut PanelScratch::default());
         let (mut weight_gradient, mut bias_gradient) = (vec![9.0; I * O], vec![9.0; O]);
         layer.backward_rows(&x, &dy, &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
 

@@ -59,10 +59,10 @@ fn layer_forward(context: &Context, layer: &Layer, pass: Pass, input: TokenStrea
     match layer.kind {
         LayerKind::Linear { .. } => {
             let (field, linear) = (field(layer), linear_type(context, layer));
-            // The row-major `Linear` packs its batch input in a scratch panel.
-            let scratch = match (pass, layer.index) {
-                (Pass::Rows, 1..) => quote!(, &mut buffers.scratch),
-                _ => quote!(),
+            // A batch is packed in a scratch panel (by `InputLinear` only when it is dense).
+            let scratch = match pass {
+                Pass::Rows => quote!(, &mut buffers.scratch),
+                Pass::Sample => quote!(),
             };
             quote_spanned!(span=> #linear::#method(&self.#field, #input, #output #scratch);)
         }
