@@ -38,28 +38,22 @@ fn check_shape(weight: &[f32], inputs: usize, outputs: usize) {
     );
 }
 
-/// Bit `lane` set where some row of `rows` has a value that is not zero at `base + lane` (a
-/// NaN is not zero). The rows are combined bitwise first, so a vector of inputs costs one
-/// comparison however many rows there are.
+/// Bit `lane` set where `values[base + lane]` is not zero (a NaN is not zero), for the vector
+/// of inputs at `base` (or what is left of them).
 #[inline(always)]
-fn mask_at<const R: usize>(rows: &[&[f32]; R], base: usize) -> u32 {
-    const MAGNITUDE: u32 = 0x7fff_ffff;
+fn mask_at(values: &[f32], base: usize) -> u32 {
     let mut mask = 0;
-    let len = rows[0].len();
-    if base + LANES <= len {
-        let mut any = [0u32; LANES];
-        for row in rows {
-            let vector: &[f32; LANES] = row[base..base + LANES].try_into().expect("a whole vector");
-            for lane in 0..LANES {
-                any[lane] |= vector[lane].to_bits() & MAGNITUDE;
+    match values.get(base..base + LANES) {
+        // A whole vector: the constant trip count lets it compile to one comparison.
+        Some(vector) => {
+            // Compared as bits without the sign (so -0 is zero), which measured a little faster.
+            let vector: &[f32; LANES] = vector.try_into().expect("a whole vector");
+            for (lane, value) in vector.iter().enumerate() {
+                mask |= u32::from(value.to_bits() & 0x7fff_ffff != 0) << lane;
             }
         }
-        for (lane, bits) in any.iter().enumerate() {
-            mask |= u32::from(*bits != 0) << lane;
-        }
-    } else {
-        for row in rows {
-            for (lane, value) in row[base..].iter().enumerate() {
+        None => {
+            for (lane, value) in values[base..].iter().enumerate() {
                 mask |= u32::from(*value != 0.0) << lane;
             }
         }
@@ -67,47 +61,39 @@ fn mask_at<const R: usize>(rows: &[&[f32]; R], base: usize) -> u32 {
     mask
 }
 
-/// The inputs that are not zero in at least one of `R` rows, as `(index, the R values)`, found a
-/// vector of inputs at a time: no branch per input, and none at all for a vector of zeros.
-struct Nonzeros<'a, const R: usize> {
-    rows: [&'a [f32]; R],
+/// The inputs of `x` that are not zero, as `(index, value)`, found a vector of inputs at a time:
+/// no branch per input, and none at all for a vector of zeros.
+struct Nonzeros<'a> {
+    x: &'a [f32],
     /// The first input of the vector that `mask` describes.
     base: usize,
-    /// The lanes of that vector not visited yet that are nonzero in some row.
+    /// The lanes of that vector not visited yet that are nonzero.
     mask: u32,
 }
 
-impl<'a, const R: usize> Nonzeros<'a, R> {
-    /// `rows` all have the same length.
+impl<'a> Nonzeros<'a> {
     #[inline(always)]
-    fn of(rows: [&'a [f32]; R]) -> Self {
-        let mask = if rows[0].is_empty() { 0 } else { mask_at(&rows, 0) };
-        Nonzeros { rows, base: 0, mask }
+    fn of(x: &'a [f32]) -> Self {
+        let mask = if x.is_empty() { 0 } else { mask_at(x, 0) };
+        Nonzeros { x, base: 0, mask }
     }
 }
 
-impl<const R: usize> Iterator for Nonzeros<'_, R> {
-    type Item = (usize, [f32; R]);
+impl Iterator for Nonzeros<'_> {
+    type Item = (usize, f32);
 
     #[inline(always)]
-    fn next(&mut self) -> Option<(usize, [f32; R])> {
-        let len = self.rows[0].len();
+    fn next(&mut self) -> Option<(usize, f32)> {
         while self.mask == 0 {
             self.base += LANES;
-            if self.base >= len {
+            if self.base >= self.x.len() {
                 return None;
             }
-            self.mask = mask_at(&self.rows, self.base);
+            self.mask = mask_at(self.x, self.base);
         }
         let k = self.base + self.mask.trailing_zeros() as usize;
         self.mask &= self.mask - 1;
-        // A plain loop: `[T; N]::map` may stay a call, and a call in a kernel's inner loop
-        // spills every accumulator around it.
-        let mut values = [0.0; R];
-        for (value, row) in values.iter_mut().zip(&self.rows) {
-            *value = row[k];
-        }
-        Some((k, values))
+        Some((k, self.x[k]))
     }
 }
 
@@ -205,80 +191,58 @@ kernel! {
 
 #[inline(always)]
 pub(super) fn forward<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
-    check_shape(weight, x.len(), y.len());
-    assert_eq!(bias.len(), y.len(), "one bias per output");
-    forward_rows_of::<FMA, 1>(weight, bias, [x], [y]);
-}
-
-/// `y[r] = W x[r] + b` for the `R` rows of a tile.
-#[inline(always)]
-fn forward_rows_of<const FMA: bool, const R: usize>(
-    weight: &[f32],
-    bias: &[f32],
-    x: [&[f32]; R],
-    mut y: [&mut [f32]; R],
-) {
-    let outputs = bias.len();
+    let outputs = y.len();
+    check_shape(weight, x.len(), outputs);
+    assert_eq!(bias.len(), outputs, "one bias per output");
     if outputs < LANES {
-        for y in y.iter_mut() {
-            y.copy_from_slice(bias);
-        }
-        for (k, values) in Nonzeros::of(x) {
-            for (y, value) in y.iter_mut().zip(values) {
-                for (y, w) in y.iter_mut().zip(&weight[k * outputs..(k + 1) * outputs]) {
-                    *y = madd::<FMA>(value, *w, *y);
-                }
+        y.copy_from_slice(bias);
+        for (k, value) in Nonzeros::of(x) {
+            for (y, w) in y.iter_mut().zip(&weight[k * outputs..(k + 1) * outputs]) {
+                *y = madd::<FMA>(value, *w, *y);
             }
         }
         return;
     }
     for (start, whole, extra) in groups(outputs) {
-        with_whole!(whole, |WHOLE| forward_tile::<FMA, WHOLE, R>(weight, bias, x, start, extra, &mut y));
+        with_whole!(whole, |WHOLE| forward_tile::<FMA, WHOLE>(weight, bias, x, start, extra, y));
     }
 }
 
-/// Outputs `start..` of `y[r] = W x[r] + b`, `WHOLE` vectors and the one at `extra` for each
-/// of `R` rows, held in registers while the inputs that are nonzero in some row stream by.
+/// Outputs `start..` of `y = W x + b`, `WHOLE` vectors and the one at `extra`, held in registers
+/// while the nonzero inputs stream by.
 #[inline(always)]
-fn forward_tile<const FMA: bool, const WHOLE: usize, const R: usize>(
+fn forward_tile<const FMA: bool, const WHOLE: usize>(
     weight: &[f32],
     bias: &[f32],
-    x: [&[f32]; R],
+    x: &[f32],
     start: usize,
     extra: usize,
-    y: &mut [&mut [f32]; R],
+    y: &mut [f32],
 ) {
     let outputs = bias.len();
     // The accumulators are only reached by iterating over the tile's constant shape (an index
-    // from a loop counter would make LLVM keep them in memory), vector-major so that each
-    // weight vector is loaded once for all rows.
-    // Filled by plain loops: `std::array::from_fn` may stay a call.
-    let mut sums = [[[0.0f32; LANES]; R]; WHOLE];
-    for (v, sums) in sums.iter_mut().enumerate() {
-        *sums = [vector(bias, start + v * LANES); R];
+    // from a loop counter would make LLVM keep them in memory); filled by a plain loop, since
+    // `std::array::from_fn` may stay a call, and a call in a kernel spills every accumulator.
+    let mut sums = [[0.0f32; LANES]; WHOLE];
+    for (v, sum) in sums.iter_mut().enumerate() {
+        *sum = vector(bias, start + v * LANES);
     }
-    let mut extra_sums: [[f32; LANES]; R] = [vector(bias, extra); R];
-    for (k, values) in Nonzeros::of(x) {
+    let mut extra_sum = vector(bias, extra);
+    for (k, value) in Nonzeros::of(x) {
         let row = &weight[k * outputs..(k + 1) * outputs];
-        for (sums, w) in sums.iter_mut().zip(whole::<WHOLE>(row, start)) {
-            for (sum, value) in sums.iter_mut().zip(values) {
-                for lane in 0..LANES {
-                    sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
-                }
-            }
-        }
-        let w = vector(row, extra);
-        for (sum, value) in extra_sums.iter_mut().zip(values) {
+        for (sum, w) in sums.iter_mut().zip(whole::<WHOLE>(row, start)) {
             for lane in 0..LANES {
                 sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
             }
         }
-    }
-    for (r, y) in y.iter_mut().enumerate() {
-        y[extra..extra + LANES].copy_from_slice(&extra_sums[r]);
-        for (v, sums) in sums.iter().enumerate() {
-            y[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(&sums[r]);
+        let w = vector(row, extra);
+        for lane in 0..LANES {
+            extra_sum[lane] = madd::<FMA>(value, w[lane], extra_sum[lane]);
         }
+    }
+    y[extra..extra + LANES].copy_from_slice(&extra_sum);
+    for (v, sum) in sums.iter().enumerate() {
+        y[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(sum);
     }
 }
 
@@ -304,7 +268,7 @@ pub(super) fn update<const FMA: bool>(weight: &mut [f32], x: &[f32], dy: &[f32],
     let outputs = dy.len();
     check_shape(weight, x.len(), outputs);
     // Rows are independent here (nothing accumulates across them), so each is a plain `axpy`.
-    for (k, [value]) in Nonzeros::of([x]) {
+    for (k, value) in Nonzeros::of(x) {
         simd::axpy::<FMA>(&mut weight[k * outputs..(k + 1) * outputs], scale * value, dy);
     }
 }
@@ -403,7 +367,7 @@ pub(super) fn outer<const FMA: bool>(x: &[f32], d: &[f32], rows: usize, scale: f
     check_shape(out, inputs, outputs);
     if outputs < LANES {
         for (x, d) in x.chunks_exact(inputs).zip(d.chunks_exact(outputs)) {
-            for (k, [value]) in Nonzeros::of([x]) {
+            for (k, value) in Nonzeros::of(x) {
                 for (out, d) in out[k * outputs..(k + 1) * outputs].iter_mut().zip(d) {
                     *out = madd::<FMA>(scale * value, *d, *out);
                 }
@@ -472,7 +436,7 @@ impl Outer<'_> {
         for (r, x) in self.x.chunks_exact(self.inputs).enumerate() {
             let x = &x[first..first + tiles * K];
             for base in (0..x.len()).step_by(LANES) {
-                let nonzero = mask_at(&[x], base);
+                let nonzero = mask_at(x, base);
                 for j in 0..LANES / K {
                     let any = (nonzero >> (j * K)) & group != 0;
                     masks[(base / K + j) % MASK_INPUTS] |= u64::from(any) << r;
