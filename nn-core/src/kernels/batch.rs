@@ -206,25 +206,12 @@ kernel! {
         => weight_gradient::<FMA, WIDE>
 }
 
+/// `rows[o] = Σ_r dy[r][first + o] x[r]`, in tiles of `T` weight rows by `V` vectors of inputs,
+/// each summed over the whole batch before it is stored: per batch row, `V` vector loads of `x`,
+/// `T` broadcasts of `dy` and `T · V` multiply-adds. With `WIDE`, blocks of 64 inputs in tiles of
+/// 6 rows (24 registers); then blocks of 16 inputs; then the last inputs one by one.
 #[inline(always)]
 fn weight_gradient<const FMA: bool, const WIDE: bool>(
-    x: &[f32],
-    dy: &[f32],
-    inputs: usize,
-    outputs: usize,
-    first: usize,
-    rows: &mut [f32],
-) {
-    outer_sum::<FMA, WIDE, false>(x, dy, inputs, outputs, first, rows);
-}
-
-/// `rows[o] = Σ_r dy[r][first + o] x[r]` (or `rows[o] +=` with `ACCUMULATE`): `∂W`, or a rank-r
-/// update of `W`, of `T` weight rows by `V` vectors of inputs, each summed over the whole
-/// batch before it is stored: per batch row, `V` vector loads of `x`, `T` broadcasts of `dy` and
-/// `T · V` multiply-adds. With `WIDE`, blocks of 64 inputs in tiles of 6 rows (24 registers); then
-/// blocks of 16 inputs; then the last inputs one by one.
-#[inline(always)]
-fn outer_sum<const FMA: bool, const WIDE: bool, const ACCUMULATE: bool>(
     x: &[f32],
     dy: &[f32],
     inputs: usize,
@@ -236,19 +223,18 @@ fn outer_sum<const FMA: bool, const WIDE: bool, const ACCUMULATE: bool>(
     let mut start = 0;
     if WIDE {
         while start + 4 * LANES <= inputs {
-            gradient.columns::<FMA, ACCUMULATE, 4, 6>(rows, start);
+            gradient.columns::<FMA, 4, 6>(rows, start);
             start += 4 * LANES;
         }
     }
     while start + LANES <= inputs {
-        gradient.columns::<FMA, ACCUMULATE, 1, 6>(rows, start);
+        gradient.columns::<FMA, 1, 6>(rows, start);
         start += LANES;
     }
     for (o, row) in rows.chunks_exact_mut(inputs).enumerate() {
         for (k, value) in row.iter_mut().enumerate().skip(start) {
-            let initial = if ACCUMULATE { *value } else { 0.0 };
             *value = (0..gradient.batch)
-                .fold(initial, |sum, r| madd::<FMA>(dy[r * outputs + first + o], x[r * inputs + k], sum));
+                .fold(0.0, |sum, r| madd::<FMA>(dy[r * outputs + first + o], x[r * inputs + k], sum));
         }
     }
 }
@@ -266,49 +252,32 @@ struct Gradient<'a> {
 impl Gradient<'_> {
     /// Inputs `start..start + V · LANES` of every row of `rows`, `T` rows at a time.
     #[inline(always)]
-    fn columns<const FMA: bool, const ACCUMULATE: bool, const V: usize, const T: usize>(
-        &self,
-        rows: &mut [f32],
-        start: usize,
-    ) {
+    fn columns<const FMA: bool, const V: usize, const T: usize>(&self, rows: &mut [f32], start: usize) {
         let count = rows.len() / self.inputs;
         let mut tiles = rows.chunks_exact_mut(T * self.inputs);
         for (index, tile) in (&mut tiles).enumerate() {
-            self.tile::<FMA, ACCUMULATE, V, T>(tile, index * T, start);
+            self.tile::<FMA, V, T>(tile, index * T, start);
         }
         // The last rows in tiles of 4 where they fit (a 1-row tile is load-bound), then 1.
         let done = count / T * T;
         let mut fours = tiles.into_remainder().chunks_exact_mut(4 * self.inputs);
         for (index, tile) in (&mut fours).enumerate() {
-            self.tile::<FMA, ACCUMULATE, V, 4>(tile, done + 4 * index, start);
+            self.tile::<FMA, V, 4>(tile, done + 4 * index, start);
         }
         let done = done + (count - done) / 4 * 4;
         for (index, row) in fours.into_remainder().chunks_exact_mut(self.inputs).enumerate() {
-            self.tile::<FMA, ACCUMULATE, V, 1>(row, done + index, start);
+            self.tile::<FMA, V, 1>(row, done + index, start);
         }
     }
 
     /// The `T x V` vectors of rows `first + row..` and inputs `start..`, in registers over the
     /// whole batch.
     #[inline(always)]
-    fn tile<const FMA: bool, const ACCUMULATE: bool, const V: usize, const T: usize>(
-        &self,
-        rows: &mut [f32],
-        row: usize,
-        start: usize,
-    ) {
+    fn tile<const FMA: bool, const V: usize, const T: usize>(&self, rows: &mut [f32], row: usize, start: usize) {
         let (inputs, outputs, first) = (self.inputs, self.outputs, self.first + row);
         // Checked once here, so the loop needs no bounds checks.
         assert!(start + V * LANES <= inputs && first + T <= outputs, "a tile inside the matrices");
         let mut registers = [[[0.0f32; LANES]; V]; T];
-        if ACCUMULATE {
-            for (t, registers) in registers.iter_mut().enumerate() {
-                for (v, register) in registers.iter_mut().enumerate() {
-                    let at = t * inputs + start + v * LANES;
-                    register.copy_from_slice(&rows[at..at + LANES]);
-                }
-            }
-        }
         for (x, dy) in self.x.chunks_exact(inputs).zip(self.dy.chunks_exact(outputs)) {
             let x: &[f32] = &x[start..start + V * LANES];
             let x: [[f32; LANES]; V] =
@@ -350,37 +319,6 @@ fn input_gradient<const FMA: bool>(
     rows: &mut [f32],
 ) {
     outer_product_sum::<FMA>(rows, inputs, weight, outputs, |o, r| dy[(first + r) * outputs + o]);
-}
-
-kernel! {
-    /// A rank-`updates` update of a weight matrix, `W[o] += Σ_k scale[k][o] · x[k]`, for
-    /// `updates` rows of inputs `x` and of per-output scales: `k` deferred SGD steps of a dense layer applied in one
-    /// sweep over `W` (each weight is read and written once instead of `k` times).
-    ///
-    /// ```
-    /// let mut weight = [1.0, 1.0, 1.0, 1.0]; // two outputs, two inputs
-    /// nn_core::kernels::dense_rank_update(&mut weight, &[1.0, 0.0, 0.0, 1.0], &[0.5, 0.0, 0.0, 2.0], 2);
-    /// assert_eq!(weight, [1.5, 1.0, 1.0, 3.0]);
-    /// ```
-    ///
-    /// # Panics
-    /// If `x` and `scales` do not hold `updates` rows that fit `weight`.
-    pub fn dense_rank_update(weight: &mut [f32], x: &[f32], scales: &[f32], updates: usize) => rank_update::<FMA, WIDE>
-}
-
-#[inline(always)]
-fn rank_update<const FMA: bool, const WIDE: bool>(weight: &mut [f32], x: &[f32], scales: &[f32], updates: usize) {
-    if updates == 0 {
-        return;
-    }
-    let (inputs, outputs) = (x.len() / updates, scales.len() / updates);
-    if inputs == 0 {
-        return;
-    }
-    check_shape(weight, outputs, inputs);
-    check_rows(x, updates, inputs, "inputs");
-    check_rows(scales, updates, outputs, "scales");
-    outer_sum::<FMA, WIDE, true>(x, scales, inputs, outputs, 0, weight);
 }
 
 /// `C[m] = Σ_j scale(j, m) · B[j]` for the rows `m` of `C` and `j` of `B`, both `columns` wide. Blocks of four rows by [`OUTER_COLUMNS`] columns stay in
@@ -531,32 +469,6 @@ mod tests {
                 assert_all_close(&weight_gradient, &expected_weight);
                 assert_all_close(&bias_gradient, &expected_bias);
                 assert_all_close(&dx, &expected_dx);
-            }
-        }
-    }
-
-    /// The signature of [`dense_rank_update`].
-    type RankUpdate = fn(&mut [f32], &[f32], &[f32], usize);
-
-    #[test]
-    fn rank_update_equals_one_axpy_per_update() {
-        for (updates, outputs, inputs) in shapes() {
-            let (weight, x, scales) =
-                (values(outputs * inputs, 9), values(updates * inputs, 10), values(updates * outputs, 11));
-            let mut expected = weight.clone();
-            for k in 0..updates {
-                for o in 0..outputs {
-                    for i in 0..inputs {
-                        expected[o * inputs + i] += scales[k * outputs + o] * x[k * inputs + i];
-                    }
-                }
-            }
-            let versions: [RankUpdate; 4] =
-                [dense_rank_update, rank_update::<false, false>, rank_update::<true, false>, rank_update::<true, true>];
-            for rank_update in versions {
-                let mut updated = weight.clone();
-                rank_update(&mut updated, &x, &scales, updates);
-                assert_all_close(&updated, &expected);
             }
         }
     }

@@ -17,7 +17,7 @@ mod simd;
 mod vector;
 
 pub(crate) use batch::split_across_threads as batch_splits;
-pub use batch::{dense_backward_rows, dense_forward_rows, dense_rank_update, PARALLEL_WORK};
+pub use batch::{dense_backward_rows, dense_forward_rows, PARALLEL_WORK};
 pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward};
 pub use input_major::{
     input_major_forward, input_major_forward_rows, input_major_outer, input_major_update, DENSE_FRACTION,

@@ -92,20 +92,6 @@ impl<const I: usize, const O: usize> Linear<I, O> {
         }
     }
 
-    /// The SGD step of the bias alone, `b -= learning_rate · dy` (for a layer whose weight update
-    /// is deferred).
-    ///
-    /// ```
-    /// let mut layer = nn_core::layers::Linear::<2, 1>::zeroed();
-    /// layer.update_bias(&[0.5], 0.1);
-    /// assert_eq!(layer.bias[0], -0.05);
-    /// ```
-    pub fn update_bias(&mut self, dy: &[f32; O], learning_rate: f32) {
-        for (bias, delta) in self.bias.iter_mut().zip(dy) {
-            *bias += -learning_rate * delta;
-        }
-    }
-
     /// `y[r] = W x[r] + b` for every row of a batch.
     ///
     /// ```
