@@ -1,7 +1,10 @@
 //! Element-wise activations and softmax. They hold no parameters.
 //!
 //! Each one maps `x` to `y` of the same size and back-propagates `dy = ∂L/∂y` to
-//! `dx = ∂L/∂x`, given both the input and the output of its forward pass.
+//! `dx = ∂L/∂x`, given both the input and the output of its forward pass. The element-wise
+//! loops run in [`kernels`], compiled for the widest vectors the CPU has.
+
+use crate::kernels;
 
 /// An activation function between layers.
 ///
@@ -44,21 +47,25 @@ pub struct Sigmoid;
 
 impl Activation for Sigmoid {
     fn forward<const N: usize>(&self, x: &[f32; N], y: &mut [f32; N]) {
-        for (y, x) in y.iter_mut().zip(x) {
-            // `math::exp` vectorises; a call of the C library's per value was a tenth of the
-            // per-sample training step.
-            *y = 1.0 / (1.0 + crate::math::exp(-x));
-        }
+        kernels::sigmoid(x, y);
     }
 
     fn backward<const N: usize>(&self, _x: &[f32; N], y: &[f32; N], dy: &[f32; N], dx: &mut [f32; N]) {
-        for ((dx, y), dy) in dx.iter_mut().zip(y).zip(dy) {
-            *dx = dy * y * (1.0 - y);
-        }
+        kernels::sigmoid_backward(y, dy, dx);
+    }
+
+    fn forward_rows<const N: usize>(&self, x: &[[f32; N]], y: &mut [[f32; N]]) {
+        assert_eq!(x.len(), y.len(), "one output row per input row");
+        kernels::sigmoid(x.as_flattened(), y.as_flattened_mut());
+    }
+
+    fn backward_rows<const N: usize>(&self, _x: &[[f32; N]], y: &[[f32; N]], dy: &[[f32; N]], dx: &mut [[f32; N]]) {
+        kernels::sigmoid_backward(y.as_flattened(), dy.as_flattened(), dx.as_flattened_mut());
     }
 }
 
-/// The rectifier, `max(0, x)`; its derivative is taken as 0 at `x = 0`, as PyTorch does.
+/// The rectifier, `max(0, x)`; its derivative is taken as 0 at `x = 0`, and a NaN input gives a
+/// NaN output, as in PyTorch.
 ///
 /// ```
 /// use nn_core::activations::{Activation, ReLU};
@@ -72,17 +79,20 @@ pub struct ReLU;
 
 impl Activation for ReLU {
     fn forward<const N: usize>(&self, x: &[f32; N], y: &mut [f32; N]) {
-        for (y, x) in y.iter_mut().zip(x) {
-            *y = x.max(0.0);
-        }
+        kernels::rectify(x, 0.0, y);
     }
 
     fn backward<const N: usize>(&self, x: &[f32; N], _y: &[f32; N], dy: &[f32; N], dx: &mut [f32; N]) {
-        for ((dx, x), dy) in dx.iter_mut().zip(x).zip(dy) {
-            // A bitwise select, which vectorises: as a branch, each unit's coin flip between
-            // firing or not cost a misprediction (a quarter of a mini-batch step's time).
-            *dx = f32::from_bits(dy.to_bits() & u32::from(*x > 0.0).wrapping_neg());
-        }
+        kernels::rectify_backward(x, dy, 0.0, dx);
+    }
+
+    fn forward_rows<const N: usize>(&self, x: &[[f32; N]], y: &mut [[f32; N]]) {
+        assert_eq!(x.len(), y.len(), "one output row per input row");
+        kernels::rectify(x.as_flattened(), 0.0, y.as_flattened_mut());
+    }
+
+    fn backward_rows<const N: usize>(&self, x: &[[f32; N]], _y: &[[f32; N]], dy: &[[f32; N]], dx: &mut [[f32; N]]) {
+        kernels::rectify_backward(x.as_flattened(), dy.as_flattened(), 0.0, dx.as_flattened_mut());
     }
 }
 
@@ -114,16 +124,20 @@ impl Default for LeakyReLU {
 
 impl Activation for LeakyReLU {
     fn forward<const N: usize>(&self, x: &[f32; N], y: &mut [f32; N]) {
-        for (y, x) in y.iter_mut().zip(x) {
-            *y = x * if *x > 0.0 { 1.0 } else { self.slope };
-        }
+        kernels::rectify(x, self.slope, y);
     }
 
     fn backward<const N: usize>(&self, x: &[f32; N], _y: &[f32; N], dy: &[f32; N], dx: &mut [f32; N]) {
-        for ((dx, x), dy) in dx.iter_mut().zip(x).zip(dy) {
-            // The factor is chosen without a branch, so the loop vectorises.
-            *dx = dy * if *x > 0.0 { 1.0 } else { self.slope };
-        }
+        kernels::rectify_backward(x, dy, self.slope, dx);
+    }
+
+    fn forward_rows<const N: usize>(&self, x: &[[f32; N]], y: &mut [[f32; N]]) {
+        assert_eq!(x.len(), y.len(), "one output row per input row");
+        kernels::rectify(x.as_flattened(), self.slope, y.as_flattened_mut());
+    }
+
+    fn backward_rows<const N: usize>(&self, x: &[[f32; N]], _y: &[[f32; N]], dy: &[[f32; N]], dx: &mut [[f32; N]]) {
+        kernels::rectify_backward(x.as_flattened(), dy.as_flattened(), self.slope, dx.as_flattened_mut());
     }
 }
 

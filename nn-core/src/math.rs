@@ -6,7 +6,8 @@
 ///
 /// The classic reduction (Cephes `expf`): `x = n ln 2 + r` with `|r| <= ln 2 / 2`, a degree-6
 /// polynomial for `e^r`, and `2^n` built in the exponent bits. Every step is plain arithmetic
-/// (the rounding to `n` uses the 1.5 · 2^23 trick, not `round`), so a loop of them compiles to
+/// (the rounding to `n` uses the 1.5 · 2^23 trick, not `round`, and `n` is read back from the
+/// bits rather than converted), so a loop of them compiles to
 /// vector instructions.
 ///
 /// ```
@@ -25,7 +26,8 @@ pub fn exp(x: f32) -> f32 {
     const LOW: f32 = -87.336_55;
 
     let clamped = x.clamp(LOW, HIGH);
-    let n = (clamped * LOG2_E + ROUND) - ROUND;
+    let rounded = clamped * LOG2_E + ROUND;
+    let n = rounded - ROUND;
     let r = clamped - n * LN2_HIGH - n * LN2_LOW;
     let polynomial = ((((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
@@ -37,7 +39,9 @@ pub fn exp(x: f32) -> f32 {
         + 1.0;
     // 2^n from exponent bits, in two halves: `n` is within [-126, 128], and 2^128 itself is
     // not a finite float although e^x (with r < 0) still is.
-    let n = n as i32;
+    // `n` as an integer is read from the bits of `rounded` (ROUND's last mantissa bit is worth
+    // 1), not with `as i32`, whose saturating conversion compiles to a scalar loop.
+    let n = (rounded.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     let power_of_two = |k: i32| f32::from_bits(((k + 127) as u32) << 23);
     let result = polynomial * power_of_two(n >> 1) * power_of_two(n - (n >> 1));
     match x {
