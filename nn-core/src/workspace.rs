@@ -1,7 +1,7 @@
 //! The reusable buffers of training and inference.
 
 use crate::heap::AlignedBuffer;
-use crate::kernels::{axpy, dot, input_major_forward_rows, input_major_outer, PanelScratch};
+use crate::kernels::{axpy, dense_forward, input_major_forward_rows, input_major_outer, PanelScratch};
 use crate::network::Network;
 
 /// Everything a network needs to train or run beyond its parameters: the activations of one
@@ -89,7 +89,8 @@ pub(crate) struct DeferredUpdates {
     scales: Vec<f32>,
     /// `W x_t` for the block's inputs, with the weights from the start of the block.
     products: Vec<f32>,
-    /// Zeros, the bias of the block's products (the current bias is added per sample).
+    /// Zeros, the bias of the block's products (the current bias is added per sample) and of
+    /// the dot products of its inputs.
     zeros: Vec<f32>,
     scratch: PanelScratch,
     /// Inputs in the block.
@@ -116,14 +117,14 @@ impl DeferredUpdates {
                 buffer.resize(Self::CAPACITY * outputs, 0.0);
             }
         }
-        self.zeros.resize(outputs, 0.0);
+        self.zeros.resize(outputs.max(Self::CAPACITY), 0.0);
         self.len = 0;
         for (row, input) in self.inputs.chunks_exact_mut(width).zip(inputs) {
             row.copy_from_slice(input);
             self.len += 1;
         }
         let (inputs, products) = (&self.inputs[..self.len * width], &mut self.products[..self.len * outputs]);
-        input_major_forward_rows(weight, &self.zeros, inputs, products, &mut self.scratch);
+        input_major_forward_rows(weight, &self.zeros[..outputs], inputs, products, &mut self.scratch);
     }
 
     /// The first-layer output `y` for the block's input number `t` (which is `x`), given the
@@ -133,9 +134,12 @@ impl DeferredUpdates {
         for ((y, product), bias) in y.iter_mut().zip(&self.products[t * outputs..(t + 1) * outputs]).zip(bias) {
             *y = product + bias;
         }
-        let inputs = self.inputs[..self.count * x.len()].chunks_exact(x.len());
-        for (pending_input, scale) in inputs.zip(self.scales.chunks_exact(outputs)) {
-            axpy(y, dot(pending_input, x), scale);
+        // `x_k · x_t` for the pending updates at once: four dot products share each load of `x`.
+        let mut dots = [0.0; Self::CAPACITY];
+        let dots = &mut dots[..self.count];
+        dense_forward(&self.inputs[..self.count * x.len()], &self.zeros[..self.count], x, dots);
+        for (dot, scale) in dots.iter().zip(self.scales.chunks_exact(outputs)) {
+            axpy(y, *dot, scale);
         }
     }
 

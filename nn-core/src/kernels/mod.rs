@@ -32,8 +32,8 @@ pub use vector::{axpy, dot};
 /// and, in the `=> implementation::<FMA, WIDE>` form, over `WIDE` (whether there are 32 vector
 /// registers of 16 floats, as with AVX-512, for larger register tiles).
 macro_rules! kernel {
-    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident) => {
-        kernel!(@versions $(#[$meta])* pub fn $name($($arg: $ty),*) $(-> $ret)? {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident) => {
+        kernel!(@versions $(#[$meta])* $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             if multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma")) {
                 $implementation::<true>($($arg),*)
             } else {
@@ -41,8 +41,8 @@ macro_rules! kernel {
             }
         });
     };
-    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident::<FMA, WIDE>) => {
-        kernel!(@versions $(#[$meta])* pub fn $name($($arg: $ty),*) $(-> $ret)? {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident::<FMA, WIDE>) => {
+        kernel!(@versions $(#[$meta])* $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             if multiversion::target::target_cfg_f!(target_feature = "avx512f") {
                 $implementation::<true, true>($($arg),*)
             } else if multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma")) {
@@ -53,10 +53,10 @@ macro_rules! kernel {
         });
     };
     // The compiled versions, named once for both forms.
-    (@versions $(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
+    (@versions $(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
         #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-        pub fn $name($($arg: $ty),*) $(-> $ret)? $body
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? $body
     };
 }
 pub(crate) use kernel;

@@ -46,6 +46,8 @@ pub struct PanelScratch {
     pub(super) sums: Vec<f32>,
     /// An input-major weight transposed to rows of outputs, for dense batches through the panel.
     pub(super) transposed: Vec<f32>,
+    /// The inputs nonzero in a tile of a sparse batch.
+    pub(super) indices: Vec<u32>,
 }
 
 impl PanelScratch {

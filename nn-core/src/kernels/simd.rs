@@ -28,45 +28,122 @@ pub fn sum_block(mut block: [f32; LANES]) -> f32 {
     block[0]
 }
 
-/// `Σ a[i] b[i]` with two independent blocks of partial sums.
+/// The last vector of `x` with the lanes already covered by its whole vectors zeroed: `x`'s
+/// last `len % LANES` values in the top lanes. Multiplied with the last `LANES` values of a row
+/// of the same length, it adds the row's tail to a dot product without a scalar loop.
+/// `x` must hold at least [`LANES`] values.
+#[inline(always)]
+fn masked_tail(x: &[f32]) -> [f32; LANES] {
+    let covered = LANES - x.len() % LANES;
+    let last: &[f32; LANES] = x[x.len() - LANES..].try_into().expect("at least one vector");
+    let mut tail = [0.0; LANES];
+    for lane in 0..LANES {
+        tail[lane] = if lane >= covered { last[lane] } else { 0.0 };
+    }
+    tail
+}
+
+/// The last `LANES` values of `row`.
+#[inline(always)]
+fn last_vector(row: &[f32]) -> &[f32; LANES] {
+    row[row.len() - LANES..].try_into().expect("at least one vector")
+}
+
+/// `Σ a[i] b[i]` with four independent blocks of partial sums (one would wait on the latency of
+/// each fused multiply-add), and the tail as one masked vector.
 #[inline(always)]
 pub fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
-    let (a_blocks, a_tail) = a.as_chunks::<LANES>();
-    let (b_blocks, b_tail) = b.as_chunks::<LANES>();
-    let mut partial = [[0.0f32; LANES]; 2];
-    let mut pairs = a_blocks.iter().zip(b_blocks);
-    for (index, (x, y)) in (&mut pairs).enumerate() {
-        let sums = &mut partial[index % 2];
+    if a.len() < LANES {
+        return a.iter().zip(b).fold(0.0, |total, (x, y)| madd::<FMA>(*x, *y, total));
+    }
+    // Groups of four whole vectors, so that each block of sums is named by a constant (an index
+    // computed from a loop counter would keep the sums in memory).
+    let (a_groups, a_rest) = a.as_chunks::<LANES>().0.as_chunks::<4>();
+    let (b_groups, b_rest) = b.as_chunks::<LANES>().0.as_chunks::<4>();
+    let mut partial = [[0.0f32; LANES]; 4];
+    for (x, y) in a_groups.iter().zip(b_groups) {
+        for (sums, (x, y)) in partial.iter_mut().zip(x.iter().zip(y)) {
+            for lane in 0..LANES {
+                sums[lane] = madd::<FMA>(x[lane], y[lane], sums[lane]);
+            }
+        }
+    }
+    for (sums, (x, y)) in partial.iter_mut().zip(a_rest.iter().zip(b_rest)) {
         for lane in 0..LANES {
             sums[lane] = madd::<FMA>(x[lane], y[lane], sums[lane]);
         }
     }
-    let mut total = sum_block(partial[0]) + sum_block(partial[1]);
-    for (x, y) in a_tail.iter().zip(b_tail) {
-        total = madd::<FMA>(*x, *y, total);
+    if !a.len().is_multiple_of(LANES) {
+        let (x, y) = (last_vector(a), masked_tail(b));
+        for lane in 0..LANES {
+            partial[3][lane] = madd::<FMA>(x[lane], y[lane], partial[3][lane]);
+        }
     }
-    total
+    (sum_block(partial[0]) + sum_block(partial[1])) + (sum_block(partial[2]) + sum_block(partial[3]))
 }
 
-/// Four dot products `rows[k] · x` at once, sharing every load of `x`.
+/// Four dot products `rows[k] · x` at once, sharing every load of `x`, with two blocks of
+/// partial sums per row (so eight independent chains of fused multiply-adds) and the tail as
+/// one masked vector.
 #[inline(always)]
 pub fn dot4<const FMA: bool>(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
-    let (x_blocks, x_tail) = x.as_chunks::<LANES>();
-    let [(r0, t0), (r1, t1), (r2, t2), (r3, t3)] = rows.map(|row| row.as_chunks::<LANES>());
-    let mut partial = [[0.0f32; LANES]; 4];
-    for ((((x, a), b), c), d) in x_blocks.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
-        for lane in 0..LANES {
-            partial[0][lane] = madd::<FMA>(a[lane], x[lane], partial[0][lane]);
-            partial[1][lane] = madd::<FMA>(b[lane], x[lane], partial[1][lane]);
-            partial[2][lane] = madd::<FMA>(c[lane], x[lane], partial[2][lane]);
-            partial[3][lane] = madd::<FMA>(d[lane], x[lane], partial[3][lane]);
+    if x.len() < LANES {
+        let mut sums = [0.0; 4];
+        for (sum, row) in sums.iter_mut().zip(rows) {
+            *sum = row.iter().zip(x).fold(0.0, |total, (w, x)| madd::<FMA>(*w, *x, total));
+        }
+        return sums;
+    }
+    // Pairs of vectors, so that each block of sums is named by a constant (see `dot`).
+    let (x_pairs, x_rest) = pairs(x);
+    let (r0, r0_rest) = pairs(rows[0]);
+    let (r1, r1_rest) = pairs(rows[1]);
+    let (r2, r2_rest) = pairs(rows[2]);
+    let (r3, r3_rest) = pairs(rows[3]);
+    let mut partial = [[[0.0f32; LANES]; 2]; 4];
+    for ((((x, a), b), c), d) in x_pairs.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
+        for half in 0..2 {
+            for lane in 0..LANES {
+                partial[0][half][lane] = madd::<FMA>(a[half][lane], x[half][lane], partial[0][half][lane]);
+                partial[1][half][lane] = madd::<FMA>(b[half][lane], x[half][lane], partial[1][half][lane]);
+                partial[2][half][lane] = madd::<FMA>(c[half][lane], x[half][lane], partial[2][half][lane]);
+                partial[3][half][lane] = madd::<FMA>(d[half][lane], x[half][lane], partial[3][half][lane]);
+            }
         }
     }
-    let mut sums = partial.map(sum_block);
-    for (index, x) in x_tail.iter().enumerate() {
-        for (sum, tail) in sums.iter_mut().zip([t0, t1, t2, t3]) {
-            *sum = madd::<FMA>(tail[index], *x, *sum);
+    if let (Some(x), Some(a), Some(b), Some(c), Some(d)) = (x_rest, r0_rest, r1_rest, r2_rest, r3_rest) {
+        for lane in 0..LANES {
+            partial[0][0][lane] = madd::<FMA>(a[lane], x[lane], partial[0][0][lane]);
+            partial[1][0][lane] = madd::<FMA>(b[lane], x[lane], partial[1][0][lane]);
+            partial[2][0][lane] = madd::<FMA>(c[lane], x[lane], partial[2][0][lane]);
+            partial[3][0][lane] = madd::<FMA>(d[lane], x[lane], partial[3][0][lane]);
         }
+    }
+    finish_dot4::<FMA>(partial, rows, x)
+}
+
+/// The whole pairs of vectors of `values`, and the whole vector left over, if any.
+#[inline(always)]
+fn pairs(values: &[f32]) -> (&[[[f32; LANES]; 2]], Option<[f32; LANES]>) {
+    let (pairs, rest) = values.as_chunks::<LANES>().0.as_chunks::<2>();
+    (pairs, rest.first().copied())
+}
+
+/// The tail and the final sums of [`dot4`].
+#[inline(always)]
+fn finish_dot4<const FMA: bool>(mut partial: [[[f32; LANES]; 2]; 4], rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] {
+    if !x.len().is_multiple_of(LANES) {
+        let tail = masked_tail(x);
+        for (sums, row) in partial.iter_mut().zip(rows) {
+            let w = last_vector(row);
+            for lane in 0..LANES {
+                sums[1][lane] = madd::<FMA>(w[lane], tail[lane], sums[1][lane]);
+            }
+        }
+    }
+    let mut sums = [0.0; 4];
+    for (sum, [first, second]) in sums.iter_mut().zip(partial) {
+        *sum = sum_block(first) + sum_block(second);
     }
     sums
 }
