@@ -372,8 +372,10 @@ fn sparse_rows<const FMA: bool, const WIDE: bool>(
         let done = x.len() / (TILE_ROWS * inputs) * TILE_ROWS;
         (x, y) = (&x[done * inputs..], &mut y[done * outputs..]);
     }
+    // The rows left over (all of them without AVX-512) through the dispatched one-row kernel: a
+    // call, not another inlined copy of its eight tile shapes (each copy costs build time).
     for (x, y) in x.chunks_exact(inputs).zip(y.chunks_exact_mut(outputs)) {
-        forward::<FMA>(weight, bias, x, y);
+        input_major_forward(weight, bias, x, y);
     }
 }
 
