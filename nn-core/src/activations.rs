@@ -186,7 +186,7 @@ pub struct Softmax;
 
 impl Activation for Softmax {
     fn forward<const N: usize>(&self, x: &[f32; N], y: &mut [f32; N]) {
-        softmax(x, y);
+        kernels::softmax(x, y);
     }
 
     fn backward<const N: usize>(&self, _x: &[f32; N], y: &[f32; N], dy: &[f32; N], dx: &mut [f32; N]) {
@@ -195,21 +195,6 @@ impl Activation for Softmax {
             *dx = y * (dy - inner);
         }
     }
-}
-
-/// Writes `softmax(x)` into `y` and returns `(m, ln Σ e^(x - m))` with `m = max x`, so that the
-/// log-sum-exp is their sum; kept apart, `x_i - m` loses no precision for large `x`.
-pub(crate) fn softmax(x: &[f32], y: &mut [f32]) -> (f32, f32) {
-    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for (y, x) in y.iter_mut().zip(x) {
-        *y = crate::math::exp(x - max);
-        sum += *y;
-    }
-    for y in y.iter_mut() {
-        *y /= sum;
-    }
-    (max, sum.ln())
 }
 
 #[cfg(test)]
@@ -265,7 +250,7 @@ mod tests {
     #[test]
     fn softmax_is_stable_for_huge_inputs() {
         let mut y = [0.0; 3];
-        let (max, log_sum) = softmax(&[1e4, -1e4, 1e4 - 1.0], &mut y);
+        let (max, log_sum) = kernels::softmax(&[1e4, -1e4, 1e4 - 1.0], &mut y);
         assert!(y.iter().all(|p| p.is_finite()));
         assert_close!(y.iter().sum::<f32>(), 1.0, 1e-6);
         assert_eq!(max, 1e4);

@@ -1,7 +1,5 @@
 //! Loss functions: a scalar measure of how far an output is from its target, and its gradient.
 
-use crate::activations::softmax;
-
 /// A loss function over outputs of `N` values. Losses are shared by the threads of a batch
 /// step, hence `Sync`.
 ///
@@ -79,16 +77,7 @@ impl Loss for CrossEntropy {
     }
 
     fn loss_and_gradient<const N: usize>(&self, output: &[f32; N], target: &[f32; N], gradient: &mut [f32; N]) -> f32 {
-        let (max, log_sum) = softmax(output, gradient);
-        let target_mass: f32 = target.iter().sum();
-        let mut loss = 0.0;
-        for ((g, z), t) in gradient.iter_mut().zip(output).zip(target) {
-            if *t != 0.0 {
-                loss += t * (log_sum - (z - max));
-            }
-            *g = *g * target_mass - t;
-        }
-        loss
+        crate::kernels::softmax_cross_entropy(output, target, gradient)
     }
 }
 

@@ -102,6 +102,66 @@ fn rectify_gradient<const FMA: bool>(x: &[f32], dy: &[f32], slope: f32, dx: &mut
     }
 }
 
+kernel! {
+    /// Writes `softmax(x)` into `y` and returns `(m, ln Σ e^(x - m))` with `m = max x`, so that
+    /// the log-sum-exp is their sum; kept apart, `x_i - m` loses no precision for large `x`.
+    ///
+    /// ```
+    /// let mut y = [0.0; 2];
+    /// let (max, log_sum) = nn_core::kernels::softmax(&[1e4, 1e4], &mut y);
+    /// assert_eq!((y, max, log_sum), ([0.5, 0.5], 1e4, std::f32::consts::LN_2));
+    /// ```
+    ///
+    /// # Panics
+    /// If the slices differ in length.
+    pub fn softmax(x: &[f32], y: &mut [f32]) -> (f32, f32) => softmax_forward
+}
+
+#[inline(always)]
+fn softmax_forward<const FMA: bool>(x: &[f32], y: &mut [f32]) -> (f32, f32) {
+    assert_eq!(x.len(), y.len(), "one output per input");
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for (y, x) in y.iter_mut().zip(x) {
+        *y = crate::math::exp(x - max);
+    }
+    let sum: f32 = y.iter().sum();
+    for y in y.iter_mut() {
+        *y /= sum;
+    }
+    (max, sum.ln())
+}
+
+kernel! {
+    /// Softmax cross-entropy of logits `z` against targets `t` (see
+    /// [`CrossEntropy`](crate::losses::CrossEntropy)): returns the loss and writes its gradient,
+    /// `softmax(z) Σ t - t`. Terms whose target is zero add nothing, even where `z` is `-∞`.
+    ///
+    /// ```
+    /// let mut gradient = [0.0; 2];
+    /// let loss = nn_core::kernels::softmax_cross_entropy(&[1e4, 1e4], &[1.0, 0.0], &mut gradient);
+    /// assert_eq!((loss, gradient), (std::f32::consts::LN_2, [-0.5, 0.5]));
+    /// ```
+    ///
+    /// # Panics
+    /// If the slices differ in length.
+    pub fn softmax_cross_entropy(z: &[f32], t: &[f32], gradient: &mut [f32]) -> f32 => cross_entropy
+}
+
+#[inline(always)]
+fn cross_entropy<const FMA: bool>(z: &[f32], t: &[f32], gradient: &mut [f32]) -> f32 {
+    assert!(z.len() == t.len() && t.len() == gradient.len(), "slices of different lengths");
+    let (max, log_sum) = softmax_forward::<FMA>(z, gradient);
+    let target_mass: f32 = t.iter().sum();
+    let mut loss = 0.0;
+    for ((g, z), t) in gradient.iter_mut().zip(z).zip(t) {
+        // A select, not a branch, so the loop vectorises.
+        let term = t * (log_sum - (z - max));
+        loss += if *t != 0.0 { term } else { 0.0 };
+        *g = *g * target_mass - t;
+    }
+    loss
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,8 @@
 //! the one before it. A tile reads all its vectors before it writes any, so the shared lanes are
 //! computed twice from the same values and written twice with the same result.
 //!
-//! A batch's forward pass runs row by row. Its weight gradient (or in-place SGD step) holds a
+//! A batch's forward pass goes in tiles of three rows over the list of inputs nonzero in any of
+//! them (with AVX-512; row by row otherwise). Its weight gradient (or in-place SGD step) holds a
 //! tile of [`TILE_INPUTS`] weight rows in registers while the batch rows whose inputs there are
 //! not all zero stream by.
 
@@ -287,7 +288,8 @@ const SAMPLED_ROWS: usize = 4;
 /// `weight.len() / bias.len()` inputs and `y` rows of `bias.len()` outputs.
 ///
 /// Sparse batches go in tiles of three rows, over a list of the inputs nonzero in any of them,
-/// where the CPU has 32 vector registers (AVX-512), and row by row otherwise. A batch whose first rows are at least [`DENSE_FRACTION`] nonzero has nothing to skip: the
+/// where the CPU has 32 vector registers (AVX-512), and row by row otherwise. A batch whose
+/// first rows are at least [`DENSE_FRACTION`] nonzero has nothing to skip: the
 /// weight is transposed into `scratch` and the batch goes through the dense panel product.
 ///
 /// ```
@@ -343,7 +345,7 @@ kernel! {
     /// of a tile are listed in `indices` (which must hold an index per input), and each of
     /// their weight rows is loaded once for the tile. MNIST's digits share a good part of their
     /// pixels (three of them have 275 nonzero pixels between them, against 150 each), and the
-    /// rows' sums stay in registers: 1.0 against 1.6 us per digit one row at a time. Without,
+    /// rows' sums stay in registers: 70 against 94-100 us for 64 digits one row at a time. Without,
     /// row by row. A row's sums are added in the same order either way, so they are the same.
     pub(super) fn sparse_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32], indices: &mut [u32])
         => sparse_rows::<FMA, WIDE>
