@@ -60,7 +60,10 @@ fn dot4_wide<const FMA: bool, const WIDE: bool>(rows: [&[f32]; 4], x: &[f32]) ->
         // SAFETY: the `WIDE` versions of the kernels run only on CPUs with AVX-512F.
         return unsafe { avx512::dot4(rows, x) };
     }
-    simd::dot4::<FMA>(rows, x)
+    // Elsewhere one row at a time: with four rows in one loop, LLVM's vectoriser mixed them
+    // (see `avx512`), and the row-at-a-time `dot` compiles to a fraction of the code.
+    let [a, b, c, d] = rows;
+    [simd::dot::<FMA>(a, x), simd::dot::<FMA>(b, x), simd::dot::<FMA>(c, x), simd::dot::<FMA>(d, x)]
 }
 
 /// [`dot4`] in AVX-512 intrinsics. Written in plain Rust (`simd::dot4`), LLVM's vectoriser
