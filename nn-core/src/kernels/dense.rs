@@ -66,10 +66,10 @@ fn dot4_wide<const FMA: bool, const WIDE: bool>(rows: [&[f32]; 4], x: &[f32]) ->
     [simd::dot::<FMA>(a, x), simd::dot::<FMA>(b, x), simd::dot::<FMA>(c, x), simd::dot::<FMA>(d, x)]
 }
 
-/// [`dot4`] in AVX-512 intrinsics. Written in plain Rust (`simd::dot4`), LLVM's vectoriser
-/// packed the four rows' values side by side into shuffled 128-bit vectors, or kept the sums in
-/// memory behind run-time alias checks, depending on where it was inlined: 10 rows of 100 took
-/// 300 ns, 3 rows of 784 2 us.
+/// [`dot4`] in AVX-512 intrinsics. Written in plain Rust as four rows in one loop, LLVM's
+/// vectoriser packed the four rows' values side by side into shuffled 128-bit vectors, or kept
+/// the sums in memory behind run-time alias checks, depending on where it was inlined: 10 rows
+/// of 100 took 300 ns, 3 rows of 784 2 us.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
