@@ -13,6 +13,18 @@ pub(super) fn check_rows(values: &[f32], rows: usize, width: usize, what: &str) 
     assert_eq!(values.len(), rows * width, "{what}: {} values are not {rows} rows of {width}", values.len());
 }
 
+/// `(inputs, rows)` of a batch through a layer with `bias.len()` outputs and a weight of
+/// `weight_len` values, checking that `x` and `y` hold the same number of whole rows. (The
+/// caller checks the weight's shape, whose layout it knows.)
+pub(super) fn batch_shape(weight_len: usize, bias: &[f32], x: &[f32], y: &[f32]) -> (usize, usize) {
+    let outputs = bias.len();
+    assert!(outputs > 0, "a layer has at least one output");
+    let (inputs, rows) = (weight_len / outputs, y.len() / outputs);
+    check_rows(y, rows, outputs, "outputs");
+    check_rows(x, rows, inputs, "inputs");
+    (inputs, rows)
+}
+
 /// A kernel writing rows `first..` of a gradient from two batch operands, `inputs` and
 /// `outputs` wide: [`dense_weight_gradient`] or [`dense_input_gradient`].
 type GradientRows = fn(&[f32], &[f32], usize, usize, usize, &mut [f32]);
@@ -78,13 +90,8 @@ pub fn dense_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]
 }
 
 fn forward_rows(kernels: Kernels, weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32], scratch: &mut PanelScratch) {
-    let outputs = bias.len();
-    assert!(outputs > 0, "a layer has at least one output");
-    let inputs = weight.len() / outputs;
+    let (outputs, (inputs, _)) = (bias.len(), batch_shape(weight.len(), bias, x, y));
     check_shape(weight, outputs, inputs);
-    let rows = y.len() / outputs;
-    check_rows(y, rows, outputs, "outputs");
-    check_rows(x, rows, inputs, "inputs");
     if inputs == 0 {
         for y in y.chunks_exact_mut(outputs) {
             y.copy_from_slice(bias);

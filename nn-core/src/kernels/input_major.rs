@@ -18,7 +18,7 @@
 //! tile of [`TILE_INPUTS`] weight rows in registers while the batch rows whose inputs there are
 //! not all zero stream by.
 
-use super::batch::check_rows;
+use super::batch::{batch_shape, check_rows};
 use super::kernel;
 use super::panel::PanelScratch;
 use super::simd::{self, madd, LANES};
@@ -303,13 +303,8 @@ const SAMPLED_ROWS: usize = 4;
 /// # Panics
 /// If the shapes do not agree.
 pub fn input_major_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32], scratch: &mut PanelScratch) {
-    let outputs = bias.len();
-    assert!(outputs > 0, "a layer has at least one output");
-    let inputs = weight.len() / outputs;
+    let (outputs, (inputs, rows)) = (bias.len(), batch_shape(weight.len(), bias, x, y));
     check_shape(weight, inputs, outputs);
-    let rows = y.len() / outputs;
-    check_rows(y, rows, outputs, "outputs");
-    check_rows(x, rows, inputs, "inputs");
     if inputs == 0 {
         y.chunks_exact_mut(outputs).for_each(|y| y.copy_from_slice(bias));
         return;
