@@ -2,7 +2,7 @@
 
 use nn::io::ModelFileError;
 use nn::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 network! {
     struct Small {
@@ -12,6 +12,17 @@ network! {
     struct Other {
         Linear(4, 3) -> Tanh -> Linear(3, 2)
     }
+}
+
+/// A fresh, empty directory for one test, under Cargo's scratch directory for integration tests.
+fn scratch(test: &str) -> PathBuf {
+    let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("save_load").join(test);
+    match std::fs::remove_dir_all(&directory) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => panic!("{}: {error}", directory.display()),
+        _ => {}
+    }
+    std::fs::create_dir_all(&directory).unwrap();
+    directory
 }
 
 fn trained() -> Small {
@@ -33,37 +44,37 @@ fn load_bytes(directory: &Path, bytes: &[u8]) -> ModelFileError {
 
 #[test]
 fn round_trip_restores_every_parameter() {
-    let directory = tempfile::tempdir().unwrap();
-    let (path, bytes) = saved(directory.path());
+    let directory = scratch("round_trip_restores_every_parameter");
+    let (path, bytes) = saved(&directory);
     assert_eq!(Small::load(&path).unwrap(), trained());
     assert!(bytes.starts_with(b"nn-model"));
 }
 
 #[test]
 fn saving_replaces_the_old_file_and_leaves_no_temporary_behind() {
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("small.model");
+    let directory = scratch("saving_replaces_the_old_file_and_leaves_no_temporary_behind");
+    let path = directory.join("small.model");
     std::fs::write(&path, b"the previous model").unwrap();
     trained().save(&path).unwrap();
     assert_eq!(Small::load(&path).unwrap(), trained());
-    let files: Vec<_> = std::fs::read_dir(directory.path()).unwrap().collect();
+    let files: Vec<_> = std::fs::read_dir(&directory).unwrap().collect();
     assert_eq!(files.len(), 1);
 }
 
 #[test]
 fn a_failed_save_keeps_nothing_half_written() {
-    let directory = tempfile::tempdir().unwrap();
-    let missing = directory.path().join("no-such-directory").join("small.model");
+    let directory = scratch("a_failed_save_keeps_nothing_half_written");
+    let missing = directory.join("no-such-directory").join("small.model");
     let error = trained().save(&missing).unwrap_err();
     assert!(matches!(error, ModelFileError::Io { .. }));
     assert!(error.to_string().contains("no-such-directory"), "{error}");
-    assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(&directory).unwrap().count(), 0);
 }
 
 #[test]
 fn loading_into_another_architecture_names_both() {
-    let directory = tempfile::tempdir().unwrap();
-    let (path, _) = saved(directory.path());
+    let directory = scratch("loading_into_another_architecture_names_both");
+    let (path, _) = saved(&directory);
     let error = Other::load(&path).unwrap_err();
     assert_eq!(
         error.to_string(),
@@ -77,10 +88,10 @@ fn loading_into_another_architecture_names_both() {
 
 #[test]
 fn every_truncation_is_an_error() {
-    let directory = tempfile::tempdir().unwrap();
-    let (_, bytes) = saved(directory.path());
+    let directory = scratch("every_truncation_is_an_error");
+    let (_, bytes) = saved(&directory);
     for length in 0..bytes.len() {
-        let error = load_bytes(directory.path(), &bytes[..length]);
+        let error = load_bytes(&directory, &bytes[..length]);
         assert!(
             matches!(
                 error,
@@ -95,28 +106,28 @@ fn every_truncation_is_an_error() {
 
 #[test]
 fn every_flipped_byte_is_an_error() {
-    let directory = tempfile::tempdir().unwrap();
-    let (_, bytes) = saved(directory.path());
+    let directory = scratch("every_flipped_byte_is_an_error");
+    let (_, bytes) = saved(&directory);
     for position in 0..bytes.len() {
         let mut corrupted = bytes.clone();
         corrupted[position] ^= 0x41;
-        let error = load_bytes(directory.path(), &corrupted);
+        let error = load_bytes(&directory, &corrupted);
         assert!(!matches!(error, ModelFileError::Io { .. }), "byte {position}: {error:?}");
     }
 }
 
 #[test]
 fn appended_bytes_are_an_error() {
-    let directory = tempfile::tempdir().unwrap();
-    let (_, mut bytes) = saved(directory.path());
+    let directory = scratch("appended_bytes_are_an_error");
+    let (_, mut bytes) = saved(&directory);
     bytes.push(0);
-    assert!(matches!(load_bytes(directory.path(), &bytes), ModelFileError::WrongLength { .. }));
+    assert!(matches!(load_bytes(&directory, &bytes), ModelFileError::WrongLength { .. }));
 }
 
 #[test]
 fn a_foreign_file_is_not_a_model() {
-    let directory = tempfile::tempdir().unwrap();
-    let error = load_bytes(directory.path(), b"PK\x03\x04 this is a zip file, not a model");
+    let directory = scratch("a_foreign_file_is_not_a_model");
+    let error = load_bytes(&directory, b"PK\x03\x04 this is a zip file, not a model");
     assert!(
         error.to_string().ends_with("not an nn model file (it does not start with the bytes \"nn-model\")"),
         "{error}"
@@ -125,12 +136,12 @@ fn a_foreign_file_is_not_a_model() {
 
 #[test]
 fn a_header_announcing_a_huge_tensor_table_fails_without_allocating_it() {
-    let directory = tempfile::tempdir().unwrap();
+    let directory = scratch("a_header_announcing_a_huge_tensor_table_fails_without_allocating_it");
     let mut bytes = b"nn-model".to_vec();
     bytes.push(2); // format version
     bytes.push(0); // empty architecture string
     bytes.extend([0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]); // 2^60 tensors
-    let error = load_bytes(directory.path(), &bytes);
+    let error = load_bytes(&directory, &bytes);
     assert!(matches!(error, ModelFileError::CorruptedHeader { .. }), "{error:?}");
 }
 

@@ -18,6 +18,7 @@
 //! length can never trigger a huge allocation), the format version, the file length, the
 //! checksum, and the architecture; each failure is a distinct [`ModelFileError`].
 
+mod atomic_file;
 mod error;
 mod model_file;
 

@@ -1,7 +1,7 @@
+use super::atomic_file::write_atomically;
 use super::ModelFileError;
 use crate::network::Network;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::Path;
 
 /// The first eight bytes of every model file.
@@ -64,16 +64,7 @@ pub(crate) fn save<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
     path: &Path,
 ) -> Result<(), ModelFileError> {
     let io_error = |source| ModelFileError::Io { path: path.to_owned(), source };
-    let bytes = encode(network);
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(directory).map_err(io_error)?;
-    file.write_all(&bytes).map_err(io_error)?;
-    file.as_file().sync_all().map_err(io_error)?;
-    file.persist(path).map_err(|error| io_error(error.error))?;
-    Ok(())
+    write_atomically(path, &encode(network)).map_err(io_error)
 }
 
 pub(crate) fn load<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(path: &Path) -> Result<N, ModelFileError> {

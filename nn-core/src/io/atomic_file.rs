@@ -1,0 +1,167 @@
+//! Replacing a file atomically: the new contents go to a temporary file beside it, which is
+//! flushed to disk and then renamed over the old one. A reader sees the old file or the new
+//! one, never a mix, and a save that fails or is interrupted leaves the old file as it was.
+//!
+//! Written with `std` alone rather than the `tempfile` crate: this is the one temporary file the
+//! library makes, and `tempfile` (with `rustix`) added about 7 s of CPU time, 3 s of wall time
+//! on two cores, to a clean build.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Tries this many names before giving up (a name is taken only by a leftover of a crashed
+/// process that had the same process id).
+const NAME_ATTEMPTS: usize = 100;
+
+/// Writes `bytes` to `path`, replacing what was there only once every byte is on disk.
+///
+/// # Errors
+/// Any error creating, writing, flushing or renaming the temporary file (which is then removed),
+/// or a `path` without a file name.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let file_name =
+        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file"))?;
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    // Bound in this order so that on an early return the file is closed before it is removed.
+    let (temporary, mut file) = create_temporary(directory, &file_name.to_string_lossy())?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary.path, path)?;
+    temporary.persisted();
+    sync_directory(directory);
+    Ok(())
+}
+
+/// A temporary file that is removed when dropped, unless it was renamed into place.
+#[derive(Debug)]
+struct Temporary {
+    path: PathBuf,
+}
+
+impl Temporary {
+    fn persisted(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        // Best effort: the error being returned matters more than a leftover.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Creates a new file `.{file_name}.{process id}.{n}.tmp` in `directory`, never opening one
+/// that exists.
+fn create_temporary(directory: &Path, file_name: &str) -> io::Result<(Temporary, File)> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let process = std::process::id();
+    let names = std::iter::repeat_with(|| COUNTER.fetch_add(1, Ordering::Relaxed))
+        .map(|n| directory.join(format!(".{file_name}.{process}.{n}.tmp")));
+    create_first_free(names.take(NAME_ATTEMPTS))
+}
+
+/// Creates the first of `paths` that does not exist yet.
+fn create_first_free(paths: impl Iterator<Item = PathBuf>) -> io::Result<(Temporary, File)> {
+    let mut last_error = io::Error::new(io::ErrorKind::AlreadyExists, "no name was free");
+    for path in paths {
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(file) => return Ok((Temporary { path }, file)),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => last_error = error,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last_error)
+}
+
+/// Flushes the directory entry of the rename to disk, where the platform allows it (Unix; on
+/// other platforms, and on file systems that refuse it, the rename is still atomic, just not
+/// yet durable).
+fn sync_directory(directory: &Path) {
+    #[cfg(unix)]
+    if let Ok(directory) = File::open(directory) {
+        let _ = directory.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = directory;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(directory: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(directory)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn writes_a_new_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("model");
+        write_atomically(&path, b"contents").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"contents");
+        assert_eq!(entries(directory.path()), ["model"]);
+    }
+
+    #[test]
+    fn replaces_an_existing_file_and_leaves_no_temporary() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("model");
+        std::fs::write(&path, b"old contents, longer than the new").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(entries(directory.path()), ["model"]);
+    }
+
+    #[test]
+    fn a_failed_rename_removes_the_temporary_and_keeps_what_was_there() {
+        let directory = tempfile::tempdir().unwrap();
+        // A non-empty directory cannot be replaced by a file.
+        let path = directory.path().join("taken");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("inside"), b"kept").unwrap();
+        assert!(write_atomically(&path, b"new").is_err());
+        assert_eq!(entries(directory.path()), ["taken"]);
+        assert_eq!(std::fs::read(path.join("inside")).unwrap(), b"kept");
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error_that_creates_nothing() {
+        let directory = tempfile::tempdir().unwrap();
+        let error = write_atomically(&directory.path().join("missing").join("model"), b"x").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert!(entries(directory.path()).is_empty());
+    }
+
+    #[test]
+    fn a_path_without_a_file_name_is_refused() {
+        let error = write_atomically(Path::new("/"), b"x").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn names_left_over_by_another_process_are_skipped_and_kept() {
+        let directory = tempfile::tempdir().unwrap();
+        let names: Vec<PathBuf> = ["a", "b", "c"].iter().map(|name| directory.path().join(name)).collect();
+        std::fs::write(&names[0], b"left over").unwrap();
+        std::fs::write(&names[1], b"left over").unwrap();
+        let (temporary, _) = create_first_free(names.clone().into_iter()).unwrap();
+        assert_eq!(temporary.path, names[2]);
+        drop(temporary);
+        assert_eq!(entries(directory.path()), ["a", "b"], "the temporary is removed when dropped");
+        let error = create_first_free(names[..2].iter().cloned()).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&names[0]).unwrap(), b"left over");
+    }
+}
