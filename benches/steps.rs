@@ -18,7 +18,7 @@ network! {
 fn steps(c: &mut Criterion) {
     let mnist = Mnist::embedded().expect("the embedded sample decodes");
     let targets = mnist.train.one_hot_targets();
-    let mut rng = nn::rand::rngs::StdRng::seed_from_u64(1);
+    let mut rng = nn::Pcg64Mcg::seed_from_u64(1);
     let mut group = c.benchmark_group("steps");
 
     let mut sigmoid = SigmoidMlp::new(&mut rng);

@@ -121,7 +121,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn per_sample(mnist: &Mnist) -> Result<(), TrainError> {
-    let mut rng = nn::rand::rngs::StdRng::seed_from_u64(SEED);
+    let mut rng = nn::Pcg64Mcg::seed_from_u64(SEED);
     let mut net = SigmoidMlp::new(&mut rng);
     let mut workspace = net.workspace();
     let mut sgd = Sgd::new(0.1);
@@ -138,7 +138,7 @@ fn per_sample(mnist: &Mnist) -> Result<(), TrainError> {
 
 fn mini_batch(mnist: &Mnist) -> Result<(), TrainError> {
     const BATCH: usize = 64;
-    let mut rng = nn::rand::rngs::StdRng::seed_from_u64(SEED);
+    let mut rng = nn::Pcg64Mcg::seed_from_u64(SEED);
     let mut net = ReluMlp::new(&mut rng);
     let mut workspace = net.workspace();
     let mut sgd = Sgd::new(0.1);
@@ -162,7 +162,7 @@ fn mini_batch(mnist: &Mnist) -> Result<(), TrainError> {
 }
 
 fn inference(mnist: &Mnist) {
-    let net = ReluMlp::new(&mut nn::rand::rngs::StdRng::seed_from_u64(SEED));
+    let net = ReluMlp::new(&mut nn::Pcg64Mcg::seed_from_u64(SEED));
     let images = &mnist.test.images;
     let mut workspace = net.workspace();
     let mut outputs = vec![[0.0f32; 10]; images.len()];

@@ -19,7 +19,7 @@ network! {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mnist = Mnist::embedded()?;
-    let mut rng = nn::rand::rngs::StdRng::seed_from_u64(7);
+    let mut rng = nn::Pcg64Mcg::seed_from_u64(7);
     let mut net = Deep::new(&mut rng);
     let mut workspace = net.workspace();
     let mut sgd = Sgd::new(0.05);

@@ -142,7 +142,7 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
     mnist: &Mnist,
     loss: &L,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut rng = nn::rand::rngs::StdRng::seed_from_u64(args.seed);
+    let mut rng = nn::Pcg64Mcg::seed_from_u64(args.seed);
     let mut net = N::new(&mut rng);
     let mut workspace = net.workspace();
     let mut sgd = Sgd::new(args.lr);

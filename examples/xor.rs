@@ -12,7 +12,7 @@ network! {
 }
 
 fn main() -> Result<(), TrainError> {
-    let mut rng = nn::rand::rngs::StdRng::seed_from_u64(1);
+    let mut rng = nn::Pcg64Mcg::seed_from_u64(1);
     let mut net = Xor::new(&mut rng);
     let mut workspace = net.workspace();
     let mut sgd = Sgd::new(0.5);

@@ -14,7 +14,7 @@
 //!     }
 //! }
 //!
-//! let mut rng = nn::rand::rngs::StdRng::seed_from_u64(1);
+//! let mut rng = nn::Pcg64Mcg::seed_from_u64(1);
 //! let mut net = Xor::new(&mut rng);
 //! let mut workspace = net.workspace();
 //! let mut sgd = Sgd::new(0.5);
@@ -36,6 +36,10 @@
 pub use nn_core::*;
 /// The random number generators `Network::new` takes, re-exported so the versions match.
 pub use rand;
+/// The seeded random number generator of the examples: PCG-64 in its MCG variant, from
+/// `rand_pcg`, whose output for a given seed is fixed by that crate (`rand`'s `StdRng` may change
+/// its algorithm between releases). [`Network::new`] takes any [`rand::Rng`].
+pub use rand_pcg::Pcg64Mcg;
 /// The thread pool behind batch steps: `rayon::ThreadPoolBuilder` sets the thread count.
 pub use rayon;
 

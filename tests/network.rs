@@ -23,8 +23,8 @@ network! {
     }
 }
 
-fn rng(seed: u64) -> nn::rand::rngs::StdRng {
-    nn::rand::rngs::StdRng::seed_from_u64(seed)
+fn rng(seed: u64) -> nn::Pcg64Mcg {
+    nn::Pcg64Mcg::seed_from_u64(seed)
 }
 
 fn sample<const N: usize>(seed: u64) -> [f32; N] {

@@ -46,7 +46,7 @@ network! {
 type Workspace = nn::Workspace<Mlp, 784, 10>;
 
 fn setup() -> (Mlp, Workspace, Vec<[f32; 784]>, Vec<[f32; 10]>) {
-    let net = Mlp::new(&mut nn::rand::rngs::StdRng::seed_from_u64(0));
+    let net = Mlp::new(&mut nn::Pcg64Mcg::seed_from_u64(0));
     let workspace = net.workspace();
     let inputs: Vec<[f32; 784]> = (0..64).map(|i| [i as f32 / 64.0; 784]).collect();
     let targets: Vec<[f32; 10]> = (0..64).map(|i| one_hot(i % 10)).collect();

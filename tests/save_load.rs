@@ -26,7 +26,7 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 fn trained() -> Small {
-    Small::new(&mut nn::rand::rngs::StdRng::seed_from_u64(1))
+    Small::new(&mut nn::Pcg64Mcg::seed_from_u64(1))
 }
 
 fn saved(directory: &Path) -> (std::path::PathBuf, Vec<u8>) {

@@ -12,7 +12,7 @@ use rand::Rng;
 /// use nn_core::init::Init;
 /// use rand::SeedableRng;
 ///
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+/// let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
 /// let mut weights = vec![0.0; 784 * 100];
 /// Init::He.fill(&mut weights, 784, 100, &mut rng);
 /// let bound = Init::He.bound(784, 100);
@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn he_variance_is_two_over_fan_in() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1);
         let mut weights = vec![0.0; 784 * 100];
         Init::He.fill(&mut weights, 784, 100, &mut rng);
         let expected = 2.0 / 784.0;
@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn xavier_variance_is_two_over_fan_sum() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(2);
         let mut weights = vec![0.0; 784 * 100];
         Init::Xavier.fill(&mut weights, 784, 100, &mut rng);
         let expected = 2.0 / (784.0 + 100.0);

@@ -13,7 +13,7 @@
 //! use rand::SeedableRng;
 //!
 //! // One layer and an activation, used by hand, as the generated code uses them.
-//! let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+//! let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(0);
 //! let layer = Linear::<4, 3>::new(Init::He, &mut rng);
 //! let (mut hidden, mut output) = ([0.0; 3], [0.0; 3]);
 //! layer.forward(&[0.1, 0.2, 0.3, 0.4], &mut hidden);

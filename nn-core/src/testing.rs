@@ -29,6 +29,6 @@ pub(crate) fn numeric_derivative(values: &mut [f32], index: usize, mut f: impl F
 /// Deterministic pseudo-random values in `[-1, 1)` for tests.
 pub(crate) fn sample_values<const N: usize>(seed: u64) -> [f32; N] {
     use rand::{Rng, SeedableRng};
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
     std::array::from_fn(|_| rng.random_range(-1.0..1.0))
 }

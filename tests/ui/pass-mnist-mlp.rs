@@ -15,7 +15,7 @@ network! {
 
 fn main() {
     const _: () = assert!(MnistMlp::INPUTS == 784 && MnistMlp::OUTPUTS == 10);
-    let mut rng = nn::rand::rngs::StdRng::seed_from_u64(0);
+    let mut rng = nn::Pcg64Mcg::seed_from_u64(0);
     let net = Every::new(&mut rng);
     let output: [f32; 2] = net.forward(&[0.0; 3]);
     assert!((output[0] + output[1] - 1.0).abs() < 1e-6);

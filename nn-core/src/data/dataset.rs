@@ -41,7 +41,7 @@ impl Dataset {
     /// (rounded down) go to the second data set. The same seed always gives the same split.
     pub fn split(self, fraction: f32, seed: u64) -> (Dataset, Dataset) {
         let mut order: Vec<usize> = (0..self.len()).collect();
-        order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+        order.shuffle(&mut rand_pcg::Pcg64Mcg::seed_from_u64(seed));
         let held_out = ((self.len() as f32) * fraction.clamp(0.0, 1.0)) as usize;
         let (keep, hold) = order.split_at(self.len() - held_out);
         (self.select(keep), self.select(hold))

@@ -716,7 +716,9 @@ mod tests {
             for forward in FORWARDS {
                 let mut y = vec![9.0; outputs];
                 forward(&weight, &bias, &x, &mut y);
-                reference::assert_all_close(&y, &expected, 1e-5);
+                // Sums of up to 784 products in f32 against an f64 reference: values near zero
+                // after cancellation differ by ~1e-5 (a wrong weight or input differs by ~0.1).
+                reference::assert_all_close(&y, &expected, 5e-5);
             }
         }
     }

@@ -72,7 +72,7 @@ pub(crate) mod reference {
     /// Values in `[-1, 1)` that differ for every `seed` and index.
     pub fn values(len: usize, seed: u64) -> Vec<f32> {
         use rand::{Rng, SeedableRng};
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
         (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
     }
 

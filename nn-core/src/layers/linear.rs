@@ -17,7 +17,7 @@ use rand::Rng;
 /// use nn_core::init::Init;
 /// use rand::SeedableRng;
 ///
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(0);
 /// let layer = Linear::<3, 2>::new(Init::Xavier, &mut rng);
 /// let mut y = [0.0; 2];
 /// layer.forward(&[1.0, 0.0, 0.0], &mut y);
@@ -155,7 +155,7 @@ mod tests {
     const O: usize = 3;
 
     fn layer() -> Linear<I, O> {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(3);
         let mut layer = Linear::new(Init::Xavier, &mut rng);
         layer.bias.copy_from_slice(&sample_values::<O>(4));
         layer

@@ -15,7 +15,7 @@ mod tests {
 
     #[test]
     fn generated_code_resolves_through_the_renamed_facade() {
-        let mut net = Reexported::new(&mut neural::rand::rngs::StdRng::seed_from_u64(0));
+        let mut net = Reexported::new(&mut neural::Pcg64Mcg::seed_from_u64(0));
         let mut ws = net.workspace();
         let loss = net.train_step(&mut ws, &[1.0, 2.0, 3.0], &one_hot(1), &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
         assert!(loss.is_finite());
