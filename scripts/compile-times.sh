@@ -17,5 +17,6 @@ echo "rebuild after touching examples/mnist.rs: $(seconds cargo build --release 
 echo "release build of examples/deep.rs (dependencies built): $(seconds cargo build --release --example deep --target-dir "$target") s"
 touch examples/deep.rs
 echo "rebuild after touching examples/deep.rs: $(seconds cargo build --release --example deep --target-dir "$target") s"
+echo "debug build of examples/mnist.rs (release dependencies built): $(seconds cargo build --example mnist --target-dir "$target") s"
 touch examples/mnist.rs
 echo "debug rebuild after touching examples/mnist.rs: $(seconds cargo build --example mnist --target-dir "$target") s"
