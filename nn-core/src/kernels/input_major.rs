@@ -594,15 +594,18 @@ impl Outer<'_> {
         let mut masks = [0u64; MASK_INPUTS];
         let tiles = len / K;
         let group = (1u32 << K) - 1;
-        for (r, x) in self.x.chunks_exact(self.inputs).enumerate() {
-            let x = &x[first..first + tiles * K];
-            for base in (0..x.len()).step_by(LANES) {
-                let nonzero = mask_at(x, base);
-                for j in 0..LANES / K {
-                    let any = (nonzero >> (j * K)) & group != 0;
-                    masks[(base / K + j) % MASK_INPUTS] |= u64::from(any) << r;
+        // A vector of inputs at a time across all rows, so that its tiles' masks stay in
+        // registers until they are complete.
+        for base in (0..tiles * K).step_by(LANES) {
+            let mut block = [0u64; LANES];
+            for (r, x) in self.x.chunks_exact(self.inputs).enumerate() {
+                let nonzero = mask_at(&x[first..first + tiles * K], base);
+                for (j, bits) in block[..LANES / K].iter_mut().enumerate() {
+                    *bits |= u64::from((nonzero >> (j * K)) & group != 0) << r;
                 }
             }
+            let at = base / K;
+            masks[at..at + LANES / K].copy_from_slice(&block[..LANES / K]);
         }
         masks
     }
