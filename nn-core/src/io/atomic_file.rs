@@ -42,18 +42,21 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[derive(Debug)]
 struct Temporary {
     path: PathBuf,
+    renamed: bool,
 }
 
 impl Temporary {
-    fn persisted(self) {
-        std::mem::forget(self);
+    fn persisted(mut self) {
+        self.renamed = true;
     }
 }
 
 impl Drop for Temporary {
     fn drop(&mut self) {
-        // Best effort: the error being returned matters more than a leftover.
-        let _ = std::fs::remove_file(&self.path);
+        if !self.renamed {
+            // Best effort: the error being returned matters more than a leftover.
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -72,7 +75,7 @@ fn create_first_free(paths: impl Iterator<Item = PathBuf>) -> io::Result<(Tempor
     let mut last_error = io::Error::new(io::ErrorKind::AlreadyExists, "no name was free");
     for path in paths {
         match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => return Ok((Temporary { path }, file)),
+            Ok(file) => return Ok((Temporary { path, renamed: false }, file)),
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => last_error = error,
             Err(error) => return Err(error),
         }
