@@ -128,6 +128,21 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_writers_leave_one_whole_file_and_no_temporaries() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("model");
+        let contents: Vec<Vec<u8>> = (0..8u8).map(|writer| vec![writer; 64 * 1024]).collect();
+        std::thread::scope(|scope| {
+            for bytes in &contents {
+                let path = &path;
+                scope.spawn(move || (0..10).for_each(|_| write_atomically(path, bytes).unwrap()));
+            }
+        });
+        assert!(contents.contains(&std::fs::read(&path).unwrap()), "one writer's bytes, whole");
+        assert_eq!(entries(directory.path()), ["model"]);
+    }
+
+    #[test]
     fn a_failed_rename_removes_the_temporary_and_keeps_what_was_there() {
         let directory = tempfile::tempdir().unwrap();
         // A non-empty directory cannot be replaced by a file.
