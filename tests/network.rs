@@ -300,6 +300,22 @@ fn accuracy_needs_one_label_per_input() {
 }
 
 #[test]
+fn accuracy_counts_every_row_across_its_passes_and_shards() {
+    let net = Logits::new(&mut rng(43));
+    // More rows than one pass of `accuracy` (4,096), so the rows go in two passes of shards.
+    let inputs: Vec<[f32; 5]> = (0..4_133).map(|seed| sample::<5>(1_000 + seed)).collect();
+    let predicted: Vec<u8> = inputs.iter().map(|input| net.predict(input) as u8).collect();
+    assert_eq!(net.accuracy(&inputs, &predicted), Ok(1.0));
+    // Every seventh label wrong, the last row's included: 591 of 4,133.
+    let labels: Vec<u8> = predicted
+        .iter()
+        .enumerate()
+        .map(|(row, &label)| if (row + 1) % 7 == 0 || row == 4_132 { (label + 1) % 3 } else { label })
+        .collect();
+    assert_eq!(net.accuracy(&inputs, &labels), Ok((4_133 - 591) as f32 / 4_133.0));
+}
+
+#[test]
 fn batch_steps_give_the_same_bits_on_any_number_of_threads() {
     let inputs: Vec<[f32; 1100]> = (0..64).map(|seed| sample::<1100>(200 + seed)).collect();
     const { assert!(64 * 1100 * 256 >= nn::kernels::PARALLEL_WORK, "the first layer splits") };

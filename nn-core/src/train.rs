@@ -10,7 +10,7 @@
 //! inference, with no gradients, does split the rows into one shard per thread.
 
 use crate::losses::Loss;
-use crate::network::{Network, Update};
+use crate::network::{argmax, Network, Update};
 use crate::optim::Optimizer;
 use crate::workspace::{Batch, DeferredUpdates, Shard, Workspace};
 use rayon::prelude::*;
@@ -244,15 +244,26 @@ pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usi
             what: "output slots",
         });
     }
+    forward_in_shards(network, &mut workspace.shards, inputs, outputs);
+    Ok(())
+}
+
+/// The outputs of `inputs` (as many as `outputs` holds), written to `outputs`.
+fn forward_in_shards<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &N,
+    shards: &mut Vec<Shard<N, IN, OUT>>,
+    inputs: &[[f32; IN]],
+    outputs: &mut [[f32; OUT]],
+) {
     if inputs.is_empty() {
-        return Ok(());
+        return;
     }
     // Inference has no gradients to gather, so here the rows are split into one shard per thread
     // (whose kernels then find the other threads busy and keep their work to themselves). The
     // inputs are not copied to aligned memory as in training: the forward pass reads each input
     // once, to pack it, and the copy would cost more than it saves.
     let rows = inputs.len().div_ceil(rayon::current_num_threads()).max(INFERENCE_BLOCK_ROWS);
-    let shards = Shard::first(&mut workspace.shards, network, inputs.len().div_ceil(rows));
+    let shards = Shard::first(shards, network, inputs.len().div_ceil(rows));
     shards.par_iter_mut().zip(inputs.par_chunks(rows)).zip(outputs.par_chunks_mut(rows)).for_each(
         |((shard, inputs), outputs)| {
             for (inputs, outputs) in inputs.chunks(INFERENCE_BLOCK_ROWS).zip(outputs.chunks_mut(INFERENCE_BLOCK_ROWS)) {
@@ -260,7 +271,29 @@ pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usi
             }
         },
     );
-    Ok(())
+}
+
+/// Rows per pass of [`accuracy`]: their outputs are kept, so the buffer stays small.
+const ACCURACY_CHUNK_ROWS: usize = 4096;
+
+/// The fraction of `inputs` whose largest output is at the index of the label with the same
+/// index (0 for none), with the rows run through the batched forward pass.
+pub(crate) fn accuracy<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &N,
+    inputs: &[[f32; IN]],
+    labels: &[u8],
+) -> Result<f32, TrainError> {
+    if inputs.len() != labels.len() {
+        return Err(TrainError::BatchSizeMismatch { inputs: inputs.len(), targets: labels.len(), what: "labels" });
+    }
+    let (mut shards, mut outputs) = (Vec::new(), vec![[0.0; OUT]; inputs.len().min(ACCURACY_CHUNK_ROWS)]);
+    let mut correct = 0;
+    for (inputs, labels) in inputs.chunks(ACCURACY_CHUNK_ROWS).zip(labels.chunks(ACCURACY_CHUNK_ROWS)) {
+        let outputs = &mut outputs[..inputs.len()];
+        forward_in_shards(network, &mut shards, inputs, outputs);
+        correct += outputs.iter().zip(labels).filter(|(output, &label)| argmax(*output) == label as usize).count();
+    }
+    Ok(if inputs.is_empty() { 0.0 } else { correct as f32 / inputs.len() as f32 })
 }
 
 /// Runs `work` on a rayon worker thread (at once if this is one), so that the kernels' parallel
