@@ -469,19 +469,7 @@ fn forward_rows_tile<const FMA: bool, const WHOLE: usize>(
         let k = k as usize;
         let values = [rows[0][k], rows[1][k], rows[2][k]];
         let row = &weight[k * outputs..(k + 1) * outputs];
-        for (sums, w) in sums.iter_mut().zip(whole::<WHOLE>(row, start)) {
-            for (sum, value) in sums.iter_mut().zip(values) {
-                for lane in 0..LANES {
-                    sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
-                }
-            }
-        }
-        let w = vector(row, extra);
-        for (sum, value) in extra_sums.iter_mut().zip(values) {
-            for lane in 0..LANES {
-                sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
-            }
-        }
+        add_to_group::<FMA, WHOLE, TILE_ROWS>(&mut sums, &mut extra_sums, values, row, start, extra);
     }
     // A constant trip count, so that `r` is a constant in each copy of the body: indexed by a
     // counter LLVM could not unroll, the sums lived in memory, stored after every update.
@@ -491,6 +479,34 @@ fn forward_rows_tile<const FMA: bool, const WHOLE: usize>(
         y[extra..extra + LANES].copy_from_slice(&extra_sums[r]);
         for (v, sums) in sums.iter().enumerate() {
             y[start + v * LANES..start + (v + 1) * LANES].copy_from_slice(&sums[r]);
+        }
+    }
+}
+
+/// `sums[v][j] += values[j] · row[start + v·LANES..]` for the `WHOLE` vectors of a group and
+/// `extra_sums[j] += values[j] · row[extra..]` for its extra vector, for `R` accumulators at once:
+/// one weight row's part of a tile of batch rows, or one output-gradient row's part of a tile of
+/// weight rows.
+#[inline(always)]
+fn add_to_group<const FMA: bool, const WHOLE: usize, const R: usize>(
+    sums: &mut [[[f32; LANES]; R]; WHOLE],
+    extra_sums: &mut [[f32; LANES]; R],
+    values: [f32; R],
+    row: &[f32],
+    start: usize,
+    extra: usize,
+) {
+    for (sums, w) in sums.iter_mut().zip(whole::<WHOLE>(row, start)) {
+        for (sum, value) in sums.iter_mut().zip(values) {
+            for lane in 0..LANES {
+                sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
+            }
+        }
+    }
+    let w = vector(row, extra);
+    for (sum, value) in extra_sums.iter_mut().zip(values) {
+        for lane in 0..LANES {
+            sum[lane] = madd::<FMA>(value, w[lane], sum[lane]);
         }
     }
 }
@@ -643,19 +659,7 @@ impl Outer<'_> {
                 *value *= scale;
             }
             let d = &d[r * outputs..(r + 1) * outputs];
-            for (sums, delta) in sums.iter_mut().zip(whole::<WHOLE>(d, start)) {
-                for (sum, value) in sums.iter_mut().zip(values) {
-                    for lane in 0..LANES {
-                        sum[lane] = madd::<FMA>(value, delta[lane], sum[lane]);
-                    }
-                }
-            }
-            let delta = vector(d, extra);
-            for (sum, value) in extra_sums.iter_mut().zip(values) {
-                for lane in 0..LANES {
-                    sum[lane] = madd::<FMA>(value, delta[lane], sum[lane]);
-                }
-            }
+            add_to_group::<FMA, WHOLE, K>(&mut sums, &mut extra_sums, values, d, start, extra);
         }
         // The extra vector first; the whole vectors then rewrite the lanes it may share with them
         // (where, adding to sums in `out`, it added the terms twice).
