@@ -3,7 +3,7 @@
 //! dense inputs (FLOP/s) and on sparse, digit-like inputs (time only: they skip the zeros).
 
 use criterion::{criterion_group, BenchmarkGroup, Criterion, Throughput};
-use nn::kernels;
+use nn::__private::kernels;
 use std::hint::black_box;
 
 const INPUTS: usize = 784;
@@ -17,8 +17,8 @@ fn values(len: usize) -> Vec<f32> {
 
 /// `rows` 28 x 28 images of a ring (radius 5 to 9 pixels, its centre moving with the row):
 /// 22% of the pixels nonzero, in strokes, like MNIST's 19%.
-fn digits(rows: usize) -> nn::heap::AlignedBuffer {
-    let mut images = nn::heap::AlignedBuffer::zeroed(rows * INPUTS);
+fn digits(rows: usize) -> nn::__private::heap::AlignedBuffer {
+    let mut images = nn::__private::heap::AlignedBuffer::zeroed(rows * INPUTS);
     for (r, image) in images.chunks_exact_mut(INPUTS).enumerate() {
         let centre = (12.0 + (r % 5) as f32, 14.0 + (r % 3) as f32);
         for (pixel, value) in image.iter_mut().enumerate() {
@@ -101,8 +101,8 @@ fn per_batch(c: &mut Criterion) {
 }
 
 /// `values(len)` in a buffer that starts on a cache line, as the training steps keep them.
-fn aligned(len: usize) -> nn::heap::AlignedBuffer {
-    let mut buffer = nn::heap::AlignedBuffer::zeroed(len);
+fn aligned(len: usize) -> nn::__private::heap::AlignedBuffer {
+    let mut buffer = nn::__private::heap::AlignedBuffer::zeroed(len);
     buffer.copy_from_slice(&values(len));
     buffer
 }

@@ -71,8 +71,8 @@ fn fma_peak() {
         // SAFETY: the CPU has AVX-512F, checked just above.
         let gflops = (0..3).map(|_| unsafe { peak_512(ITERATIONS) }).fold(0.0, f64::max);
         println!("fma_gflops_per_core_avx512 {gflops:.0}");
-        let matrix = nn::heap::AlignedBuffer::zeroed(78_400); // starts on a cache line
-                                                              // SAFETY: as above.
+        let matrix = nn::__private::heap::AlignedBuffer::zeroed(78_400); // starts on a cache line
+                                                                         // SAFETY: as above.
         let seconds = unsafe { read_512(&matrix, 20_000) };
         println!("l2_read_gbs {:.0}", (matrix.len() * 4) as f64 / seconds / 1e9);
     }

@@ -33,7 +33,7 @@
 //! See the README for the DSL, the generated API, data loading and save/load.
 #![warn(missing_docs)]
 
-pub use nn_core::*;
+pub use nn_core::{argmax, data, init, io, layers, losses, one_hot, optim, Network, TrainError, Workspace};
 /// The random number generators `Network::new` takes, re-exported so the versions match.
 pub use rand;
 /// The seeded random number generator of the examples: PCG-64 in its MCG variant, from
@@ -61,9 +61,10 @@ pub use rayon;
 /// ```
 ///
 /// Layers: `Linear(in, out)`, `Sigmoid`, `ReLU`, `LeakyReLU` (slope 0.01) or `LeakyReLU(slope)`,
-/// `Tanh`, `Softmax`, joined by `->`. Each declared struct derives `Clone`, `Debug` and
-/// `PartialEq`, gets a companion `NameWorkspace` struct, the constants `INPUTS`, `OUTPUTS`,
-/// `PARAMETERS` and `ARCHITECTURE`, and implements [`Network`].
+/// `Tanh`, `Softmax`, joined by `->`. Sizes are integers or integer arithmetic
+/// (`Linear(28 * 28, 100)`). Each declared struct has one public field per layer (`layer0`,
+/// `layer1`, ...), derives `Clone`, `Debug` and `PartialEq`, gets the constants `INPUTS`,
+/// `OUTPUTS`, `PARAMETERS` and `ARCHITECTURE`, and implements [`Network`].
 #[macro_export]
 macro_rules! network {
     ($($items:tt)*) => {
@@ -85,13 +86,12 @@ pub mod prelude {
 /// The paths generated code uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use nn_core::activations::{Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
-    pub use nn_core::buffers::{grow_rows, split_gradients};
-    pub use nn_core::heap::{zeroed_array, AsFlat, CacheAligned};
+    pub use nn_core::buffers::{grow_rows, split_gradients, split_gradients_option, split_gradients_shared};
+    pub use nn_core::heap::{zeroed_array, CacheAligned};
     pub use nn_core::init::Init;
-    pub use nn_core::kernels::PanelScratch;
-    pub use nn_core::layers::{InputLinear, Linear};
-    pub use nn_core::{Network, ParameterVisitor, ParameterVisitorMut, Update};
+    pub use nn_core::layers::*;
+    pub use nn_core::{buffers, heap, kernels, math};
+    pub use nn_core::{Network, Sequential};
     pub use nn_macros::network_impl;
     pub use rand::Rng;
 }

@@ -1,8 +1,8 @@
 //! The generated code against the definitions: gradients by finite differences, the two
 //! forward paths, the fused SGD path, mini-batch averaging, errors, and large networks.
 
+use nn::layers::Update;
 use nn::prelude::*;
-use nn::Update;
 
 network! {
     /// Every layer kind, small enough for a finite-difference check of every parameter.
@@ -35,18 +35,14 @@ fn sample<const N: usize>(seed: u64) -> [f32; N] {
 
 fn parameters<const I: usize, const O: usize>(net: &impl Network<I, O>) -> Vec<(String, Vec<f32>)> {
     let mut all = Vec::new();
-    net.visit_parameters(&mut |name, values| all.push((name.to_owned(), values.to_vec())));
+    net.visit_tensors(&mut |tensor| all.push((tensor.name.to_string(), tensor.values.to_vec())));
     all
 }
 
-/// The workspace's flat gradients, split per tensor.
+/// The workspace's gradients, per tensor, in PyTorch's layout like the values.
 fn gradients<const I: usize, const O: usize, N: Network<I, O>>(net: &N, ws: &nn::Workspace<N, I, O>) -> Vec<Vec<f32>> {
     let mut all = Vec::new();
-    let mut offset = 0;
-    net.visit_parameters(&mut |_, values| {
-        all.push(ws.gradients()[offset..offset + values.len()].to_vec());
-        offset += values.len();
-    });
+    net.visit_gradients(ws, &mut |tensor| all.push(tensor.gradients.expect("a parameter's gradients").to_vec()));
     all
 }
 
@@ -70,16 +66,15 @@ fn check_gradients<const I: usize, const O: usize, N: Network<I, O> + Clone>(
     let mut tensor = 0;
     let mut probe = net.clone();
     let mut checked = 0;
-    net.visit_parameters(&mut |name, values| {
+    net.visit_tensors(&mut |visited| {
+        let (name, values) = (visited.name, visited.values);
         for index in 0..values.len() {
             let step = 1e-3;
             let mut perturbed = |delta: f32| {
-                let mut position = 0;
-                probe.visit_parameters_mut(&mut |_, probe_values| {
-                    if position == tensor {
-                        probe_values[index] = values[index] + delta;
+                probe.visit_tensors_mut(&mut |probe_tensor| {
+                    if probe_tensor.name == name {
+                        probe_tensor.values[index] = values[index] + delta;
                     }
-                    position += 1;
                 });
                 loss_of(&probe)
             };
@@ -257,8 +252,8 @@ fn a_batch_step_applies_the_mean_gradient() {
         }
     }
     let mut slot = 0;
-    reference.visit_parameters_mut(&mut |_, values| {
-        for (value, total) in values.iter_mut().zip(&sum[slot]) {
+    reference.visit_tensors_mut(&mut |tensor| {
+        for (value, total) in tensor.values.iter_mut().zip(&sum[slot]) {
             *value -= 0.3 * total / 3.0;
         }
         slot += 1;
@@ -318,7 +313,7 @@ fn accuracy_counts_every_row_across_its_passes_and_shards() {
 #[test]
 fn batch_steps_give_the_same_bits_on_any_number_of_threads() {
     let inputs: Vec<[f32; 1100]> = (0..64).map(|seed| sample::<1100>(200 + seed)).collect();
-    const { assert!(64 * 1100 * 256 >= nn::kernels::PARALLEL_WORK, "the first layer splits") };
+    const { assert!(64 * 1100 * 256 >= nn::__private::kernels::PARALLEL_WORK, "the first layer splits") };
     let targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();
     let train = |threads: usize| {
         let pool = nn::rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
@@ -395,6 +390,36 @@ fn a_4096_wide_network_trains_on_a_256_kib_stack() {
             net.train_step(&mut ws, &input, &one_hot(3), &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
             assert!(net.layer2.bias[3] > before);
             net.predict(&input)
+        })
+        .unwrap();
+    assert!(handle.join().expect("no stack overflow") < 10);
+}
+
+network! {
+    /// Hidden activations of 25,600 values (100 KB each): they must not live on the stack.
+    struct Tall {
+        Linear(16, 25_600) -> ReLU -> Linear(25_600, 10)
+    }
+}
+
+#[test]
+fn a_network_with_100_kb_activations_infers_and_trains_on_a_256_kib_stack() {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let mut net = Tall::new(&mut rng(21));
+            let mut ws = net.workspace();
+            let inputs = [sample::<16>(22), sample::<16>(23)];
+            let targets = [one_hot(3), one_hot(4)];
+            let before = net.forward(&inputs[0]);
+            assert_eq!(net.forward(&inputs[0]), before, "the thread's buffers are reused");
+            net.train_step(&mut ws, &inputs[0], &targets[0], &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
+            net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
+            net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
+            let mut outputs = [[0.0; 10]; 2];
+            net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
+            assert_ne!(net.forward(&inputs[0]), before);
+            net.predict(&inputs[1])
         })
         .unwrap();
     assert!(handle.join().expect("no stack overflow") < 10);

@@ -138,7 +138,7 @@ fn a_foreign_file_is_not_a_model() {
 fn a_header_announcing_a_huge_tensor_table_fails_without_allocating_it() {
     let directory = scratch("a_header_announcing_a_huge_tensor_table_fails_without_allocating_it");
     let mut bytes = b"nn-model".to_vec();
-    bytes.push(2); // format version
+    bytes.push(3); // format version
     bytes.push(0); // empty architecture string
     bytes.extend([0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]); // 2^60 tensors
     let error = load_bytes(&directory, &bytes);
@@ -149,4 +149,91 @@ fn a_header_announcing_a_huge_tensor_table_fails_without_allocating_it() {
 fn a_missing_file_names_the_path() {
     let error = Small::load("/no/such/model.bin").unwrap_err();
     assert!(error.to_string().starts_with("/no/such/model.bin: "), "{error}");
+}
+
+/// CRC-32 (IEEE), bit by bit: the checksum of model files, written out for the hand-made file.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// A model file of format version 2, as the previous release wrote it: tensor lengths only,
+/// the first layer's weight input-major (`[in, out]`).
+fn version_2_file(net: &Small) -> Vec<u8> {
+    let mut tensors = Vec::new();
+    net.visit_tensors(&mut |tensor| {
+        tensors.push((tensor.name.to_string(), tensor.shape.to_vec(), tensor.values.to_vec()))
+    });
+    let mut bytes = b"nn-model".to_vec();
+    bytes.push(2); // format version, a one-byte varint
+    let architecture = Small::ARCHITECTURE.as_bytes();
+    bytes.push(architecture.len() as u8);
+    bytes.extend_from_slice(architecture);
+    bytes.push(tensors.len() as u8);
+    for (name, _, values) in &tensors {
+        bytes.push(name.len() as u8);
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(values.len() as u8);
+    }
+    for (name, shape, values) in &tensors {
+        let stored = match name.as_str() {
+            "0.weight" => (0..shape[1]).flat_map(|k| (0..shape[0]).map(move |o| values[o * shape[1] + k])).collect(),
+            _ => values.clone(),
+        };
+        bytes.extend(stored.iter().flat_map(|value: &f32| value.to_le_bytes()));
+    }
+    let checksum = crc32(&bytes);
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn files_of_the_previous_format_still_load() {
+    let directory = scratch("files_of_the_previous_format_still_load");
+    let path = directory.join("v2.model");
+    std::fs::write(&path, version_2_file(&trained())).unwrap();
+    assert_eq!(Small::load(&path).unwrap(), trained());
+}
+
+#[test]
+fn a_file_of_an_unknown_version_names_it() {
+    let directory = scratch("a_file_of_an_unknown_version_names_it");
+    let mut bytes = version_2_file(&trained());
+    bytes[8] = 1;
+    let error = load_bytes(&directory, &bytes);
+    assert!(error.to_string().ends_with("model file format version 1; this library reads versions 2 to 3"), "{error}");
+}
+
+#[test]
+fn the_header_describes_every_tensor_with_its_shape() {
+    let directory = scratch("the_header_describes_every_tensor_with_its_shape");
+    let (path, _) = saved(&directory);
+    network! {
+        struct Renamed { Linear(4, 3) -> ReLU -> Linear(3, 2) }
+    }
+    // Same architecture string, so the load gets as far as the tensors; swap one shape in the file.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(8).position(|window| window == b"0.weight").unwrap() + 8;
+    assert_eq!(&bytes[at..at + 3], [2, 3, 4], "shape [3, 4] as a vector of two varints");
+    bytes[at + 1..at + 3].copy_from_slice(&[4, 3]);
+    let error = load_bytes(&directory, &bytes);
+    assert!(matches!(error, ModelFileError::ChecksumMismatch { .. }), "{error:?}");
+    let body = bytes.len() - 4;
+    let checksum = crc32(&bytes[..body]);
+    bytes[body..].copy_from_slice(&checksum.to_le_bytes());
+    let path = directory.join("reshaped.model");
+    std::fs::write(&path, &bytes).unwrap();
+    let error = Renamed::load(&path).unwrap_err();
+    assert!(
+        error.to_string().ends_with(
+            "tensor 0 is `0.weight [4, 3] (parameter)` in the file but `0.weight [3, 4] (parameter)` in the network"
+        ),
+        "{error}"
+    );
 }

@@ -11,7 +11,16 @@
 /// ```
 pub fn grow_rows<const N: usize>(buffer: &mut Vec<[f32; N]>, rows: usize) {
     if buffer.len() < rows {
-        buffer.resize(rows, [0.0; N]);
+        // Zeroed in place: `resize(rows, [0.0; N])` passes a row by value, and a debug build
+        // copies it through the stack, which a row of 100 KB overflows on a small thread stack.
+        let additional = rows - buffer.len();
+        buffer.reserve(additional);
+        // SAFETY: `reserve` made room for `additional` more rows past the length, and all-zero
+        // bytes are an array of `0.0` floats.
+        unsafe {
+            std::ptr::write_bytes(buffer.as_mut_ptr().add(buffer.len()), 0, additional);
+            buffer.set_len(rows);
+        }
     }
 }
 
@@ -31,6 +40,45 @@ pub fn split_gradients<const N: usize>(flat: &mut [f32], lengths: [usize; N]) ->
     let mut rest = flat;
     lengths.map(|length| {
         let (head, tail) = std::mem::take(&mut rest).split_at_mut(length);
+        rest = tail;
+        head
+    })
+}
+
+/// [`split_gradients`] for reading, from a buffer that may be absent: one slice per layer, or
+/// `None` for every layer.
+///
+/// ```
+/// let flat = [1.0, 2.0, 3.0];
+/// let [weight, bias] = nn_core::buffers::split_gradients_option(Some(&flat), [2, 1]);
+/// assert_eq!((weight.unwrap().len(), bias.unwrap()[0]), (2, 3.0));
+/// assert_eq!(nn_core::buffers::split_gradients_option(None, [2, 1]), [None, None]);
+/// ```
+///
+/// # Panics
+/// If `flat` is given and not exactly as long as the lengths together.
+pub fn split_gradients_option<const N: usize>(flat: Option<&[f32]>, lengths: [usize; N]) -> [Option<&[f32]>; N] {
+    match flat {
+        Some(flat) => split_gradients_shared(flat, lengths).map(Some),
+        None => [None; N],
+    }
+}
+
+/// [`split_gradients`] for reading.
+///
+/// ```
+/// let [weight, bias] = nn_core::buffers::split_gradients_shared(&[1.0, 2.0, 3.0], [2, 1]);
+/// assert_eq!((weight, bias), (&[1.0, 2.0][..], &[3.0][..]));
+/// ```
+///
+/// # Panics
+/// If `flat` is not exactly as long as the lengths together.
+pub fn split_gradients_shared<const N: usize>(flat: &[f32], lengths: [usize; N]) -> [&[f32]; N] {
+    let total: usize = lengths.iter().sum();
+    assert_eq!(flat.len(), total, "a gradient buffer of {} values for a network of {total} parameters", flat.len());
+    let mut rest = flat;
+    lengths.map(|length| {
+        let (head, tail) = rest.split_at(length);
         rest = tail;
         head
     })

@@ -1,6 +1,7 @@
-//! The trait every `network!` implements.
+//! The traits every `network!` implements.
 
 use crate::io::{self, ModelFileError};
+use crate::layer::{Context, Mode, Tensor, TensorMut, Update};
 use crate::losses::Loss;
 use crate::optim::Optimizer;
 use crate::train::{self, TrainError};
@@ -8,41 +9,89 @@ use crate::workspace::Workspace;
 use rand::Rng;
 use std::path::Path;
 
-/// How a backward pass treats the gradients of the parameters.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Update {
-    /// Add this sample's parameter gradients to the gradient buffer.
-    Accumulate,
-    /// Apply plain SGD at once, `p -= learning_rate * g`, fused into the backward sweep over each
-    /// weight matrix; the gradient buffer is left alone.
-    Sgd {
-        /// The SGD step size.
-        learning_rate: f32,
-    },
+/// The passes and visitors that `network!` writes out layer by layer, which the generic code
+/// (training steps, batched inference, save/load) is written against. Not public API: call the
+/// methods of [`Network`].
+///
+/// Parameter gradients are one flat buffer of `PARAMETERS` values: every layer's slice (see
+/// [`Layer`](crate::layers::Layer)), layer after layer.
+#[doc(hidden)]
+pub trait Sequential<const IN: usize, const OUT: usize>: Sized + Send + Sync {
+    /// The activations of one sample, their gradients and every layer's cache.
+    type Buffers: Send;
+    /// The same for a batch of rows; they grow to the largest batch.
+    type BatchBuffers: Send;
+
+    /// Fresh buffers for one sample.
+    fn buffers(&self) -> Self::Buffers;
+
+    /// Fresh, empty buffers for batches of rows.
+    fn batch_buffers(&self) -> Self::BatchBuffers;
+
+    /// The output for one input in the context's mode, keeping every activation in `buffers`.
+    fn forward_sample<'b>(
+        &self,
+        context: &mut Context,
+        buffers: &'b mut Self::Buffers,
+        input: &[f32; IN],
+    ) -> &'b [f32; OUT];
+
+    /// Back-propagates `output_gradient` through the last `forward_sample`; see [`Update`].
+    fn backward_sample(
+        &mut self,
+        context: &mut Context,
+        buffers: &mut Self::Buffers,
+        output_gradient: &[f32; OUT],
+        gradients: &mut [f32],
+        update: Update,
+    );
+
+    /// The outputs for a batch of inputs, keeping every activation in `buffers`.
+    fn forward_rows<'b>(
+        &self,
+        context: &mut Context,
+        buffers: &'b mut Self::BatchBuffers,
+        inputs: &[[f32; IN]],
+    ) -> &'b [[f32; OUT]];
+
+    /// Back-propagates `output_gradients` through the last `forward_rows` on the same inputs.
+    fn backward_rows(
+        &mut self,
+        context: &mut Context,
+        buffers: &mut Self::BatchBuffers,
+        inputs: &[[f32; IN]],
+        output_gradients: &[[f32; OUT]],
+        gradients: &mut [f32],
+        update: Update,
+    );
+
+    /// Starts a block of per-sample SGD steps on `inputs` (see
+    /// [`Layer::begin_block`](crate::layers::Layer::begin_block)).
+    fn begin_block(&self, buffers: &mut Self::Buffers, inputs: &[&[f32; IN]]);
+
+    /// Ends the block, applying what it deferred.
+    fn end_block(&mut self, buffers: &mut Self::Buffers);
+
+    /// Every tensor in PyTorch's layout, with its gradients from `gradients` when given.
+    fn each_tensor(&self, gradients: Option<&[f32]>, visitor: &mut dyn FnMut(Tensor<'_>));
+
+    /// Every tensor, writable, in PyTorch's layout.
+    fn each_tensor_mut(&mut self, visitor: &mut dyn FnMut(TensorMut<'_>));
+
+    /// Every parameter tensor beside its gradients, in the layers' own layouts.
+    fn each_parameter_mut(&mut self, gradients: &[f32], visitor: &mut dyn FnMut(&mut [f32], &[f32]));
 }
 
-/// Receives each parameter tensor: its name (`"0.weight"`) and values.
-pub type ParameterVisitor<'a> = dyn FnMut(&'static str, &[f32]) + 'a;
-/// Receives each parameter tensor: its name and mutable values.
-pub type ParameterVisitorMut<'a> = dyn FnMut(&'static str, &mut [f32]) + 'a;
-
-/// A network declared with `network!`: its sizes, parameters, forward and backward passes.
+/// A network declared with `network!`: its sizes, its passes, training and save/load.
 ///
 /// `IN` and `OUT` are the number of input and output values of one sample. The macro writes the
-/// required items as straight-line code, layer by layer; the provided methods (training steps,
-/// batched inference, prediction, save and load) are written once, here, against them.
+/// layer-by-layer passes; the methods here (training steps, batched inference, prediction, save
+/// and load) are written once against them.
 ///
 /// Training and batched inference go through a [`Workspace`]: create it once with
 /// [`workspace`](Network::workspace) and pass it to each step, which then allocates nothing.
-///
-/// Parameter gradients are one flat buffer, tensor after tensor in
-/// [`visit_parameters`](Network::visit_parameters) order.
-pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
-    /// The activations of one sample and their gradients, allocated on the heap once.
-    type Buffers: Send;
-    /// The activations of a batch of rows and their gradients; they grow to the largest batch.
-    type BatchBuffers: Send;
-
+/// Inference runs in [`Mode::Eval`], training steps in [`Mode::Train`].
+pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     /// The layer list, as written in the macro: `Linear(784, 100) -> Sigmoid -> Linear(100, 10)`.
     const ARCHITECTURE: &'static str;
     /// A table of the layers with their output shapes and parameter counts.
@@ -59,109 +108,34 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
     /// A network whose parameters are all zero.
     fn zeroed() -> Self;
 
-    /// Fresh buffers for one sample.
-    fn buffers(&self) -> Self::Buffers;
-
-    /// Fresh, empty buffers for batches of rows.
-    fn batch_buffers(&self) -> Self::BatchBuffers;
-
-    /// The output for one input. Intermediate activations live on the stack; nothing is
-    /// allocated.
+    /// The output for one input, in eval mode. Nothing is allocated: a small network keeps its
+    /// activations on the stack, a large one in buffers of the calling thread, allocated by its
+    /// first call.
     fn forward(&self, input: &[f32; IN]) -> [f32; OUT];
-
-    /// The output for one input, keeping every activation in `buffers` for
-    /// [`backward_sample`](Network::backward_sample).
-    fn forward_sample<'b>(&self, buffers: &'b mut Self::Buffers, input: &[f32; IN]) -> &'b [f32; OUT];
-
-    /// Back-propagates `output_gradient` (`∂L/∂output`) through the activations stored by the
-    /// last [`forward_sample`](Network::forward_sample), layer by layer in reverse, and either
-    /// adds the parameter gradients to `gradients` or applies SGD at once (see [`Update`]).
-    ///
-    /// # Panics
-    /// If `gradients` does not hold [`PARAMETERS`](Network::PARAMETERS) values.
-    fn backward_sample(
-        &mut self,
-        buffers: &mut Self::Buffers,
-        output_gradient: &[f32; OUT],
-        gradients: &mut [f32],
-        update: Update,
-    );
-
-    /// [`forward_sample`](Network::forward_sample), with the first layer's output (before its
-    /// activation, if any) written by `first_layer(input, output)` instead of computed by the
-    /// layer: the training loop of [`train_samples`](Network::train_samples) computes it for a
-    /// block of samples at once.
-    fn forward_sample_with_first_layer<'b>(
-        &self,
-        buffers: &'b mut Self::Buffers,
-        input: &[f32; IN],
-        first_layer: &mut dyn FnMut(&[f32], &mut [f32]),
-    ) -> &'b [f32; OUT];
-
-    /// [`backward_sample`](Network::backward_sample) with plain SGD, except that the first
-    /// layer's weight update is handed to `defer(input, first_layer_output_gradient)` instead of
-    /// applied (its bias is updated).
-    fn backward_sample_deferred(
-        &mut self,
-        buffers: &mut Self::Buffers,
-        output_gradient: &[f32; OUT],
-        learning_rate: f32,
-        defer: &mut dyn FnMut(&[f32], &[f32]),
-    );
-
-    /// The first layer's weights, flat and input-major (one row of outputs per input), and biases.
-    fn first_layer(&self) -> (&[f32], &[f32]);
-
-    /// The first layer's weights, flat and input-major (one row of outputs per input), for deferred updates.
-    fn first_layer_weight_mut(&mut self) -> &mut [f32];
-
-    /// The outputs for a batch of inputs, keeping every activation in `buffers` for
-    /// [`backward_rows`](Network::backward_rows). Dense layers run as blocked matrix products.
-    fn forward_rows<'b>(&self, buffers: &'b mut Self::BatchBuffers, inputs: &[[f32; IN]]) -> &'b [[f32; OUT]];
-
-    /// Back-propagates `output_gradients` through the activations of the last
-    /// [`forward_rows`](Network::forward_rows) on the same `inputs`. With
-    /// [`Update::Accumulate`] it writes the parameter gradients summed over the rows into
-    /// `gradients` (its old contents are overwritten); with [`Update::Sgd`] it applies plain SGD
-    /// with those sums at once (the first layer straight into its weights; `gradients` is then
-    /// scratch space).
-    ///
-    /// # Panics
-    /// If `gradients` does not hold [`PARAMETERS`](Network::PARAMETERS) values, or the last
-    /// `forward_rows` had fewer rows.
-    fn backward_rows(
-        &mut self,
-        buffers: &mut Self::BatchBuffers,
-        inputs: &[[f32; IN]],
-        output_gradients: &[[f32; OUT]],
-        gradients: &mut [f32],
-        update: Update,
-    );
-
-    /// Calls `visitor` with the name (`"0.weight"`, PyTorch style) and values of every
-    /// parameter tensor, in a fixed order.
-    fn visit_parameters(&self, visitor: &mut ParameterVisitor);
-
-    /// Like [`visit_parameters`](Network::visit_parameters), with mutable access.
-    fn visit_parameters_mut(&mut self, visitor: &mut ParameterVisitorMut);
 
     /// The buffers for training and batched inference of this network.
     fn workspace(&self) -> Workspace<Self, IN, OUT> {
         Workspace::new(self)
     }
 
-    /// [`forward_sample`](Network::forward_sample) with the workspace's buffers.
+    /// The output for one input in train mode, keeping every activation in the workspace for
+    /// [`backward`](Network::backward): the first half of a hand-written training step.
     fn forward_with<'w>(&self, workspace: &'w mut Workspace<Self, IN, OUT>, input: &[f32; IN]) -> &'w [f32; OUT] {
-        self.forward_sample(&mut workspace.buffers, input)
+        workspace.context.set_mode(Mode::Train);
+        self.forward_sample(&mut workspace.context, &mut workspace.buffers, input)
     }
 
-    /// [`backward_sample`](Network::backward_sample) with the workspace's buffers and gradients,
-    /// after [`forward_with`](Network::forward_with).
+    /// Back-propagates `output_gradient` (`∂L/∂output`) through the last
+    /// [`forward_with`](Network::forward_with), and either adds the parameter gradients to the
+    /// workspace's ([`Update::Accumulate`]; see [`visit_gradients`](Network::visit_gradients))
+    /// or applies SGD at once ([`Update::Sgd`]).
     fn backward(&mut self, workspace: &mut Workspace<Self, IN, OUT>, output_gradient: &[f32; OUT], update: Update) {
-        self.backward_sample(&mut workspace.buffers, output_gradient, &mut workspace.gradients, update);
+        let Workspace { context, buffers, gradients, .. } = workspace;
+        self.backward_sample(context, buffers, output_gradient, gradients, update);
     }
 
-    /// The outputs of a whole batch, one shard of rows per rayon thread, written to `outputs`.
+    /// The outputs of a whole batch, in eval mode, one shard of rows per rayon thread, written
+    /// to `outputs`.
     fn forward_batch(
         &self,
         workspace: &mut Workspace<Self, IN, OUT>,
@@ -180,11 +154,10 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
     /// no inputs).
     ///
     /// The rows go through the batched forward pass, as in
-    /// [`forward_batch`](Network::forward_batch) (one shard of rows per rayon thread, buffers
-    /// allocated for the call): on two cores, the 70,000 MNIST digits take 61-68 ms against
-    /// 114-147 ms for a call of [`predict`](Network::predict) per digit. Its outputs can differ from
-    /// [`forward`](Network::forward)'s in the last bits (the layers add in another order), so a
-    /// digit whose two largest outputs tie to within rounding may be counted differently.
+    /// [`forward_batch`](Network::forward_batch), with buffers allocated for the call. Its
+    /// outputs can differ from [`forward`](Network::forward)'s in the last bits (the layers add
+    /// in another order), so a digit whose two largest outputs tie to within rounding may be
+    /// counted differently.
     ///
     /// # Errors
     /// [`TrainError::BatchSizeMismatch`] if there are not as many labels as inputs.
@@ -195,6 +168,49 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
     /// The [`SUMMARY`](Network::SUMMARY) table.
     fn summary(&self) -> &'static str {
         Self::SUMMARY
+    }
+
+    /// Calls `visitor` with every tensor (parameters and buffers), named like PyTorch's
+    /// `nn.Sequential` (`0.weight`), with its shape and values in PyTorch's layout.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(3, 2) -> ReLU -> Linear(2, 1) } }
+    ///
+    /// let mut shapes = Vec::new();
+    /// Net::zeroed().visit_tensors(&mut |tensor| shapes.push((tensor.name.to_string(), tensor.shape.to_vec())));
+    /// assert_eq!(shapes[0], ("0.weight".to_string(), vec![2, 3]));
+    /// assert_eq!(shapes[3], ("2.bias".to_string(), vec![1]));
+    /// ```
+    fn visit_tensors(&self, visitor: &mut dyn FnMut(Tensor<'_>)) {
+        self.each_tensor(None, visitor);
+    }
+
+    /// Calls `visitor` with every tensor, writable, in PyTorch's layout: how a parameter set
+    /// from elsewhere (a PyTorch `state_dict`) is copied in by name.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) } }
+    ///
+    /// let mut net = Net::zeroed();
+    /// net.visit_tensors_mut(&mut |tensor| {
+    ///     if tensor.name.to_string() == "0.weight" {
+    ///         tensor.values.copy_from_slice(&[1.0, 2.0]);
+    ///     }
+    /// });
+    /// assert_eq!(net.forward(&[1.0, 1.0]), [3.0]);
+    /// ```
+    fn visit_tensors_mut(&mut self, visitor: &mut dyn FnMut(TensorMut<'_>)) {
+        self.each_tensor_mut(visitor);
+    }
+
+    /// [`visit_tensors`](Network::visit_tensors) with each parameter's gradients from the
+    /// workspace (as the last step that stored them left them) beside its values.
+    fn visit_gradients(&self, workspace: &Workspace<Self, IN, OUT>, visitor: &mut dyn FnMut(Tensor<'_>)) {
+        self.each_tensor(Some(&workspace.gradients), visitor);
     }
 
     /// One training step on one sample: forward, loss, backward and update. Returns the loss.
@@ -216,13 +232,14 @@ pub trait Network<const IN: usize, const OUT: usize>: Sized + Send + Sync {
     /// `(input, target)` in turn (the original library's regime: update after every sample).
     /// Returns the mean loss.
     ///
-    /// With plain SGD the samples are taken in blocks of 16 and the first layer's weight updates
-    /// are deferred to the end of each block: the block's first-layer products `W x_t` are one
-    /// matrix product at its start, each sample adds the effect of the block's earlier updates as
-    /// a low-rank correction, `W x_t + Σ_{k<t} s_k (x_k · x_t)`, and at its end the updates are
-    /// applied to `W` in one sweep. The result is the same SGD (up to float rounding) with the
-    /// largest weight matrix read and rewritten once per block instead of twice per sample. All
-    /// updates are applied before this returns.
+    /// With plain SGD the samples are taken in blocks of 16, and a first layer that can
+    /// (a `Linear` reading the network's input) defers its weight updates to the end of each
+    /// block: the block's products `W x_t` are one matrix product at its start, each sample adds
+    /// the effect of the block's earlier updates as a low-rank correction,
+    /// `W x_t + Σ_{k<t} s_k (x_k · x_t)`, and at its end the updates are applied to `W` in one
+    /// sweep. The result is the same SGD (up to float rounding) with the largest weight matrix
+    /// read and rewritten once per block instead of twice per sample. All updates are applied
+    /// before this returns.
     ///
     /// If a sample's loss is not finite, the samples before it have been trained on, the
     /// parameters are left as they were after them, and the error names the sample's position.

@@ -9,10 +9,11 @@
 //! gradients, which then had to travel between the cores' caches to be summed.) Batched
 //! inference, with no gradients, does split the rows into one shard per thread.
 
+use crate::layer::{Mode, Update, BLOCK_SAMPLES};
 use crate::losses::Loss;
-use crate::network::{argmax, Network, Update};
+use crate::network::{argmax, Network};
 use crate::optim::Optimizer;
-use crate::workspace::{Batch, DeferredUpdates, Shard, Workspace};
+use crate::workspace::{Batch, Shard, Workspace};
 use rayon::prelude::*;
 
 /// Rows per call of `forward_rows` in batched inference: small enough that each layer's output
@@ -72,14 +73,17 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     let mut gradient = [0.0; OUT];
-    let output = network.forward_sample(&mut workspace.buffers, input);
+    let Workspace { context, buffers, gradients, .. } = workspace;
+    context.set_mode(Mode::Train);
+    let output = network.forward_sample(context, buffers, input);
     let value = checked_loss(loss, output, target, &mut gradient, 0)?;
-    let (buffers, gradients) = (&mut workspace.buffers, &mut workspace.gradients);
     match optimizer.plain_sgd_learning_rate() {
-        Some(learning_rate) => network.backward_sample(buffers, &gradient, gradients, Update::Sgd { learning_rate }),
+        Some(learning_rate) => {
+            network.backward_sample(context, buffers, &gradient, gradients, Update::Sgd { learning_rate })
+        }
         None => {
             gradients.fill(0.0);
-            network.backward_sample(buffers, &gradient, gradients, Update::Accumulate);
+            network.backward_sample(context, buffers, &gradient, gradients, Update::Accumulate);
             apply_gradients(network, gradients, optimizer);
         }
     }
@@ -105,7 +109,8 @@ where
     }
 }
 
-/// Per-sample SGD with the first layer's weight updates deferred (see `Network::train_samples`).
+/// Per-sample SGD in blocks whose first layer may defer its weight updates (see
+/// `Network::train_samples`).
 fn train_samples_deferred<'s, N, L, const IN: usize, const OUT: usize>(
     network: &mut N,
     workspace: &mut Workspace<N, IN, OUT>,
@@ -117,42 +122,41 @@ where
     N: Network<IN, OUT>,
     L: Loss,
 {
-    let Workspace { buffers, deferred, .. } = workspace;
+    let Workspace { context, buffers, gradients, .. } = workspace;
+    context.set_mode(Mode::Train);
+    let update = Update::Sgd { learning_rate };
     let (mut total, mut count) = (0.0f64, 0usize);
     let mut gradient = [0.0; OUT];
     let mut samples = samples.into_iter();
     loop {
         // The next block of samples, held as references on the stack: nothing allocated.
-        let mut block: [Option<(&[f32; IN], &[f32; OUT])>; DeferredUpdates::CAPACITY] = [None; _];
+        let mut block: [Option<(&[f32; IN], &[f32; OUT])>; BLOCK_SAMPLES] = [None; _];
+        let mut len = 0;
         for slot in block.iter_mut() {
             *slot = samples.next();
             if slot.is_none() {
                 break;
             }
+            len += 1;
         }
-        let block = block.iter().map_while(|sample| *sample);
-        if block.clone().next().is_none() {
+        let Some((first, _)) = block[0] else {
             return Ok(mean(total, count));
-        }
-        deferred.begin(network.first_layer().0, IN, block.clone().map(|(input, _)| &input[..]));
-        for (t, (input, target)) in block.enumerate() {
-            let bias = network.first_layer().1;
-            let output = network.forward_sample_with_first_layer(buffers, input, &mut |x, y| {
-                deferred.first_layer_output(t, x, bias, y)
-            });
+        };
+        let inputs: [&[f32; IN]; BLOCK_SAMPLES] = std::array::from_fn(|t| block[t].map_or(first, |(input, _)| input));
+        network.begin_block(buffers, &inputs[..len]);
+        for (input, target) in block.iter().map_while(|sample| *sample) {
+            let output = network.forward_sample(context, buffers, input);
             match checked_loss(loss, output, target, &mut gradient, count) {
                 Ok(value) => total += f64::from(value),
                 Err(error) => {
-                    deferred.apply(network.first_layer_weight_mut());
+                    network.end_block(buffers);
                     return Err(error);
                 }
             }
             count += 1;
-            network.backward_sample_deferred(buffers, &gradient, learning_rate, &mut |_, dy| {
-                deferred.push(dy, learning_rate)
-            });
+            network.backward_sample(context, buffers, &gradient, gradients, update);
         }
-        deferred.apply(network.first_layer_weight_mut());
+        network.end_block(buffers);
     }
 }
 
@@ -196,8 +200,9 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch(inputs.len(), targets.len(), "targets")?;
-    let Workspace { gradients, batch, .. } = workspace;
+    let Workspace { gradients, batch, context, .. } = workspace;
     let Batch { buffers, output_gradients } = batch;
+    context.set_mode(Mode::Train);
     // A step too small for its kernels to split stays on the calling thread.
     let split = crate::kernels::batch_splits(inputs.len() * N::PARAMETERS);
     let total = on_worker_thread(split, || -> Result<f64, TrainError> {
@@ -205,7 +210,7 @@ where
         // values, and an aligned copy (which the dense kernels wanted) now costs more than it saves.
         crate::buffers::grow_rows(output_gradients, inputs.len());
         let output_gradients = &mut output_gradients[..inputs.len()];
-        let outputs = network.forward_rows(buffers, inputs);
+        let outputs = network.forward_rows(context, buffers, inputs);
         // The loss of the batch is the mean over its rows, so each row's gradient is scaled by 1/n.
         let scale = 1.0 / inputs.len() as f32;
         let mut total = 0.0f64;
@@ -219,10 +224,11 @@ where
         }
         match optimizer.plain_sgd_learning_rate() {
             Some(learning_rate) => {
-                network.backward_rows(buffers, inputs, output_gradients, gradients, Update::Sgd { learning_rate })
+                let update = Update::Sgd { learning_rate };
+                network.backward_rows(context, buffers, inputs, output_gradients, gradients, update)
             }
             None => {
-                network.backward_rows(buffers, inputs, output_gradients, gradients, Update::Accumulate);
+                network.backward_rows(context, buffers, inputs, output_gradients, gradients, Update::Accumulate);
                 apply_gradients(network, gradients, optimizer);
             }
         }
@@ -267,7 +273,7 @@ fn forward_in_shards<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
     shards.par_iter_mut().zip(inputs.par_chunks(rows)).zip(outputs.par_chunks_mut(rows)).for_each(
         |((shard, inputs), outputs)| {
             for (inputs, outputs) in inputs.chunks(INFERENCE_BLOCK_ROWS).zip(outputs.chunks_mut(INFERENCE_BLOCK_ROWS)) {
-                outputs.copy_from_slice(network.forward_rows(&mut shard.buffers, inputs));
+                outputs.copy_from_slice(network.forward_rows(&mut shard.context, &mut shard.buffers, inputs));
             }
         },
     );
@@ -358,10 +364,9 @@ fn apply_gradients<N: Network<IN, OUT>, O: Optimizer + ?Sized, const IN: usize, 
     optimizer: &mut O,
 ) {
     optimizer.begin_step();
-    let (mut slot, mut offset) = (0, 0);
-    network.visit_parameters_mut(&mut |_, parameters| {
-        optimizer.update(slot, parameters, &gradients[offset..offset + parameters.len()]);
+    let mut slot = 0;
+    network.each_parameter_mut(gradients, &mut |parameters, gradients| {
+        optimizer.update(slot, parameters, gradients);
         slot += 1;
-        offset += parameters.len();
     });
 }

@@ -3,10 +3,14 @@
 pub struct Xor {
     /// Layer 0, `Linear(2, 8)`.
     pub layer0: ::nn::__private::InputLinear<2usize, 8usize>,
+    /// Layer 1, `LeakyReLU(0.2)`.
+    pub layer1: ::nn::__private::LeakyReLU,
     /// Layer 2, `Linear(8, 1)`.
     pub layer2: ::nn::__private::Linear<8usize, 1usize>,
+    /// Layer 3, `Sigmoid`.
+    pub layer3: ::nn::__private::Sigmoid,
 }
-/// The activations of one sample of [`Xor`] and their gradients.
+/// The activations of one sample of [`Xor`], their gradients and the layers' caches.
 pub struct XorBuffers {
     input: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 2usize]>>,
     a0: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 8usize]>>,
@@ -16,8 +20,18 @@ pub struct XorBuffers {
     a2: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 1usize]>>,
     d2: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 1usize]>>,
     a3: ::std::boxed::Box<::nn::__private::CacheAligned<[f32; 1usize]>>,
+    c0: <::nn::__private::InputLinear<
+        2usize,
+        8usize,
+    > as ::nn::__private::Layer<2usize, 8usize>>::Cache,
+    c1: <::nn::__private::LeakyReLU as ::nn::__private::Layer<8usize, 8usize>>::Cache,
+    c2: <::nn::__private::Linear<
+        8usize,
+        1usize,
+    > as ::nn::__private::Layer<8usize, 1usize>>::Cache,
+    c3: <::nn::__private::Sigmoid as ::nn::__private::Layer<1usize, 1usize>>::Cache,
 }
-/// The activations of a batch of [`Xor`] and their gradients, one row per sample.
+/// The activations of a batch of [`Xor`], their gradients and the layers' caches, one row per sample.
 pub struct XorBatchBuffers {
     a0: ::std::vec::Vec<[f32; 8usize]>,
     d0: ::std::vec::Vec<[f32; 8usize]>,
@@ -26,7 +40,19 @@ pub struct XorBatchBuffers {
     a2: ::std::vec::Vec<[f32; 1usize]>,
     d2: ::std::vec::Vec<[f32; 1usize]>,
     a3: ::std::vec::Vec<[f32; 1usize]>,
-    scratch: ::nn::__private::PanelScratch,
+    c0: <::nn::__private::InputLinear<
+        2usize,
+        8usize,
+    > as ::nn::__private::Layer<2usize, 8usize>>::BatchCache,
+    c1: <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+        8usize,
+        8usize,
+    >>::BatchCache,
+    c2: <::nn::__private::Linear<
+        8usize,
+        1usize,
+    > as ::nn::__private::Layer<8usize, 1usize>>::BatchCache,
+    c3: <::nn::__private::Sigmoid as ::nn::__private::Layer<1usize, 1usize>>::BatchCache,
 }
 impl Xor {
     /// The number of input values of one sample.
@@ -38,25 +64,9 @@ impl Xor {
     /// The layer list, as declared.
     pub const ARCHITECTURE: &'static str = "Linear(2, 8) -> LeakyReLU(0.2) -> Linear(8, 1) -> Sigmoid";
 }
-impl ::nn::__private::Network<2usize, 1usize> for Xor {
+impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
     type Buffers = XorBuffers;
     type BatchBuffers = XorBatchBuffers;
-    const ARCHITECTURE: &'static str = "Linear(2, 8) -> LeakyReLU(0.2) -> Linear(8, 1) -> Sigmoid";
-    const SUMMARY: &'static str = "Xor (input shape [2])\n#  Layer           Output shape  Parameters\n0  Linear(2, 8)    [8]                   24\n1  LeakyReLU(0.2)  [8]                    0\n2  Linear(8, 1)    [1]                    9\n3  Sigmoid         [1]                    0\nTotal parameters: 33";
-    const PARAMETERS: usize = 33usize;
-    const ENDS_WITH_SOFTMAX: bool = false;
-    fn new<R: ::nn::__private::Rng + ?Sized>(rng: &mut R) -> Self {
-        Self {
-            layer0: ::nn::__private::InputLinear::new(::nn::__private::Init::He, rng),
-            layer2: ::nn::__private::Linear::new(::nn::__private::Init::Xavier, rng),
-        }
-    }
-    fn zeroed() -> Self {
-        Self {
-            layer0: ::nn::__private::InputLinear::zeroed(),
-            layer2: ::nn::__private::Linear::zeroed(),
-        }
-    }
     fn buffers(&self) -> XorBuffers {
         XorBuffers {
             input: ::nn::__private::zeroed_array::<2usize>(),
@@ -67,6 +77,22 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             a2: ::nn::__private::zeroed_array::<1usize>(),
             d2: ::nn::__private::zeroed_array::<1usize>(),
             a3: ::nn::__private::zeroed_array::<1usize>(),
+            c0: <::nn::__private::InputLinear<
+                2usize,
+                8usize,
+            > as ::nn::__private::Layer<2usize, 8usize>>::cache(&self.layer0),
+            c1: <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+                8usize,
+                8usize,
+            >>::cache(&self.layer1),
+            c2: <::nn::__private::Linear<
+                8usize,
+                1usize,
+            > as ::nn::__private::Layer<8usize, 1usize>>::cache(&self.layer2),
+            c3: <::nn::__private::Sigmoid as ::nn::__private::Layer<
+                1usize,
+                1usize,
+            >>::cache(&self.layer3),
         }
     }
     fn batch_buffers(&self) -> XorBatchBuffers {
@@ -78,47 +104,74 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
             a2: ::std::vec::Vec::new(),
             d2: ::std::vec::Vec::new(),
             a3: ::std::vec::Vec::new(),
-            scratch: ::core::default::Default::default(),
+            c0: <::nn::__private::InputLinear<
+                2usize,
+                8usize,
+            > as ::nn::__private::Layer<2usize, 8usize>>::batch_cache(&self.layer0),
+            c1: <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+                8usize,
+                8usize,
+            >>::batch_cache(&self.layer1),
+            c2: <::nn::__private::Linear<
+                8usize,
+                1usize,
+            > as ::nn::__private::Layer<8usize, 1usize>>::batch_cache(&self.layer2),
+            c3: <::nn::__private::Sigmoid as ::nn::__private::Layer<
+                1usize,
+                1usize,
+            >>::batch_cache(&self.layer3),
         }
-    }
-    fn forward(&self, input: &[f32; 2usize]) -> [f32; 1usize] {
-        let mut a0 = [0.0f32; 8usize];
-        ::nn::__private::InputLinear::forward(&self.layer0, input, &mut a0);
-        let mut a1 = [0.0f32; 8usize];
-        ::nn::__private::Activation::forward(
-            &::nn::__private::LeakyReLU {
-                slope: 0.2f32,
-            },
-            &a0,
-            &mut a1,
-        );
-        let mut a2 = [0.0f32; 1usize];
-        ::nn::__private::Linear::forward(&self.layer2, &a1, &mut a2);
-        let mut a3 = [0.0f32; 1usize];
-        ::nn::__private::Activation::forward(&::nn::__private::Sigmoid, &a2, &mut a3);
-        a3
     }
     fn forward_sample<'b>(
         &self,
+        context: &mut ::nn::__private::Context,
         buffers: &'b mut XorBuffers,
         input: &[f32; 2usize],
     ) -> &'b [f32; 1usize] {
         buffers.input.copy_from_slice(input);
-        ::nn::__private::InputLinear::forward(
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::forward(
             &self.layer0,
+            context,
+            &mut buffers.c0,
             &buffers.input.0,
             &mut buffers.a0.0,
         );
-        ::nn::__private::Activation::forward(
-            &::nn::__private::LeakyReLU {
-                slope: 0.2f32,
-            },
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::forward(
+            &self.layer1,
+            context,
+            &mut buffers.c1,
             &buffers.a0.0,
             &mut buffers.a1.0,
         );
-        ::nn::__private::Linear::forward(&self.layer2, &buffers.a1.0, &mut buffers.a2.0);
-        ::nn::__private::Activation::forward(
-            &::nn::__private::Sigmoid,
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::forward(
+            &self.layer2,
+            context,
+            &mut buffers.c2,
+            &buffers.a1.0,
+            &mut buffers.a2.0,
+        );
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::forward(
+            &self.layer3,
+            context,
+            &mut buffers.c3,
             &buffers.a2.0,
             &mut buffers.a3.0,
         );
@@ -126,127 +179,99 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
     }
     fn backward_sample(
         &mut self,
+        context: &mut ::nn::__private::Context,
         buffers: &mut XorBuffers,
         output_gradient: &[f32; 1usize],
         gradients: &mut [f32],
         update: ::nn::__private::Update,
     ) {
-        let [weight_gradient0, bias_gradient0, weight_gradient2, bias_gradient2] = ::nn::__private::split_gradients(
+        let [g0, g1, g2, g3] = ::nn::__private::split_gradients(
             gradients,
-            [16usize, 8usize, 8usize, 1usize],
+            [
+                <::nn::__private::InputLinear<
+                    2usize,
+                    8usize,
+                > as ::nn::__private::Layer<2usize, 8usize>>::PARAMETERS,
+                <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+                    8usize,
+                    8usize,
+                >>::PARAMETERS,
+                <::nn::__private::Linear<
+                    8usize,
+                    1usize,
+                > as ::nn::__private::Layer<8usize, 1usize>>::PARAMETERS,
+                <::nn::__private::Sigmoid as ::nn::__private::Layer<
+                    1usize,
+                    1usize,
+                >>::PARAMETERS,
+            ],
         );
-        ::nn::__private::Activation::backward(
-            &::nn::__private::Sigmoid,
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::backward(
+            &mut self.layer3,
+            context,
+            &mut buffers.c3,
             &buffers.a2.0,
             &buffers.a3.0,
             output_gradient,
-            &mut buffers.d2.0,
-        );
-        ::nn::__private::Linear::backward(
-            &mut self.layer2,
-            &buffers.a1.0,
-            &buffers.d2.0,
-            ::core::option::Option::Some(&mut buffers.d1.0),
-            weight_gradient2,
-            bias_gradient2,
+            ::core::option::Option::Some(&mut buffers.d2.0),
+            g3,
             update,
         );
-        ::nn::__private::Activation::backward(
-            &::nn::__private::LeakyReLU {
-                slope: 0.2f32,
-            },
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::backward(
+            &mut self.layer2,
+            context,
+            &mut buffers.c2,
+            &buffers.a1.0,
+            &buffers.a2.0,
+            &buffers.d2.0,
+            ::core::option::Option::Some(&mut buffers.d1.0),
+            g2,
+            update,
+        );
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::backward(
+            &mut self.layer1,
+            context,
+            &mut buffers.c1,
             &buffers.a0.0,
             &buffers.a1.0,
             &buffers.d1.0,
-            &mut buffers.d0.0,
+            ::core::option::Option::Some(&mut buffers.d0.0),
+            g1,
+            update,
         );
-        ::nn::__private::InputLinear::backward(
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::backward(
             &mut self.layer0,
+            context,
+            &mut buffers.c0,
             &buffers.input.0,
+            &buffers.a0.0,
             &buffers.d0.0,
-            weight_gradient0,
-            bias_gradient0,
+            ::core::option::Option::None,
+            g0,
             update,
         );
-    }
-    fn forward_sample_with_first_layer<'b>(
-        &self,
-        buffers: &'b mut XorBuffers,
-        input: &[f32; 2usize],
-        first_layer: &mut dyn FnMut(&[f32], &mut [f32]),
-    ) -> &'b [f32; 1usize] {
-        buffers.input.copy_from_slice(input);
-        first_layer(&buffers.input.0, &mut buffers.a0.0);
-        ::nn::__private::Activation::forward(
-            &::nn::__private::LeakyReLU {
-                slope: 0.2f32,
-            },
-            &buffers.a0.0,
-            &mut buffers.a1.0,
-        );
-        ::nn::__private::Linear::forward(&self.layer2, &buffers.a1.0, &mut buffers.a2.0);
-        ::nn::__private::Activation::forward(
-            &::nn::__private::Sigmoid,
-            &buffers.a2.0,
-            &mut buffers.a3.0,
-        );
-        &buffers.a3.0
-    }
-    fn backward_sample_deferred(
-        &mut self,
-        buffers: &mut XorBuffers,
-        output_gradient: &[f32; 1usize],
-        learning_rate: f32,
-        defer: &mut dyn FnMut(&[f32], &[f32]),
-    ) {
-        #[allow(unused_variables)]
-        let update = ::nn::__private::Update::Sgd {
-            learning_rate,
-        };
-        let (weight_gradient2, bias_gradient2): (&mut [f32], &mut [f32]) = (
-            &mut [],
-            &mut [],
-        );
-        ::nn::__private::Activation::backward(
-            &::nn::__private::Sigmoid,
-            &buffers.a2.0,
-            &buffers.a3.0,
-            output_gradient,
-            &mut buffers.d2.0,
-        );
-        ::nn::__private::Linear::backward(
-            &mut self.layer2,
-            &buffers.a1.0,
-            &buffers.d2.0,
-            ::core::option::Option::Some(&mut buffers.d1.0),
-            weight_gradient2,
-            bias_gradient2,
-            update,
-        );
-        ::nn::__private::Activation::backward(
-            &::nn::__private::LeakyReLU {
-                slope: 0.2f32,
-            },
-            &buffers.a0.0,
-            &buffers.a1.0,
-            &buffers.d1.0,
-            &mut buffers.d0.0,
-        );
-        ::nn::__private::InputLinear::update_bias(
-            &mut self.layer0,
-            &buffers.d0.0,
-            learning_rate,
-        );
-        defer(&buffers.input.0, &buffers.d0.0);
-    }
-    fn first_layer(&self) -> (&[f32], &[f32]) {
-        (::nn::__private::AsFlat::as_flat(&*self.layer0.weight), &self.layer0.bias[..])
-    }
-    fn first_layer_weight_mut(&mut self) -> &mut [f32] {
-        ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer0.weight)
     }
     fn forward_rows<'b>(
         &self,
+        context: &mut ::nn::__private::Context,
         buffers: &'b mut XorBatchBuffers,
         inputs: &[[f32; 2usize]],
     ) -> &'b [[f32; 1usize]] {
@@ -258,27 +283,49 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         ::nn::__private::grow_rows(&mut buffers.a2, rows);
         ::nn::__private::grow_rows(&mut buffers.d2, rows);
         ::nn::__private::grow_rows(&mut buffers.a3, rows);
-        ::nn::__private::InputLinear::forward_rows(
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::forward_rows(
             &self.layer0,
+            context,
+            &mut buffers.c0,
             inputs,
             &mut buffers.a0[..rows],
-            &mut buffers.scratch,
         );
-        ::nn::__private::Activation::forward_rows(
-            &::nn::__private::LeakyReLU {
-                slope: 0.2f32,
-            },
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::forward_rows(
+            &self.layer1,
+            context,
+            &mut buffers.c1,
             &buffers.a0[..rows],
             &mut buffers.a1[..rows],
         );
-        ::nn::__private::Linear::forward_rows(
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::forward_rows(
             &self.layer2,
+            context,
+            &mut buffers.c2,
             &buffers.a1[..rows],
             &mut buffers.a2[..rows],
-            &mut buffers.scratch,
         );
-        ::nn::__private::Activation::forward_rows(
-            &::nn::__private::Sigmoid,
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::forward_rows(
+            &self.layer3,
+            context,
+            &mut buffers.c3,
             &buffers.a2[..rows],
             &mut buffers.a3[..rows],
         );
@@ -286,6 +333,7 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
     }
     fn backward_rows(
         &mut self,
+        context: &mut ::nn::__private::Context,
         buffers: &mut XorBatchBuffers,
         inputs: &[[f32; 2usize]],
         output_gradients: &[[f32; 1usize]],
@@ -293,63 +341,289 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
         update: ::nn::__private::Update,
     ) {
         let rows = inputs.len();
-        let [weight_gradient0, bias_gradient0, weight_gradient2, bias_gradient2] = ::nn::__private::split_gradients(
+        let [g0, g1, g2, g3] = ::nn::__private::split_gradients(
             gradients,
-            [16usize, 8usize, 8usize, 1usize],
+            [
+                <::nn::__private::InputLinear<
+                    2usize,
+                    8usize,
+                > as ::nn::__private::Layer<2usize, 8usize>>::PARAMETERS,
+                <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+                    8usize,
+                    8usize,
+                >>::PARAMETERS,
+                <::nn::__private::Linear<
+                    8usize,
+                    1usize,
+                > as ::nn::__private::Layer<8usize, 1usize>>::PARAMETERS,
+                <::nn::__private::Sigmoid as ::nn::__private::Layer<
+                    1usize,
+                    1usize,
+                >>::PARAMETERS,
+            ],
         );
-        ::nn::__private::Activation::backward_rows(
-            &::nn::__private::Sigmoid,
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::backward_rows(
+            &mut self.layer3,
+            context,
+            &mut buffers.c3,
             &buffers.a2[..rows],
             &buffers.a3[..rows],
             output_gradients,
-            &mut buffers.d2[..rows],
-        );
-        ::nn::__private::Linear::backward_rows(
-            &mut self.layer2,
-            &buffers.a1[..rows],
-            &buffers.d2[..rows],
-            ::core::option::Option::Some(&mut buffers.d1[..rows]),
-            weight_gradient2,
-            bias_gradient2,
+            ::core::option::Option::Some(&mut buffers.d2[..rows]),
+            g3,
             update,
         );
-        ::nn::__private::Activation::backward_rows(
-            &::nn::__private::LeakyReLU {
-                slope: 0.2f32,
-            },
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::backward_rows(
+            &mut self.layer2,
+            context,
+            &mut buffers.c2,
+            &buffers.a1[..rows],
+            &buffers.a2[..rows],
+            &buffers.d2[..rows],
+            ::core::option::Option::Some(&mut buffers.d1[..rows]),
+            g2,
+            update,
+        );
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::backward_rows(
+            &mut self.layer1,
+            context,
+            &mut buffers.c1,
             &buffers.a0[..rows],
             &buffers.a1[..rows],
             &buffers.d1[..rows],
-            &mut buffers.d0[..rows],
+            ::core::option::Option::Some(&mut buffers.d0[..rows]),
+            g1,
+            update,
         );
-        ::nn::__private::InputLinear::backward_rows(
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::backward_rows(
             &mut self.layer0,
+            context,
+            &mut buffers.c0,
             inputs,
+            &buffers.a0[..rows],
             &buffers.d0[..rows],
-            weight_gradient0,
-            bias_gradient0,
+            ::core::option::Option::None,
+            g0,
             update,
         );
     }
-    fn visit_parameters(&self, visitor: &mut ::nn::__private::ParameterVisitor) {
-        visitor("0.weight", ::nn::__private::AsFlat::as_flat(&*self.layer0.weight));
-        visitor("0.bias", ::nn::__private::AsFlat::as_flat(&*self.layer0.bias));
-        visitor("2.weight", ::nn::__private::AsFlat::as_flat(&*self.layer2.weight));
-        visitor("2.bias", ::nn::__private::AsFlat::as_flat(&*self.layer2.bias));
+    fn begin_block(&self, buffers: &mut XorBuffers, inputs: &[&[f32; 2usize]]) {
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::begin_block(&self.layer0, &mut buffers.c0, inputs);
     }
-    fn visit_parameters_mut(
-        &mut self,
-        visitor: &mut ::nn::__private::ParameterVisitorMut,
+    fn end_block(&mut self, buffers: &mut XorBuffers) {
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::end_block(&mut self.layer0, &mut buffers.c0);
+    }
+    fn each_tensor(
+        &self,
+        gradients: ::core::option::Option<&[f32]>,
+        visitor: &mut dyn FnMut(::nn::__private::Tensor<'_>),
     ) {
-        visitor(
-            "0.weight",
-            ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer0.weight),
+        let [g0, g1, g2, g3] = ::nn::__private::split_gradients_option(
+            gradients,
+            [
+                <::nn::__private::InputLinear<
+                    2usize,
+                    8usize,
+                > as ::nn::__private::Layer<2usize, 8usize>>::PARAMETERS,
+                <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+                    8usize,
+                    8usize,
+                >>::PARAMETERS,
+                <::nn::__private::Linear<
+                    8usize,
+                    1usize,
+                > as ::nn::__private::Layer<8usize, 1usize>>::PARAMETERS,
+                <::nn::__private::Sigmoid as ::nn::__private::Layer<
+                    1usize,
+                    1usize,
+                >>::PARAMETERS,
+            ],
         );
-        visitor("0.bias", ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer0.bias));
-        visitor(
-            "2.weight",
-            ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer2.weight),
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::visit_tensors(&self.layer0, 0usize, g0, visitor);
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::visit_tensors(&self.layer1, 1usize, g1, visitor);
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::visit_tensors(&self.layer2, 2usize, g2, visitor);
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::visit_tensors(&self.layer3, 3usize, g3, visitor);
+    }
+    fn each_tensor_mut(
+        &mut self,
+        visitor: &mut dyn FnMut(::nn::__private::TensorMut<'_>),
+    ) {
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::visit_tensors_mut(&mut self.layer0, 0usize, visitor);
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::visit_tensors_mut(&mut self.layer1, 1usize, visitor);
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::visit_tensors_mut(&mut self.layer2, 2usize, visitor);
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::visit_tensors_mut(&mut self.layer3, 3usize, visitor);
+    }
+    fn each_parameter_mut(
+        &mut self,
+        gradients: &[f32],
+        visitor: &mut dyn FnMut(&mut [f32], &[f32]),
+    ) {
+        let [g0, g1, g2, g3] = ::nn::__private::split_gradients_shared(
+            gradients,
+            [
+                <::nn::__private::InputLinear<
+                    2usize,
+                    8usize,
+                > as ::nn::__private::Layer<2usize, 8usize>>::PARAMETERS,
+                <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+                    8usize,
+                    8usize,
+                >>::PARAMETERS,
+                <::nn::__private::Linear<
+                    8usize,
+                    1usize,
+                > as ::nn::__private::Layer<8usize, 1usize>>::PARAMETERS,
+                <::nn::__private::Sigmoid as ::nn::__private::Layer<
+                    1usize,
+                    1usize,
+                >>::PARAMETERS,
+            ],
         );
-        visitor("2.bias", ::nn::__private::AsFlat::as_flat_mut(&mut *self.layer2.bias));
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::visit_parameters_mut(&mut self.layer0, g0, visitor);
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::visit_parameters_mut(&mut self.layer1, g1, visitor);
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::visit_parameters_mut(&mut self.layer2, g2, visitor);
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::visit_parameters_mut(&mut self.layer3, g3, visitor);
+    }
+}
+impl ::nn::__private::Network<2usize, 1usize> for Xor {
+    const ARCHITECTURE: &'static str = "Linear(2, 8) -> LeakyReLU(0.2) -> Linear(8, 1) -> Sigmoid";
+    const SUMMARY: &'static str = "Xor (input shape [2])\n#  Layer           Output shape  Parameters\n0  Linear(2, 8)    [8]                   24\n1  LeakyReLU(0.2)  [8]                    0\n2  Linear(8, 1)    [1]                    9\n3  Sigmoid         [1]                    0\nTotal parameters: 33";
+    const PARAMETERS: usize = 33usize;
+    const ENDS_WITH_SOFTMAX: bool = false;
+    fn new<R: ::nn::__private::Rng + ?Sized>(rng: &mut R) -> Self {
+        Self {
+            layer0: <::nn::__private::InputLinear<
+                2usize,
+                8usize,
+            >>::new(::nn::__private::Init::He, rng),
+            layer1: ::nn::__private::LeakyReLU {
+                slope: 0.2f32,
+            },
+            layer2: <::nn::__private::Linear<
+                8usize,
+                1usize,
+            >>::new(::nn::__private::Init::Xavier, rng),
+            layer3: ::nn::__private::Sigmoid,
+        }
+    }
+    fn zeroed() -> Self {
+        Self {
+            layer0: <::nn::__private::InputLinear<2usize, 8usize>>::zeroed(),
+            layer1: ::nn::__private::LeakyReLU {
+                slope: 0.2f32,
+            },
+            layer2: <::nn::__private::Linear<8usize, 1usize>>::zeroed(),
+            layer3: ::nn::__private::Sigmoid,
+        }
+    }
+    fn forward(&self, input: &[f32; 2usize]) -> [f32; 1usize] {
+        let mut a0 = [0.0f32; 8usize];
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::infer(&self.layer0, input, &mut a0);
+        let mut a1 = [0.0f32; 8usize];
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::infer(&self.layer1, &a0, &mut a1);
+        let mut a2 = [0.0f32; 1usize];
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<8usize, 1usize>>::infer(&self.layer2, &a1, &mut a2);
+        let mut a3 = [0.0f32; 1usize];
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::infer(&self.layer3, &a2, &mut a3);
+        a3
     }
 }

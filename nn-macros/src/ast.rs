@@ -1,5 +1,6 @@
 //! The model of a `network!` invocation, keeping the user's tokens for error spans.
 
+use crate::layers::LayerKind;
 use proc_macro2::{Span, TokenStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, Token, Visibility};
@@ -36,11 +37,6 @@ pub struct LayerArgs {
 }
 
 impl LayerDecl {
-    /// The number of arguments written (0 without parentheses).
-    pub fn arg_count(&self) -> usize {
-        self.args.as_ref().map_or(0, |args| args.values.len())
-    }
-
     /// The span of the argument list, or of the name when there is none.
     pub fn args_span(&self) -> Span {
         self.args.as_ref().map_or(self.name.span(), |args| args.span)
@@ -65,49 +61,11 @@ impl std::fmt::Display for Shape {
     }
 }
 
-/// A layer whose arguments have been validated.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LayerKind {
-    Linear { inputs: usize, outputs: usize },
-    Sigmoid,
-    ReLU,
-    LeakyReLU { slope: f32 },
-    Tanh,
-    Softmax,
-}
-
-impl LayerKind {
-    /// How the layer is written in an architecture string.
-    pub fn describe(&self) -> String {
-        match self {
-            LayerKind::Linear { inputs, outputs } => format!("Linear({inputs}, {outputs})"),
-            LayerKind::Sigmoid => "Sigmoid".into(),
-            LayerKind::ReLU => "ReLU".into(),
-            LayerKind::LeakyReLU { slope } => format!("LeakyReLU({slope:?})"),
-            LayerKind::Tanh => "Tanh".into(),
-            LayerKind::Softmax => "Softmax".into(),
-        }
-    }
-
-    /// The number of trainable parameters.
-    pub fn parameters(&self) -> usize {
-        match self {
-            LayerKind::Linear { inputs, outputs } => inputs * outputs + outputs,
-            _ => 0,
-        }
-    }
-
-    /// Whether the layer has parameters (and so a field in the generated struct).
-    pub fn has_parameters(&self) -> bool {
-        matches!(self, LayerKind::Linear { .. })
-    }
-}
-
 /// A layer with its position and shapes, ready for code generation.
 pub struct Layer {
     /// The position in the network, counting activations (PyTorch `nn.Sequential` numbering).
     pub index: usize,
-    pub kind: LayerKind,
+    pub kind: Box<dyn LayerKind>,
     pub input: Shape,
     pub output: Shape,
     /// Where the layer was written, for spans in the generated code.
@@ -133,6 +91,10 @@ impl Model {
 
     pub fn parameters(&self) -> usize {
         self.layers.iter().map(|layer| layer.kind.parameters()).sum()
+    }
+
+    pub fn last(&self) -> &Layer {
+        &self.layers[self.layers.len() - 1]
     }
 
     pub fn architecture(&self) -> String {

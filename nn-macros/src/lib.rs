@@ -4,9 +4,11 @@
 //! implementation detail. The macro parses the DSL (`parse`), checks it and infers every
 //! shape (`check`), then writes the code (`expand`).
 
+mod args;
 mod ast;
 mod check;
 mod expand;
+mod layers;
 mod parse;
 
 use proc_macro::TokenStream;
@@ -24,7 +26,7 @@ fn expand_all(input: &ast::Input) -> proc_macro2::TokenStream {
     let networks = input.networks.iter().map(|decl| {
         let model = parse::parse_layers(decl.body.clone()).and_then(|layers| check::check(decl, layers));
         match model {
-            Ok(model) => expand::expand(&expand::Context::new(&input.krate, &model)),
+            Ok(model) => expand::expand(&expand::Expansion::new(&input.krate, &model)),
             Err(error) => expand::fallback(decl, error),
         }
     });

@@ -18,13 +18,17 @@ pub enum ModelFileError {
         path: PathBuf,
     },
     /// The file was written by a format version this library does not read.
-    #[error("{}: model file format version {found}; this library reads version {supported}", path.display())]
+    #[error(
+        "{}: model file format version {found}; this library reads versions {} to {supported}",
+        path.display(),
+        super::OLDEST_FORMAT_VERSION
+    )]
     UnsupportedVersion {
         /// The file.
         path: PathBuf,
         /// The version in the file.
         found: u32,
-        /// The version this library reads.
+        /// The newest version this library reads (and the one it writes).
         supported: u32,
     },
     /// The header could not be decoded.
@@ -72,9 +76,9 @@ pub enum ModelFileError {
         path: PathBuf,
         /// The position of the tensor.
         index: usize,
-        /// The network's tensor (name and length).
+        /// The network's tensor (name, shape and kind).
         expected: String,
-        /// The file's tensor (name and length).
+        /// The file's tensor (name, shape and kind).
         found: String,
     },
 }

@@ -1,18 +1,22 @@
 //! Saving and loading a network's parameters.
 //!
-//! # The file format (version 2)
+//! # The file format (version 3)
 //! ```text
 //! offset 0   8 bytes   magic "nn-model"
 //! offset 8   header    bincode 2 (standard config) of { format_version: u32,
-//!                      architecture: String, tensors: Vec<{ name: String, len: u64 }> }
-//! then       data      every tensor's values, f32 little-endian, in header order
+//!                      architecture: String,
+//!                      tensors: Vec<{ name: String, shape: Vec<u64>, kind: Parameter | Buffer }> }
+//! then       data      every tensor's values, f32 little-endian, row-major, in header order
 //! last       4 bytes   CRC-32 of everything before it, little-endian
 //! ```
-//! Tensor names follow PyTorch's `nn.Sequential` (`0.weight`, `0.bias`, `2.weight`, ...), and
-//! weights are stored as the layers hold them: PyTorch's `[out, in]`, row-major, except the
-//! first layer's (`0.weight`, an [`InputLinear`](crate::layers::InputLinear)), which is stored
-//! input-major, `[in, out]`, the transpose. (Version 1, which held the first layer output-major
-//! too, is refused rather than read transposed.)
+//! Every tensor is stored as PyTorch holds it: named like `nn.Sequential`'s `state_dict`
+//! (`0.weight`, `0.bias`, `2.weight`, ...), in PyTorch's layout and shape (a linear weight is
+//! `[out, in]`), whatever layout the layer keeps inside. Buffers (running statistics) are stored
+//! beside the parameters.
+//!
+//! Files of version 2 still load: their header held each tensor's length only, and the first
+//! layer's weight input-major (`[in, out]`), which is transposed on the way in. Version 1 is
+//! refused with an error that names it.
 //!
 //! Loading checks, in order: the magic, the header (decoded with a 1 MiB limit, so a corrupted
 //! length can never trigger a huge allocation), the format version, the file length, the
@@ -24,4 +28,4 @@ mod model_file;
 
 pub use error::ModelFileError;
 pub(crate) use model_file::{load, save};
-pub use model_file::{FORMAT_VERSION, MAGIC};
+pub use model_file::{FORMAT_VERSION, MAGIC, OLDEST_FORMAT_VERSION};

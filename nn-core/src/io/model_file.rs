@@ -1,16 +1,27 @@
 use super::atomic_file::write_atomically;
 use super::ModelFileError;
+use crate::layer::{Tensor, TensorKind};
 use crate::network::Network;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"nn-model";
-/// The format version this library writes and reads (2: the first layer's weight input-major).
-pub const FORMAT_VERSION: u32 = 2;
+/// The format version this library writes (3: every tensor in PyTorch's layout, with its shape
+/// and kind).
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest format version this library reads (2: tensors with lengths only, the first
+/// layer's weight input-major).
+pub const OLDEST_FORMAT_VERSION: u32 = 2;
 
 const HEADER_LIMIT: usize = 1 << 20;
 const CHECKSUM_LEN: usize = 4;
+
+/// The first field of every header, decoded alone to choose the header's layout.
+#[derive(Deserialize)]
+struct Version {
+    format_version: u32,
+}
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
 struct Header {
@@ -22,13 +33,52 @@ struct Header {
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
 struct TensorEntry {
     name: String,
-    len: u64,
+    shape: Vec<u64>,
+    kind: StoredKind,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone, Copy)]
+enum StoredKind {
+    Parameter,
+    Buffer,
 }
 
 impl TensorEntry {
-    fn describe(&self) -> String {
-        format!("{} ({} values)", self.name, self.len)
+    fn of(tensor: &Tensor<'_>) -> Self {
+        let kind = match tensor.kind {
+            TensorKind::Parameter => StoredKind::Parameter,
+            TensorKind::Buffer => StoredKind::Buffer,
+        };
+        Self { name: tensor.name.to_string(), shape: tensor.shape.iter().map(|&dim| dim as u64).collect(), kind }
     }
+
+    fn len(&self) -> u64 {
+        self.shape.iter().fold(1, |len, &dim| len.saturating_mul(dim))
+    }
+
+    fn describe(&self) -> String {
+        let dims: Vec<String> = self.shape.iter().map(u64::to_string).collect();
+        let kind = match self.kind {
+            StoredKind::Parameter => "parameter",
+            StoredKind::Buffer => "buffer",
+        };
+        format!("{} [{}] ({kind})", self.name, dims.join(", "))
+    }
+}
+
+/// The header of format version 2, whose entries had lengths only.
+#[derive(Deserialize)]
+struct HeaderV2 {
+    #[allow(dead_code)]
+    format_version: u32,
+    architecture: String,
+    tensors: Vec<TensorEntryV2>,
+}
+
+#[derive(Deserialize)]
+struct TensorEntryV2 {
+    name: String,
+    len: u64,
 }
 
 fn config() -> impl bincode::config::Config {
@@ -37,9 +87,7 @@ fn config() -> impl bincode::config::Config {
 
 fn header_of<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(network: &N) -> Header {
     let mut tensors = Vec::new();
-    network.visit_parameters(&mut |name, values| {
-        tensors.push(TensorEntry { name: name.to_owned(), len: values.len() as u64 })
-    });
+    network.visit_tensors(&mut |tensor| tensors.push(TensorEntry::of(&tensor)));
     Header { format_version: FORMAT_VERSION, architecture: N::ARCHITECTURE.to_owned(), tensors }
 }
 
@@ -49,8 +97,8 @@ fn encode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(network: &N) -
     let mut bytes = Vec::with_capacity(MAGIC.len() + header.len() + N::PARAMETERS * 4 + CHECKSUM_LEN);
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&header);
-    network.visit_parameters(&mut |_, values| {
-        for value in values {
+    network.visit_tensors(&mut |tensor| {
+        for value in tensor.values {
             bytes.extend_from_slice(&value.to_le_bytes());
         }
     });
@@ -70,7 +118,9 @@ pub(crate) fn save<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
 pub(crate) fn load<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(path: &Path) -> Result<N, ModelFileError> {
     let io_error = |source| ModelFileError::Io { path: path.to_owned(), source };
     let length = std::fs::metadata(path).map_err(io_error)?.len();
-    let longest = (MAGIC.len() + HEADER_LIMIT + N::PARAMETERS * 4 + CHECKSUM_LEN) as u64;
+    let mut values = 0;
+    N::zeroed().visit_tensors(&mut |tensor| values += tensor.values.len());
+    let longest = (MAGIC.len() + HEADER_LIMIT + values * 4 + CHECKSUM_LEN) as u64;
     if length > longest {
         // Checked before reading, so a huge foreign file is never pulled into memory.
         return Err(ModelFileError::WrongLength { path: path.to_owned(), expected: longest, found: length });
@@ -79,22 +129,48 @@ pub(crate) fn load<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(path:
     decode(&bytes, path)
 }
 
+/// A decoded header: the architecture, the tensors, and how long the header was.
+struct Decoded {
+    header: Header,
+    header_len: usize,
+}
+
+fn decode_header(body: &[u8], path: &Path) -> Result<Decoded, ModelFileError> {
+    let corrupted = |error: bincode::error::DecodeError| ModelFileError::CorruptedHeader {
+        path: path.to_owned(),
+        reason: error.to_string(),
+    };
+    let (version, _): (Version, usize) = bincode::serde::decode_from_slice(body, config()).map_err(corrupted)?;
+    match version.format_version {
+        FORMAT_VERSION => {
+            let (header, header_len) = bincode::serde::decode_from_slice(body, config()).map_err(corrupted)?;
+            Ok(Decoded { header, header_len })
+        }
+        OLDEST_FORMAT_VERSION => {
+            let (old, header_len): (HeaderV2, usize) =
+                bincode::serde::decode_from_slice(body, config()).map_err(corrupted)?;
+            // Version 2 stored lengths only; the shapes come from the network it is loaded into,
+            // once its names and lengths match.
+            let tensors = old
+                .tensors
+                .into_iter()
+                .map(|entry| TensorEntry { name: entry.name, shape: vec![entry.len], kind: StoredKind::Parameter })
+                .collect();
+            let header = Header { format_version: OLDEST_FORMAT_VERSION, architecture: old.architecture, tensors };
+            Ok(Decoded { header, header_len })
+        }
+        found => Err(ModelFileError::UnsupportedVersion { path: path.to_owned(), found, supported: FORMAT_VERSION }),
+    }
+}
+
 fn decode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
     bytes: &[u8],
     path: &Path,
 ) -> Result<N, ModelFileError> {
     let path_buf = || path.to_owned();
     let body = bytes.strip_prefix(MAGIC).ok_or_else(|| ModelFileError::NotAModelFile { path: path_buf() })?;
-    let (header, header_len): (Header, usize) = bincode::serde::decode_from_slice(body, config())
-        .map_err(|error| ModelFileError::CorruptedHeader { path: path_buf(), reason: error.to_string() })?;
-    if header.format_version != FORMAT_VERSION {
-        return Err(ModelFileError::UnsupportedVersion {
-            path: path_buf(),
-            found: header.format_version,
-            supported: FORMAT_VERSION,
-        });
-    }
-    let values: u64 = header.tensors.iter().map(|t| t.len).fold(0, u64::saturating_add);
+    let Decoded { header, header_len } = decode_header(body, path)?;
+    let values: u64 = header.tensors.iter().map(TensorEntry::len).fold(0, u64::saturating_add);
     let expected = values.saturating_mul(4).saturating_add((MAGIC.len() + header_len + CHECKSUM_LEN) as u64);
     if expected != bytes.len() as u64 {
         return Err(ModelFileError::WrongLength { path: path_buf(), expected, found: bytes.len() as u64 });
@@ -113,22 +189,44 @@ fn decode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
         });
     }
     let mut network = N::zeroed();
-    check_tensors(&network, &header.tensors, path)?;
-    let mut data = contents[MAGIC.len() + header_len..].chunks_exact(4);
-    network.visit_parameters_mut(&mut |_, values| {
-        for (value, bytes) in values.iter_mut().zip(&mut data) {
-            *value = f32::from_le_bytes(bytes.try_into().expect("chunks of four bytes"));
+    check_tensors(&network, &header, path)?;
+    let mut data = contents[MAGIC.len() + header_len..]
+        .chunks_exact(4)
+        .map(|bytes| f32::from_le_bytes(bytes.try_into().expect("chunks of four bytes")));
+    let version = header.format_version;
+    network.visit_tensors_mut(&mut |tensor| {
+        let values = tensor.values;
+        for value in values.iter_mut() {
+            *value = data.next().expect("the length was checked");
+        }
+        if version == OLDEST_FORMAT_VERSION && tensor.name.layer == 0 && tensor.name.tensor == "weight" {
+            // Version 2 held the first layer's weight input-major: `[in, out]`, the transpose.
+            let [outputs, inputs] = [tensor.shape[0], tensor.shape[1]];
+            let stored = values.to_vec();
+            for (k, row) in stored.chunks_exact(outputs).enumerate() {
+                for (o, value) in row.iter().enumerate() {
+                    values[o * inputs + k] = *value;
+                }
+            }
         }
     });
     Ok(network)
 }
 
+/// Checks that the file's tensors are the network's: the same names, shapes and kinds (for a
+/// version 2 file, the same names and lengths), in the same order.
 fn check_tensors<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
     network: &N,
-    stored: &[TensorEntry],
+    stored: &Header,
     path: &Path,
 ) -> Result<(), ModelFileError> {
-    let expected = header_of(network).tensors;
+    let mut expected = header_of(network).tensors;
+    if stored.format_version == OLDEST_FORMAT_VERSION {
+        for entry in &mut expected {
+            entry.shape = vec![entry.len()];
+        }
+    }
+    let stored = &stored.tensors;
     if let Some(index) = (0..expected.len().max(stored.len())).find(|&i| expected.get(i) != stored.get(i)) {
         let describe = |entry: Option<&TensorEntry>| entry.map_or_else(|| "missing".to_owned(), TensorEntry::describe);
         return Err(ModelFileError::TensorMismatch {

@@ -2,25 +2,25 @@
 
 use crate::heap::{self, AsFlat, CacheAligned};
 use crate::init::Init;
-use crate::kernels::{self, PanelScratch};
-use crate::network::Update;
+use crate::kernels;
+use crate::layer::{check_gradients_len, Context, Layer, Tensor, TensorKind, TensorMut, TensorName, Update};
 use rand::Rng;
 
 /// A fully connected layer, `y = W x + b`, with `I` inputs and `O` outputs.
 ///
 /// The weight is stored like PyTorch's `nn.Linear`: `O` rows of `I` columns, so `weight[o]` holds
-/// the weights into output `o`. Both parameters live on the heap. Parameter gradients are passed
-/// in as flat slices shaped like the parameters.
+/// the weights into output `o`. Both parameters live on the heap. Its gradient slice is the
+/// weight's gradients, then the bias's.
 ///
 /// ```
-/// use nn_core::layers::Linear;
-/// use nn_core::init::Init;
-/// use rand::SeedableRng;
+/// use nn::layers::{Layer, Linear};
+/// use nn::init::Init;
+/// use nn::prelude::*;
 ///
-/// let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(0);
+/// let mut rng = nn::Pcg64Mcg::seed_from_u64(0);
 /// let layer = Linear::<3, 2>::new(Init::Xavier, &mut rng);
 /// let mut y = [0.0; 2];
-/// layer.forward(&[1.0, 0.0, 0.0], &mut y);
+/// layer.infer(&[1.0, 0.0, 0.0], &mut y);
 /// assert_eq!(y, [layer.weight[0][0], layer.weight[1][0]]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -32,9 +32,6 @@ pub struct Linear<const I: usize, const O: usize> {
 }
 
 impl<const I: usize, const O: usize> Linear<I, O> {
-    /// The number of parameters: `I * O` weights and `O` biases.
-    pub const PARAMETERS: usize = I * O + O;
-
     /// A layer with weights drawn from `init` and zero biases.
     pub fn new<R: Rng + ?Sized>(init: Init, rng: &mut R) -> Self {
         let mut layer = Self::zeroed();
@@ -46,44 +43,41 @@ impl<const I: usize, const O: usize> Linear<I, O> {
     pub fn zeroed() -> Self {
         Self { weight: heap::zeroed_matrix(), bias: heap::zeroed_array() }
     }
+}
+
+impl<const I: usize, const O: usize> Layer<I, O> for Linear<I, O> {
+    const PARAMETERS: usize = I * O + O;
+    type Cache = ();
+    type BatchCache = ();
+
+    fn cache(&self) {}
+
+    fn batch_cache(&self) {}
 
     /// `y = W x + b`.
-    pub fn forward(&self, x: &[f32; I], y: &mut [f32; O]) {
+    fn infer(&self, x: &[f32; I], y: &mut [f32; O]) {
         kernels::dense_forward(self.weight.as_flat(), &self.bias[..], x, y);
     }
 
-    /// Back-propagates `dy = ∂L/∂y` for the input `x` of the last forward pass.
-    ///
-    /// Writes `∂L/∂x = Wᵀ dy` into `dx` when given (the first layer of a network needs no input
-    /// gradient and passes `None`). With [`Update::Accumulate`] it adds `∂L/∂W = dy xᵀ` and
-    /// `∂L/∂b = dy` to the gradient slices; with [`Update::Sgd`] it applies `W -= lr · dy xᵀ`
-    /// and `b -= lr · dy` in the same sweep over `W` that computes `dx`, leaving them alone.
-    ///
-    /// ```
-    /// use nn_core::layers::Linear;
-    /// use nn_core::Update;
-    ///
-    /// let mut layer = Linear::<2, 1>::zeroed();
-    /// layer.weight[0] = [1.0, 2.0];
-    /// let (mut weight_gradient, mut bias_gradient, mut dx) = ([0.0; 2], [0.0], [0.0; 2]);
-    /// layer.backward(&[3.0, 4.0], &[0.5], Some(&mut dx), &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
-    /// assert_eq!((dx, weight_gradient, bias_gradient), ([0.5, 1.0], [1.5, 2.0], [0.5]));
-    /// ```
-    ///
-    /// # Panics
-    /// If the gradient slices are not shaped like the parameters.
-    pub fn backward(
+    /// Writes `∂L/∂x = Wᵀ dy` into `dx` when given. With [`Update::Accumulate`] it adds
+    /// `∂L/∂W = dy xᵀ` and `∂L/∂b = dy` to `gradients` (the weight's `O x I` values, then the
+    /// bias's `O`); with [`Update::Sgd`] it applies `W -= lr · dy xᵀ` and `b -= lr · dy` in the
+    /// same sweep over `W` that computes `dx`, and leaves `gradients` alone.
+    fn backward(
         &mut self,
+        _context: &mut Context,
+        _cache: &mut (),
         x: &[f32; I],
+        _y: &[f32; O],
         dy: &[f32; O],
         dx: Option<&mut [f32; I]>,
-        weight_gradient: &mut [f32],
-        bias_gradient: &mut [f32],
+        gradients: &mut [f32],
         update: Update,
     ) {
         let dx = dx.map(|dx| &mut dx[..]);
         match update {
             Update::Accumulate => {
+                let (weight_gradient, bias_gradient) = split(gradients, I * O, O);
                 kernels::dense_accumulate(self.weight.as_flat(), x, dy, weight_gradient, bias_gradient, dx)
             }
             Update::Sgd { learning_rate } => {
@@ -92,62 +86,97 @@ impl<const I: usize, const O: usize> Linear<I, O> {
         }
     }
 
-    /// `y[r] = W x[r] + b` for every row of a batch.
-    ///
-    /// ```
-    /// use nn_core::layers::Linear;
-    ///
-    /// let mut layer = Linear::<2, 1>::zeroed();
-    /// layer.weight[0] = [1.0, 2.0];
-    /// let mut y = [[0.0]; 2];
-    /// layer.forward_rows(&[[1.0, 0.0], [0.0, 1.0]], &mut y, &mut Default::default());
-    /// assert_eq!(y, [[1.0], [2.0]]);
-    /// ```
-    ///
-    /// # Panics
-    /// If `x` and `y` have different numbers of rows.
-    pub fn forward_rows(&self, x: &[[f32; I]], y: &mut [[f32; O]], scratch: &mut PanelScratch) {
+    /// `y[r] = W x[r] + b` for every row, as a blocked matrix product.
+    fn forward_rows(&self, context: &mut Context, _cache: &mut (), x: &[[f32; I]], y: &mut [[f32; O]]) {
         assert_eq!(x.len(), y.len(), "one output row per input row");
         let (weight, bias) = (self.weight.as_flat(), &self.bias[..]);
-        kernels::dense_forward_rows(weight, bias, x.as_flattened(), y.as_flattened_mut(), scratch);
+        kernels::dense_forward_rows(weight, bias, x.as_flattened(), y.as_flattened_mut(), &mut context.scratch);
     }
 
-    /// Back-propagates a batch: writes `dx[r] = Wᵀ dy[r]` when given, and `Σ_r dy[r] x[r]ᵀ` and
-    /// `Σ_r dy[r]` into the gradient slices (overwriting them). With [`Update::Sgd`] it then
-    /// applies `W -= lr · ∂W`, `b -= lr · ∂b` (`dx` is computed with the old weights).
-    ///
-    /// # Panics
-    /// If the row counts differ or the gradient slices are not shaped like the parameters.
-    pub fn backward_rows(
+    /// Writes `dx[r] = Wᵀ dy[r]` when given, and `Σ_r dy[r] x[r]ᵀ` and `Σ_r dy[r]` into
+    /// `gradients` (overwriting them). With [`Update::Sgd`] it then applies `W -= lr · ∂W`,
+    /// `b -= lr · ∂b` (`dx` is computed with the old weights).
+    fn backward_rows(
         &mut self,
+        _context: &mut Context,
+        _cache: &mut (),
         x: &[[f32; I]],
+        _y: &[[f32; O]],
         dy: &[[f32; O]],
         dx: Option<&mut [[f32; I]]>,
-        weight_gradient: &mut [f32],
-        bias_gradient: &mut [f32],
+        gradients: &mut [f32],
         update: Update,
     ) {
         assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
+        let (weight_gradient, bias_gradient) = split(gradients, I * O, O);
         let dx = dx.map(|dx| dx.as_flattened_mut());
-        kernels::dense_backward_rows(
-            self.weight.as_flat(),
-            x.as_flattened(),
-            dy.as_flattened(),
-            weight_gradient,
-            bias_gradient,
-            dx,
-        );
+        let (x, dy) = (x.as_flattened(), dy.as_flattened());
+        kernels::dense_backward_rows(self.weight.as_flat(), x, dy, weight_gradient, bias_gradient, dx);
         if let Update::Sgd { learning_rate } = update {
             kernels::axpy(self.weight.as_flat_mut(), -learning_rate, weight_gradient);
             kernels::axpy(&mut self.bias[..], -learning_rate, bias_gradient);
         }
     }
+
+    /// `weight` (`[O, I]`) and `bias` (`[O]`), as PyTorch's `nn.Linear` holds them.
+    fn visit_tensors(&self, layer: usize, gradients: Option<&[f32]>, visitor: &mut dyn FnMut(Tensor<'_>)) {
+        let (weight_gradient, bias_gradient) = match gradients {
+            Some(gradients) => {
+                check_gradients_len(gradients, I * O + O);
+                let (weight, bias) = gradients.split_at(I * O);
+                (Some(weight), Some(bias))
+            }
+            None => (None, None),
+        };
+        visitor(parameter(layer, "weight", &[O, I], self.weight.as_flat(), weight_gradient));
+        visitor(parameter(layer, "bias", &[O], &self.bias[..], bias_gradient));
+    }
+
+    fn visit_tensors_mut(&mut self, layer: usize, visitor: &mut dyn FnMut(TensorMut<'_>)) {
+        visitor(parameter_mut(layer, "weight", &[O, I], self.weight.as_flat_mut()));
+        visitor(parameter_mut(layer, "bias", &[O], &mut self.bias[..]));
+    }
+
+    fn visit_parameters_mut(&mut self, gradients: &[f32], visitor: &mut dyn FnMut(&mut [f32], &[f32])) {
+        check_gradients_len(gradients, I * O + O);
+        let (weight_gradient, bias_gradient) = gradients.split_at(I * O);
+        visitor(self.weight.as_flat_mut(), weight_gradient);
+        visitor(&mut self.bias[..], bias_gradient);
+    }
+}
+
+/// A layer's gradient slice split into its weight's `weights` values and its bias's `biases`.
+pub(super) fn split(gradients: &mut [f32], weights: usize, biases: usize) -> (&mut [f32], &mut [f32]) {
+    check_gradients_len(gradients, weights + biases);
+    gradients.split_at_mut(weights)
+}
+
+/// A parameter tensor as it leaves a layer.
+pub(super) fn parameter<'a>(
+    layer: usize,
+    tensor: &'static str,
+    shape: &'a [usize],
+    values: &'a [f32],
+    gradients: Option<&'a [f32]>,
+) -> Tensor<'a> {
+    Tensor { name: TensorName { layer, tensor }, shape, kind: TensorKind::Parameter, values, gradients }
+}
+
+/// A writable parameter tensor.
+pub(super) fn parameter_mut<'a>(
+    layer: usize,
+    tensor: &'static str,
+    shape: &'a [usize],
+    values: &'a mut [f32],
+) -> TensorMut<'a> {
+    TensorMut { name: TensorName { layer, tensor }, shape, kind: TensorKind::Parameter, values }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kernels::{axpy, dot};
+    use crate::layer::Mode;
     use crate::testing::{assert_close, numeric_derivative, sample_values};
     use rand::SeedableRng;
 
@@ -161,18 +190,23 @@ mod tests {
         layer
     }
 
+    fn context() -> Context {
+        Context::new(Mode::Train, 0)
+    }
+
     /// A scalar function of the output whose gradient is `weights`: `L = Σ weights[o] · y[o]`.
     fn objective(layer: &Linear<I, O>, x: &[f32; I], weights: &[f32; O]) -> f32 {
         let mut y = [0.0; O];
-        layer.forward(x, &mut y);
+        layer.infer(x, &mut y);
         dot(&y, weights)
     }
 
-    /// `(dx, weight gradient, bias gradient)` of one accumulating backward pass.
-    fn accumulated(layer: &mut Linear<I, O>, x: &[f32; I], dy: &[f32; O]) -> ([f32; I], Vec<f32>, Vec<f32>) {
-        let (mut dx, mut weight_gradient, mut bias_gradient) = ([0.0; I], vec![0.0; I * O], vec![0.0; O]);
-        layer.backward(x, dy, Some(&mut dx), &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
-        (dx, weight_gradient, bias_gradient)
+    /// `(dx, gradients)` of one accumulating backward pass.
+    fn accumulated(layer: &mut Linear<I, O>, x: &[f32; I], dy: &[f32; O]) -> ([f32; I], Vec<f32>) {
+        let (mut dx, mut gradients, mut y) = ([0.0; I], vec![0.0; I * O + O], [0.0; O]);
+        layer.infer(x, &mut y);
+        layer.backward(&mut context(), &mut (), x, &y, dy, Some(&mut dx), &mut gradients, Update::Accumulate);
+        (dx, gradients)
     }
 
     #[test]
@@ -180,28 +214,29 @@ mod tests {
         let mut layer = layer();
         let x = sample_values::<I>(5);
         let dy = sample_values::<O>(6);
-        let (dx, weight_gradient, bias_gradient) = accumulated(&mut layer, &x, &dy);
+        let (dx, gradients) = accumulated(&mut layer, &x, &dy);
+        let (weight_gradient, bias_gradient) = gradients.split_at(I * O);
 
         let mut x_probe = x;
         for (i, analytic) in dx.into_iter().enumerate() {
             let numeric = numeric_derivative(&mut x_probe, i, |x| objective(&layer, x.try_into().unwrap(), &dy));
             assert_close!(analytic, numeric, 1e-3);
         }
-        for (index, analytic) in weight_gradient.into_iter().enumerate() {
+        for (index, analytic) in weight_gradient.iter().enumerate() {
             let mut probe = layer.clone();
             let numeric = numeric_derivative(layer.weight.as_flat_mut(), index, |w| {
                 probe.weight.as_flat_mut().copy_from_slice(w);
                 objective(&probe, &x, &dy)
             });
-            assert_close!(analytic, numeric, 1e-3);
+            assert_close!(*analytic, numeric, 1e-3);
         }
-        for (o, analytic) in bias_gradient.into_iter().enumerate() {
+        for (o, analytic) in bias_gradient.iter().enumerate() {
             let mut probe = layer.clone();
             let numeric = numeric_derivative(&mut layer.bias[..], o, |b| {
                 probe.bias.copy_from_slice(b);
                 objective(&probe, &x, &dy)
             });
-            assert_close!(analytic, numeric, 1e-3);
+            assert_close!(*analytic, numeric, 1e-3);
         }
     }
 
@@ -209,22 +244,16 @@ mod tests {
     fn fused_sgd_equals_accumulate_then_step() {
         let (x, dy, learning_rate) = (sample_values::<I>(7), sample_values::<O>(8), 0.1);
         let mut fused = layer();
-        let mut fused_dx = [0.0; I];
-        let (mut unused_weight, mut unused_bias) = (vec![0.0; I * O], vec![0.0; O]);
-        fused.backward(
-            &x,
-            &dy,
-            Some(&mut fused_dx),
-            &mut unused_weight,
-            &mut unused_bias,
-            Update::Sgd { learning_rate },
-        );
-        assert!(unused_weight.iter().chain(&unused_bias).all(|g| *g == 0.0));
+        let (mut fused_dx, mut y) = ([0.0; I], [0.0; O]);
+        let mut unused = vec![0.0; I * O + O];
+        fused.infer(&x, &mut y);
+        let update = Update::Sgd { learning_rate };
+        fused.backward(&mut context(), &mut (), &x, &y, &dy, Some(&mut fused_dx), &mut unused, update);
+        assert!(unused.iter().all(|g| *g == 0.0));
 
         let mut reference = layer();
-        let (reference_dx, weight_gradient, bias_gradient) = accumulated(&mut reference, &x, &dy);
-        axpy(reference.weight.as_flat_mut(), -learning_rate, &weight_gradient);
-        axpy(&mut reference.bias[..], -learning_rate, &bias_gradient);
+        let (reference_dx, gradients) = accumulated(&mut reference, &x, &dy);
+        reference.visit_parameters_mut(&gradients, &mut |values, gradients| axpy(values, -learning_rate, gradients));
 
         for (a, b) in fused_dx.iter().zip(&reference_dx) {
             assert_close!(*a, *b, 1e-6);
@@ -243,23 +272,38 @@ mod tests {
         let x: Vec<[f32; I]> = (0..6).map(|seed| sample_values::<I>(20 + seed)).collect();
         let dy: Vec<[f32; O]> = (0..6).map(|seed| sample_values::<O>(30 + seed)).collect();
         let mut y = vec![[0.0; O]; 6];
-        layer.forward_rows(&x, &mut y, &mut PanelScratch::default());
-        let (mut dx, mut weight_gradient, mut bias_gradient) = (vec![[0.0; I]; 6], vec![0.0; I * O], vec![0.0; O]);
-        layer.backward_rows(&x, &dy, Some(&mut dx), &mut weight_gradient, &mut bias_gradient, Update::Accumulate);
+        let mut context = context();
+        layer.forward_rows(&mut context, &mut (), &x, &mut y);
+        let (mut dx, mut gradients) = (vec![[0.0; I]; 6], vec![9.0; I * O + O]);
+        layer.backward_rows(&mut context, &mut (), &x, &y, &dy, Some(&mut dx), &mut gradients, Update::Accumulate);
 
-        let (mut expected_weight, mut expected_bias) = (vec![0.0; I * O], vec![0.0; O]);
+        let mut expected = vec![0.0; I * O + O];
         for row in 0..6 {
             let mut expected_y = [0.0; O];
-            layer.forward(&x[row], &mut expected_y);
-            let (expected_dx, w, b) = accumulated(&mut layer, &x[row], &dy[row]);
-            axpy(&mut expected_weight, 1.0, &w);
-            axpy(&mut expected_bias, 1.0, &b);
+            layer.infer(&x[row], &mut expected_y);
+            let (expected_dx, sample) = accumulated(&mut layer, &x[row], &dy[row]);
+            axpy(&mut expected, 1.0, &sample);
             for (a, e) in y[row].iter().chain(&dx[row]).zip(expected_y.iter().chain(&expected_dx)) {
                 assert_close!(*a, *e, 1e-5);
             }
         }
-        for (a, e) in weight_gradient.iter().chain(&bias_gradient).zip(expected_weight.iter().chain(&expected_bias)) {
+        for (a, e) in gradients.iter().zip(&expected) {
             assert_close!(*a, *e, 1e-5);
         }
+    }
+
+    #[test]
+    fn tensors_leave_in_pytorch_layout() {
+        let layer = layer();
+        let gradients: Vec<f32> = (0..I * O + O).map(|i| i as f32).collect();
+        let mut seen = Vec::new();
+        layer.visit_tensors(4, Some(&gradients), &mut |tensor| {
+            seen.push((tensor.name.to_string(), tensor.shape.to_vec(), tensor.kind, tensor.values.to_vec()));
+            assert_eq!(tensor.gradients.map(|g| g.len()), Some(tensor.values.len()));
+        });
+        assert_eq!(seen[0].0, "4.weight");
+        assert_eq!((seen[0].1.clone(), seen[0].2), (vec![O, I], TensorKind::Parameter));
+        assert_eq!(seen[0].3[I + 2], layer.weight[1][2]);
+        assert_eq!((seen[1].0.as_str(), seen[1].1.clone()), ("4.bias", vec![O]));
     }
 }

@@ -1,16 +1,15 @@
 //! The network struct, its buffer structs, and their constructors.
 
-use super::{activation_buffer, field, gradient_buffer, layer_span, linear_type, Context};
-use crate::ast::LayerKind;
+use super::{activation_buffer, cache, field, gradient_buffer, layer_span, Expansion};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 /// The structs and the inherent constants.
-pub fn expand(context: &Context) -> TokenStream {
-    let network = network_struct(context);
-    let buffers = buffers_struct(context);
-    let batch_buffers = batch_buffers_struct(context);
-    let constants = constants(context);
+pub fn expand(expansion: &Expansion) -> TokenStream {
+    let network = network_struct(expansion);
+    let buffers = buffers_struct(expansion);
+    let batch_buffers = batch_buffers_struct(expansion);
+    let constants = constants(expansion);
     quote! {
         #network
         #buffers
@@ -19,19 +18,12 @@ pub fn expand(context: &Context) -> TokenStream {
     }
 }
 
-fn network_struct(context: &Context) -> TokenStream {
-    let model = context.model;
+fn network_struct(expansion: &Expansion) -> TokenStream {
+    let model = expansion.model;
     let (attrs, vis, name) = (&model.attrs, &model.vis, &model.name);
-    let fields = context.parametric().map(|layer| {
-        let (field, span) = (field(layer), layer_span(layer));
+    let fields = model.layers.iter().map(|layer| {
+        let (field, span, ty) = (field(layer.index), layer_span(layer), expansion.layer_type(layer));
         let doc = format!(" Layer {}, `{}`.", layer.index, layer.kind.describe());
-        let ty = match layer.kind {
-            LayerKind::Linear { inputs, outputs } => {
-                let linear = linear_type(context, layer);
-                quote_spanned!(span=> #linear<#inputs, #outputs>)
-            }
-            _ => unreachable!("only Linear has parameters"),
-        };
         quote_spanned!(span=> #[doc = #doc] pub #field: #ty)
     });
     quote! {
@@ -43,87 +35,93 @@ fn network_struct(context: &Context) -> TokenStream {
     }
 }
 
-/// One field per buffer: the input copy, and per layer its output and (except the last) the
-/// gradient of its output. `(name, width)` pairs.
-fn buffer_fields(context: &Context, with_input: bool) -> Vec<(Ident, usize)> {
-    let model = context.model;
+/// The activation buffers: the input copy (for one sample), and per layer its output and
+/// (except the last) the gradient of its output. `(name, width)` pairs.
+fn activation_fields(expansion: &Expansion, with_input: bool) -> Vec<(Ident, usize)> {
+    let model = expansion.model;
     let mut fields = Vec::new();
     if with_input {
         fields.push((format_ident!("input"), model.input().len()));
     }
     for layer in &model.layers {
         fields.push((activation_buffer(layer.index), layer.output.len()));
-        if layer.index != context.last_index() {
+        if layer.index != expansion.last_index() {
             fields.push((gradient_buffer(layer.index), layer.output.len()));
         }
     }
     fields
 }
 
-fn buffers_struct(context: &Context) -> TokenStream {
-    let doc = format!(" The activations of one sample of [`{}`] and their gradients.", context.model.name);
-    let fields = buffer_fields(context, true);
-    let p = context.private();
-    buffer_struct(
-        context,
-        context.buffers_name(),
-        &doc,
-        fields,
-        quote!(),
-        |width| quote!(::std::boxed::Box<#p::CacheAligned<[f32; #width]>>),
-    )
-}
-
-fn batch_buffers_struct(context: &Context) -> TokenStream {
-    let doc =
-        format!(" The activations of a batch of [`{}`] and their gradients, one row per sample.", context.model.name);
-    let fields = buffer_fields(context, false);
-    let p = context.private();
-    let scratch = quote!(scratch: #p::PanelScratch,);
-    buffer_struct(
-        context,
-        context.batch_buffers_name(),
-        &doc,
-        fields,
-        scratch,
-        |width| quote!(::std::vec::Vec<[f32; #width]>),
-    )
-}
-
-/// A struct of buffers named `name`, one field per `(name, width)` of the type `ty(width)`, then
-/// the `extra` fields.
+/// A struct of buffers: one field per activation of the type `ty(width)`, then every layer's
+/// cache of the associated type `cache_type`.
 fn buffer_struct(
-    context: &Context,
+    expansion: &Expansion,
     name: Ident,
     doc: &str,
-    fields: Vec<(Ident, usize)>,
-    extra: TokenStream,
+    activations: Vec<(Ident, usize)>,
     ty: impl Fn(usize) -> TokenStream,
+    cache_type: TokenStream,
 ) -> TokenStream {
-    let vis = &context.model.vis;
-    let fields = fields.into_iter().map(|(field, width)| {
+    let vis = &expansion.model.vis;
+    let activations = activations.into_iter().map(|(field, width)| {
         let ty = ty(width);
         quote!(#field: #ty)
+    });
+    let caches = expansion.model.layers.iter().map(|layer| {
+        let (field, layer_trait) = (cache(layer.index), expansion.layer_trait(layer));
+        quote!(#field: #layer_trait::#cache_type)
     });
     quote! {
         #[doc = #doc]
         #vis struct #name {
-            #(#fields,)*
-            #extra
+            #(#activations,)*
+            #(#caches,)*
         }
     }
 }
 
-/// Grows every batch buffer to `rows` rows.
-pub fn grow_batch_buffers(context: &Context) -> TokenStream {
-    let p = context.private();
-    let grows =
-        buffer_fields(context, false).into_iter().map(|(name, _)| quote!(#p::grow_rows(&mut buffers.#name, rows);));
+fn buffers_struct(expansion: &Expansion) -> TokenStream {
+    let doc = format!(
+        " The activations of one sample of [`{}`], their gradients and the layers' caches.",
+        expansion.model.name
+    );
+    let p = expansion.private();
+    buffer_struct(
+        expansion,
+        expansion.buffers_name(),
+        &doc,
+        activation_fields(expansion, true),
+        |width| quote!(::std::boxed::Box<#p::CacheAligned<[f32; #width]>>),
+        quote!(Cache),
+    )
+}
+
+fn batch_buffers_struct(expansion: &Expansion) -> TokenStream {
+    let doc = format!(
+        " The activations of a batch of [`{}`], their gradients and the layers' caches, one row per sample.",
+        expansion.model.name
+    );
+    buffer_struct(
+        expansion,
+        expansion.batch_buffers_name(),
+        &doc,
+        activation_fields(expansion, false),
+        |width| quote!(::std::vec::Vec<[f32; #width]>),
+        quote!(BatchCache),
+    )
+}
+
+/// Grows every batch activation buffer to `rows` rows.
+pub fn grow_batch_buffers(expansion: &Expansion) -> TokenStream {
+    let p = expansion.private();
+    let grows = activation_fields(expansion, false)
+        .into_iter()
+        .map(|(name, _)| quote!(#p::grow_rows(&mut buffers.#name, rows);));
     quote!(#(#grows)*)
 }
 
-fn constants(context: &Context) -> TokenStream {
-    let model = context.model;
+fn constants(expansion: &Expansion) -> TokenStream {
+    let model = expansion.model;
     let name = &model.name;
     let (inputs, outputs, parameters) = (model.input().len(), model.output().len(), model.parameters());
     let architecture = model.architecture();
@@ -141,28 +139,21 @@ fn constants(context: &Context) -> TokenStream {
     }
 }
 
-/// `new`, `zeroed`, `buffers` and `batch_buffers`.
-pub fn constructors(context: &Context) -> TokenStream {
-    let p = context.private();
-    let layers = &context.model.layers;
-    let initialised = context.parametric().map(|layer| {
-        let (field, span) = (field(layer), layer_span(layer));
-        let init = match layers.get(layer.index + 1).map(|next| &next.kind) {
-            Some(LayerKind::ReLU | LayerKind::LeakyReLU { .. }) => quote!(#p::Init::He),
-            _ => quote!(#p::Init::Xavier),
-        };
-        let linear = linear_type(context, layer);
-        quote_spanned!(span=> #field: #linear::new(#init, rng))
+/// `new` and `zeroed`: every layer built in order, each with the initialisation the layer after
+/// it asks for.
+pub fn constructors(expansion: &Expansion) -> TokenStream {
+    let p = expansion.private();
+    let layers = &expansion.model.layers;
+    let initialised = layers.iter().map(|layer| {
+        let (field, span) = (field(layer.index), layer_span(layer));
+        let init = layer.kind.init(&expansion.site(layer), expansion.init_of(layer));
+        quote_spanned!(span=> #field: #init)
     });
-    let zeroed = context.parametric().map(|layer| {
-        let (field, span) = (field(layer), layer_span(layer));
-        let linear = linear_type(context, layer);
-        quote_spanned!(span=> #field: #linear::zeroed())
+    let zeroed = layers.iter().map(|layer| {
+        let (field, span) = (field(layer.index), layer_span(layer));
+        let zeroed = layer.kind.zeroed(&expansion.site(layer));
+        quote_spanned!(span=> #field: #zeroed)
     });
-    let (buffers, batch_buffers) = (context.buffers_name(), context.batch_buffers_name());
-    let boxed =
-        buffer_fields(context, true).into_iter().map(|(name, width)| quote!(#name: #p::zeroed_array::<#width>()));
-    let empty = buffer_fields(context, false).into_iter().map(|(name, _)| quote!(#name: ::std::vec::Vec::new()));
     quote! {
         fn new<R: #p::Rng + ?Sized>(rng: &mut R) -> Self {
             Self { #(#initialised,)* }
@@ -171,13 +162,32 @@ pub fn constructors(context: &Context) -> TokenStream {
         fn zeroed() -> Self {
             Self { #(#zeroed,)* }
         }
+    }
+}
 
+/// `buffers` and `batch_buffers`.
+pub fn buffer_constructors(expansion: &Expansion) -> TokenStream {
+    let p = expansion.private();
+    let (buffers, batch_buffers) = (expansion.buffers_name(), expansion.batch_buffers_name());
+    let boxed =
+        activation_fields(expansion, true).into_iter().map(|(name, width)| quote!(#name: #p::zeroed_array::<#width>()));
+    let empty = activation_fields(expansion, false).into_iter().map(|(name, _)| quote!(#name: ::std::vec::Vec::new()));
+    let layers = &expansion.model.layers;
+    let caches = layers.iter().map(|layer| {
+        let (name, field, layer_trait) = (cache(layer.index), field(layer.index), expansion.layer_trait(layer));
+        quote!(#name: #layer_trait::cache(&self.#field))
+    });
+    let batch_caches = layers.iter().map(|layer| {
+        let (name, field, layer_trait) = (cache(layer.index), field(layer.index), expansion.layer_trait(layer));
+        quote!(#name: #layer_trait::batch_cache(&self.#field))
+    });
+    quote! {
         fn buffers(&self) -> #buffers {
-            #buffers { #(#boxed,)* }
+            #buffers { #(#boxed,)* #(#caches,)* }
         }
 
         fn batch_buffers(&self) -> #batch_buffers {
-            #batch_buffers { #(#empty,)* scratch: ::core::default::Default::default() }
+            #batch_buffers { #(#empty,)* #(#batch_caches,)* }
         }
     }
 }

@@ -1,29 +1,35 @@
-//! Code generation: one checked [`Model`] becomes a struct, its workspace and the impls.
+//! Code generation: one checked [`Model`] becomes a struct, its buffers and the impls.
+//!
+//! Every layer is expanded the same way: a field of its runtime type, buffers for its output
+//! and output gradient, a cache, and one call of its [`Layer`] pass per pass, reading the
+//! previous layer's output. Nothing here knows a layer kind; the kinds live in `crate::layers`.
+//!
+//! [`Layer`]: https://docs.rs/nn/latest/nn/layers/trait.Layer.html
 
 mod info;
 mod items;
 mod passes;
 mod visitors;
 
-use crate::ast::{Layer, LayerKind, Model, NetworkDecl};
+use crate::ast::{Layer, Model, NetworkDecl};
+use crate::layers::{Init, Site};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 /// Everything the generators need: the runtime path and the model.
-pub struct Context<'a> {
-    krate: &'a TokenStream,
+pub struct Expansion<'a> {
+    runtime: TokenStream,
     model: &'a Model,
 }
 
-impl<'a> Context<'a> {
-    pub fn new(krate: &'a TokenStream, model: &'a Model) -> Self {
-        Self { krate, model }
+impl<'a> Expansion<'a> {
+    pub fn new(krate: &TokenStream, model: &'a Model) -> Self {
+        Self { runtime: quote!(#krate::__private), model }
     }
 
-    /// A path into the facade's hidden runtime module.
-    fn private(&self) -> TokenStream {
-        let krate = self.krate;
-        quote!(#krate::__private)
+    /// The path of the facade's hidden runtime module.
+    fn private(&self) -> &TokenStream {
+        &self.runtime
     }
 
     fn buffers_name(&self) -> Ident {
@@ -34,39 +40,29 @@ impl<'a> Context<'a> {
         format_ident!("{}BatchBuffers", self.model.name)
     }
 
-    /// The length of every parameter tensor, in visiting order (weight, then bias, per layer).
-    fn tensor_lengths(&self) -> Vec<usize> {
-        self.parametric()
-            .flat_map(|layer| match layer.kind {
-                LayerKind::Linear { inputs, outputs } => [inputs * outputs, outputs],
-                _ => unreachable!("only Linear has parameters"),
-            })
-            .collect()
-    }
-
     fn last_index(&self) -> usize {
         self.model.layers.len() - 1
     }
 
-    /// The layers with parameters.
-    fn parametric(&self) -> impl Iterator<Item = &'a Layer> {
-        self.model.layers.iter().filter(|layer| layer.kind.has_parameters())
+    fn site(&self, layer: &Layer) -> Site<'_> {
+        Site { runtime: &self.runtime, first: layer.index == 0 }
     }
 
-    /// The value of an activation, `Sigmoid` or `LeakyReLU { slope: 0.2 }`.
-    fn activation(&self, kind: &LayerKind) -> TokenStream {
-        let p = self.private();
-        match kind {
-            LayerKind::Sigmoid => quote!(#p::Sigmoid),
-            LayerKind::ReLU => quote!(#p::ReLU),
-            LayerKind::Tanh => quote!(#p::Tanh),
-            LayerKind::Softmax => quote!(#p::Softmax),
-            LayerKind::LeakyReLU { slope } => {
-                let slope = proc_macro2::Literal::f32_suffixed(*slope);
-                quote!(#p::LeakyReLU { slope: #slope })
-            }
-            LayerKind::Linear { .. } => unreachable!("Linear is not an activation"),
-        }
+    /// The runtime type of `layer`.
+    fn layer_type(&self, layer: &Layer) -> TokenStream {
+        layer.kind.runtime_type(&self.site(layer))
+    }
+
+    /// `<Type as Layer<I, O>>`, through which every pass of `layer` is called.
+    fn layer_trait(&self, layer: &Layer) -> TokenStream {
+        let (p, ty) = (self.private(), self.layer_type(layer));
+        let (inputs, outputs) = (layer.input.len(), layer.output.len());
+        quote!(<#ty as #p::Layer<#inputs, #outputs>>)
+    }
+
+    /// The initialisation `layer` gets: what the layer after it asks for.
+    fn init_of(&self, layer: &Layer) -> Init {
+        self.model.layers.get(layer.index + 1).map_or(Init::Xavier, |next| next.kind.init_before())
     }
 }
 
@@ -76,75 +72,87 @@ fn layer_span(layer: &Layer) -> Span {
     Span::call_site().located_at(layer.span)
 }
 
-fn field(layer: &Layer) -> Ident {
-    format_ident!("layer{}", layer.index)
+/// The field holding layer `index`.
+fn field(index: usize) -> Ident {
+    format_ident!("layer{}", index)
 }
 
+/// The buffer of layer `index`'s output.
 fn activation_buffer(index: usize) -> Ident {
     format_ident!("a{}", index)
 }
 
+/// The buffer of the gradient of layer `index`'s output.
 fn gradient_buffer(index: usize) -> Ident {
     format_ident!("d{}", index)
 }
 
-/// The runtime type of a layer with parameters: the first layer reads the network's input, and
-/// is an `InputLinear` (input-major weight, zero inputs skipped, no input gradient); the others
-/// are `Linear`.
-fn linear_type(context: &Context, layer: &Layer) -> TokenStream {
-    let p = context.private();
-    let span = layer_span(layer);
-    match layer.index {
-        0 => quote_spanned!(span=> #p::InputLinear),
-        _ => quote_spanned!(span=> #p::Linear),
-    }
+/// Layer `index`'s cache.
+fn cache(index: usize) -> Ident {
+    format_ident!("c{}", index)
 }
 
-/// The names of a layer's weight and bias gradient slices.
-fn parameter_gradients(layer: &Layer) -> (Ident, Ident) {
-    (format_ident!("weight_gradient{}", layer.index), format_ident!("bias_gradient{}", layer.index))
+/// Layer `index`'s slice of the parameter gradients.
+fn gradient_slice(index: usize) -> Ident {
+    format_ident!("g{}", index)
 }
 
 /// All the code for one network.
-pub fn expand(context: &Context) -> TokenStream {
-    let items = items::expand(context);
-    let network_impl = network_impl(context);
+pub fn expand(expansion: &Expansion) -> TokenStream {
+    let items = items::expand(expansion);
+    let sequential = sequential_impl(expansion);
+    let network = network_impl(expansion);
     quote! {
         #items
-        #network_impl
+        #sequential
+        #network
     }
 }
 
-fn network_impl(context: &Context) -> TokenStream {
-    let p = context.private();
-    let model = context.model;
+fn sequential_impl(expansion: &Expansion) -> TokenStream {
+    let p = expansion.private();
+    let model = expansion.model;
     let name = &model.name;
-    let (buffers, batch_buffers) = (context.buffers_name(), context.batch_buffers_name());
+    let (buffers, batch_buffers) = (expansion.buffers_name(), expansion.batch_buffers_name());
     let (inputs, outputs) = (model.input().len(), model.output().len());
-    let ends_with_softmax = matches!(model.layers[context.last_index()].kind, LayerKind::Softmax);
     let body = [
-        items::constructors(context),
-        passes::forward(context),
-        passes::forward_sample(context),
-        passes::backward_sample(context),
-        passes::forward_sample_with_first_layer(context),
-        passes::backward_sample_deferred(context),
-        passes::forward_rows(context),
-        passes::backward_rows(context),
-        visitors::expand(context),
+        items::buffer_constructors(expansion),
+        passes::forward_sample(expansion),
+        passes::backward_sample(expansion),
+        passes::forward_rows(expansion),
+        passes::backward_rows(expansion),
+        passes::blocks(expansion),
+        visitors::expand(expansion),
     ];
+    quote! {
+        impl #p::Sequential<#inputs, #outputs> for #name {
+            type Buffers = #buffers;
+            type BatchBuffers = #batch_buffers;
+
+            #(#body)*
+        }
+    }
+}
+
+fn network_impl(expansion: &Expansion) -> TokenStream {
+    let p = expansion.private();
+    let model = expansion.model;
+    let name = &model.name;
+    let (inputs, outputs) = (model.input().len(), model.output().len());
+    let ends_with_softmax = model.last().kind.is_softmax();
+    let constructors = items::constructors(expansion);
+    let forward = passes::forward(expansion);
     let (architecture, summary, parameters) = (model.architecture(), info::summary(model), model.parameters());
     let span = layer_span(&model.layers[0]);
     quote_spanned! {span=>
         impl #p::Network<#inputs, #outputs> for #name {
-            type Buffers = #buffers;
-            type BatchBuffers = #batch_buffers;
             const ARCHITECTURE: &'static str = #architecture;
             const SUMMARY: &'static str = #summary;
             const PARAMETERS: usize = #parameters;
             const ENDS_WITH_SOFTMAX: bool = #ends_with_softmax;
 
-            #(#body)*
+            #constructors
+            #forward
         }
     }
 }

@@ -1,10 +1,14 @@
 //! The forward and backward passes, written out layer by layer, for one sample and for a batch
-//! of rows.
+//! of rows. Every layer gets the same call: its pass through `<Type as Layer<I, O>>`.
 
-use super::{activation_buffer, field, gradient_buffer, items, layer_span, linear_type, parameter_gradients, Context};
-use crate::ast::{Layer, LayerKind};
+use super::{activation_buffer, cache, field, gradient_buffer, gradient_slice, items, layer_span, Expansion};
+use crate::ast::Layer;
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
+
+/// The most activation values `forward` keeps on the stack (16 KiB); a network with more keeps
+/// them in buffers of the calling thread instead, so that no thread's stack overflows.
+const STACK_VALUES: usize = 4096;
 
 /// Where a pass keeps its values: boxed arrays for one sample, or the first `rows` rows of
 /// growable batch buffers.
@@ -46,82 +50,107 @@ impl Pass {
             (false, _) => self.read(&gradient_buffer(layer.index)),
         }
     }
-}
 
-/// One layer's forward call from `input` into `output`.
-fn layer_forward(context: &Context, layer: &Layer, pass: Pass, input: TokenStream, output: TokenStream) -> TokenStream {
-    let p = context.private();
-    let span = layer_span(layer);
-    let method = match pass {
-        Pass::Sample => quote_spanned!(span=> forward),
-        Pass::Rows => quote_spanned!(span=> forward_rows),
-    };
-    match layer.kind {
-        LayerKind::Linear { .. } => {
-            let (field, linear) = (field(layer), linear_type(context, layer));
-            // A batch is packed in a scratch panel (by `InputLinear` only when it is dense).
-            let scratch = match pass {
-                Pass::Rows => quote!(, &mut buffers.scratch),
-                Pass::Sample => quote!(),
-            };
-            quote_spanned!(span=> #linear::#method(&self.#field, #input, #output #scratch);)
-        }
-        ref activation => {
-            let activation = context.activation(activation);
-            quote_spanned!(span=> #p::Activation::#method(&#activation, #input, #output);)
+    /// Where `layer` writes the gradient of its input: nowhere for the first layer.
+    fn input_gradient_of(self, layer: &Layer) -> TokenStream {
+        match layer.index {
+            0 => quote!(::core::option::Option::None),
+            index => {
+                let buffer = self.write(&gradient_buffer(index - 1));
+                quote!(::core::option::Option::Some(#buffer))
+            }
         }
     }
 }
 
-/// `forward`: activations in stack arrays, nothing allocated.
-pub fn forward(context: &Context) -> TokenStream {
-    let model = context.model;
+/// `forward`: eval mode through each layer's `infer`. Small networks keep their activations in
+/// stack arrays; large ones in the calling thread's buffers, allocated by its first call.
+pub fn forward(expansion: &Expansion) -> TokenStream {
+    let model = expansion.model;
     let (inputs, outputs) = (model.input().len(), model.output().len());
-    let steps = model.layers.iter().map(|layer| {
-        let output = activation_buffer(layer.index);
-        let len = layer.output.len();
-        let input = match layer.index {
-            0 => quote!(input),
-            index => {
-                let previous = activation_buffer(index - 1);
-                quote!(&#previous)
+    let activations: usize = model.layers.iter().map(|layer| layer.output.len()).sum();
+    let last = activation_buffer(expansion.last_index());
+    if activations <= STACK_VALUES {
+        let steps = model.layers.iter().map(|layer| {
+            let (output, len) = (activation_buffer(layer.index), layer.output.len());
+            let input = match layer.index {
+                0 => quote!(input),
+                index => {
+                    let previous = activation_buffer(index - 1);
+                    quote!(&#previous)
+                }
+            };
+            let call = infer(expansion, layer, input, quote!(&mut #output));
+            quote! {
+                let mut #output = [0.0f32; #len];
+                #call
+            }
+        });
+        return quote! {
+            fn forward(&self, input: &[f32; #inputs]) -> [f32; #outputs] {
+                #(#steps)*
+                #last
             }
         };
-        let call = layer_forward(context, layer, Pass::Sample, input, quote!(&mut #output));
-        quote! {
-            let mut #output = [0.0f32; #len];
-            #call
-        }
+    }
+    let p = expansion.private();
+    let buffers_type = expansion.buffers_name();
+    let steps = model.layers.iter().map(|layer| {
+        let input = match layer.index {
+            0 => quote!(input),
+            _ => Pass::Sample.input_of(layer),
+        };
+        infer(expansion, layer, input, Pass::Sample.write(&activation_buffer(layer.index)))
     });
-    let last = activation_buffer(context.last_index());
     quote! {
         fn forward(&self, input: &[f32; #inputs]) -> [f32; #outputs] {
-            #(#steps)*
-            #last
+            ::std::thread_local! {
+                static BUFFERS: ::core::cell::RefCell<::core::option::Option<#buffers_type>> =
+                    const { ::core::cell::RefCell::new(::core::option::Option::None) };
+            }
+            BUFFERS.with(|cell| {
+                let mut cell = cell.borrow_mut();
+                let buffers = cell.get_or_insert_with(|| #p::Sequential::<#inputs, #outputs>::buffers(self));
+                #(#steps)*
+                buffers.#last.0
+            })
         }
     }
+}
+
+/// One layer's `infer` from `input` into `output`.
+fn infer(expansion: &Expansion, layer: &Layer, input: TokenStream, output: TokenStream) -> TokenStream {
+    let (span, field, layer_trait) = (layer_span(layer), field(layer.index), expansion.layer_trait(layer));
+    quote_spanned!(span=> #layer_trait::infer(&self.#field, #input, #output);)
 }
 
 /// The forward calls of every layer, reading and writing `pass`'s buffers.
-fn forward_steps(context: &Context, pass: Pass) -> Vec<TokenStream> {
-    let layers = &context.model.layers;
+fn forward_steps(expansion: &Expansion, pass: Pass) -> Vec<TokenStream> {
+    let method = match pass {
+        Pass::Sample => quote!(forward),
+        Pass::Rows => quote!(forward_rows),
+    };
+    let layers = &expansion.model.layers;
     layers
         .iter()
         .map(|layer| {
-            layer_forward(context, layer, pass, pass.input_of(layer), pass.write(&activation_buffer(layer.index)))
+            let (span, field, cache) = (layer_span(layer), field(layer.index), cache(layer.index));
+            let layer_trait = expansion.layer_trait(layer);
+            let (input, output) = (pass.input_of(layer), pass.write(&activation_buffer(layer.index)));
+            quote_spanned!(span=> #layer_trait::#method(&self.#field, context, &mut buffers.#cache, #input, #output);)
         })
         .collect()
 }
 
 /// `forward_sample`: every activation kept in the buffers for `backward_sample`.
-pub fn forward_sample(context: &Context) -> TokenStream {
-    let model = context.model;
+pub fn forward_sample(expansion: &Expansion) -> TokenStream {
+    let (p, model) = (expansion.private(), expansion.model);
     let (inputs, outputs) = (model.input().len(), model.output().len());
-    let buffers = context.buffers_name();
-    let steps = forward_steps(context, Pass::Sample);
-    let last = activation_buffer(context.last_index());
+    let buffers = expansion.buffers_name();
+    let steps = forward_steps(expansion, Pass::Sample);
+    let last = activation_buffer(expansion.last_index());
     quote! {
-        fn forward_sample<'b>(&self, buffers: &'b mut #buffers, input: &[f32; #inputs]) -> &'b [f32; #outputs] {
+        fn forward_sample<'b>(&self, context: &mut #p::Context, buffers: &'b mut #buffers, input: &[f32; #inputs]) -> &'b [f32; #outputs] {
             buffers.input.copy_from_slice(input);
             #(#steps)*
             &buffers.#last.0
@@ -130,15 +159,15 @@ pub fn forward_sample(context: &Context) -> TokenStream {
 }
 
 /// `forward_rows`: the batch buffers grown to the batch, then every layer on all rows.
-pub fn forward_rows(context: &Context) -> TokenStream {
-    let model = context.model;
+pub fn forward_rows(expansion: &Expansion) -> TokenStream {
+    let (p, model) = (expansion.private(), expansion.model);
     let (inputs, outputs) = (model.input().len(), model.output().len());
-    let batch_buffers = context.batch_buffers_name();
-    let grow = items::grow_batch_buffers(context);
-    let steps = forward_steps(context, Pass::Rows);
-    let last = activation_buffer(context.last_index());
+    let batch_buffers = expansion.batch_buffers_name();
+    let grow = items::grow_batch_buffers(expansion);
+    let steps = forward_steps(expansion, Pass::Rows);
+    let last = activation_buffer(expansion.last_index());
     quote! {
-        fn forward_rows<'b>(&self, buffers: &'b mut #batch_buffers, inputs: &[[f32; #inputs]]) -> &'b [[f32; #outputs]] {
+        fn forward_rows<'b>(&self, context: &mut #p::Context, buffers: &'b mut #batch_buffers, inputs: &[[f32; #inputs]]) -> &'b [[f32; #outputs]] {
             let rows = inputs.len();
             #grow
             #(#steps)*
@@ -147,71 +176,51 @@ pub fn forward_rows(context: &Context) -> TokenStream {
     }
 }
 
-/// Splits the flat `gradients` into one slice per parameter tensor.
-fn split_gradients(context: &Context) -> TokenStream {
-    let p = context.private();
-    let names = context.parametric().flat_map(|layer| {
-        let (weight, bias) = parameter_gradients(layer);
-        [weight, bias]
+/// Splits the flat `gradients` into one slice per layer.
+fn split_gradients(expansion: &Expansion) -> TokenStream {
+    let p = expansion.private();
+    let layers = &expansion.model.layers;
+    let names = layers.iter().map(|layer| gradient_slice(layer.index));
+    let lengths = layers.iter().map(|layer| {
+        let layer_trait = expansion.layer_trait(layer);
+        quote!(#layer_trait::PARAMETERS)
     });
-    let lengths = context.tensor_lengths();
     quote!(let [#(#names),*] = #p::split_gradients(gradients, [#(#lengths),*]);)
 }
 
 /// The backward calls of every layer in reverse: each turns the gradient of its output into the
 /// gradient of its input (the first layer skips that) and handles its parameter gradients.
-fn backward_steps(context: &Context, pass: Pass) -> Vec<TokenStream> {
-    let p = context.private();
-    let layers = &context.model.layers;
+fn backward_steps(expansion: &Expansion, pass: Pass) -> Vec<TokenStream> {
+    let method = match pass {
+        Pass::Sample => quote!(backward),
+        Pass::Rows => quote!(backward_rows),
+    };
+    let layers = &expansion.model.layers;
     layers
         .iter()
         .rev()
         .map(|layer| {
-            let span = layer_span(layer);
-            let input = pass.input_of(layer);
-            let output_gradient = pass.output_gradient_of(layer, context.last_index());
-            let input_gradient = (layer.index > 0).then(|| pass.write(&gradient_buffer(layer.index - 1)));
-            match layer.kind {
-                LayerKind::Linear { .. } => {
-                    let (field, (weight, bias)) = (field(layer), parameter_gradients(layer));
-                    let linear = linear_type(context, layer);
-                    // The first layer (`InputLinear`) has no input gradient to write.
-                    let input_gradient = input_gradient.map(|buffer| quote!(::core::option::Option::Some(#buffer),));
-                    match pass {
-                        Pass::Sample => quote_spanned! {span=>
-                            #linear::backward(&mut self.#field, #input, #output_gradient, #input_gradient #weight, #bias, update);
-                        },
-                        Pass::Rows => quote_spanned! {span=>
-                            #linear::backward_rows(&mut self.#field, #input, #output_gradient, #input_gradient #weight, #bias, update);
-                        },
-                    }
-                }
-                ref kind => {
-                    let activation = context.activation(kind);
-                    let output = pass.read(&activation_buffer(layer.index));
-                    let input_gradient = input_gradient.expect("a network never starts with an activation");
-                    let method = match pass {
-                        Pass::Sample => quote_spanned!(span=> backward),
-                        Pass::Rows => quote_spanned!(span=> backward_rows),
-                    };
-                    quote_spanned! {span=>
-                        #p::Activation::#method(&#activation, #input, #output, #output_gradient, #input_gradient);
-                    }
-                }
+            let (span, field, cache) = (layer_span(layer), field(layer.index), cache(layer.index));
+            let (layer_trait, gradients) = (expansion.layer_trait(layer), gradient_slice(layer.index));
+            let (input, output) = (pass.input_of(layer), pass.read(&activation_buffer(layer.index)));
+            let output_gradient = pass.output_gradient_of(layer, expansion.last_index());
+            let input_gradient = pass.input_gradient_of(layer);
+            quote_spanned! {span=>
+                #layer_trait::#method(&mut self.#field, context, &mut buffers.#cache, #input, #output, #output_gradient, #input_gradient, #gradients, update);
             }
         })
         .collect()
 }
 
 /// `backward_sample`.
-pub fn backward_sample(context: &Context) -> TokenStream {
-    let p = context.private();
-    let outputs = context.model.output().len();
-    let buffers = context.buffers_name();
-    let split = split_gradients(context);
-    let steps = backward_steps(context, Pass::Sample);
+pub fn backward_sample(expansion: &Expansion) -> TokenStream {
+    let p = expansion.private();
+    let outputs = expansion.model.output().len();
+    let buffers = expansion.buffers_name();
+    let split = split_gradients(expansion);
+    let steps = backward_steps(expansion, Pass::Sample);
     quote! {
-        fn backward_sample(&mut self, buffers: &mut #buffers, output_gradient: &[f32; #outputs], gradients: &mut [f32], update: #p::Update) {
+        fn backward_sample(&mut self, context: &mut #p::Context, buffers: &mut #buffers, output_gradient: &[f32; #outputs], gradients: &mut [f32], update: #p::Update) {
             #split
             #(#steps)*
         }
@@ -219,15 +228,14 @@ pub fn backward_sample(context: &Context) -> TokenStream {
 }
 
 /// `backward_rows`.
-pub fn backward_rows(context: &Context) -> TokenStream {
-    let p = context.private();
-    let model = context.model;
+pub fn backward_rows(expansion: &Expansion) -> TokenStream {
+    let (p, model) = (expansion.private(), expansion.model);
     let (inputs, outputs) = (model.input().len(), model.output().len());
-    let batch_buffers = context.batch_buffers_name();
-    let split = split_gradients(context);
-    let steps = backward_steps(context, Pass::Rows);
+    let batch_buffers = expansion.batch_buffers_name();
+    let split = split_gradients(expansion);
+    let steps = backward_steps(expansion, Pass::Rows);
     quote! {
-        fn backward_rows(&mut self, buffers: &mut #batch_buffers, inputs: &[[f32; #inputs]], output_gradients: &[[f32; #outputs]], gradients: &mut [f32], update: #p::Update) {
+        fn backward_rows(&mut self, context: &mut #p::Context, buffers: &mut #batch_buffers, inputs: &[[f32; #inputs]], output_gradients: &[[f32; #outputs]], gradients: &mut [f32], update: #p::Update) {
             let rows = inputs.len();
             #split
             #(#steps)*
@@ -235,69 +243,21 @@ pub fn backward_rows(context: &Context) -> TokenStream {
     }
 }
 
-/// `forward_sample_with_first_layer`: `forward_sample` with the first layer's output computed by
-/// the caller.
-pub fn forward_sample_with_first_layer(context: &Context) -> TokenStream {
-    let model = context.model;
-    let (inputs, outputs) = (model.input().len(), model.output().len());
-    let buffers = context.buffers_name();
-    let steps = forward_steps(context, Pass::Sample).into_iter().skip(1);
-    let first_output = activation_buffer(0);
-    let last = activation_buffer(context.last_index());
-    quote! {
-        fn forward_sample_with_first_layer<'b>(
-            &self,
-            buffers: &'b mut #buffers,
-            input: &[f32; #inputs],
-            first_layer: &mut dyn FnMut(&[f32], &mut [f32]),
-        ) -> &'b [f32; #outputs] {
-            buffers.input.copy_from_slice(input);
-            first_layer(&buffers.input.0, &mut buffers.#first_output.0);
-            #(#steps)*
-            &buffers.#last.0
-        }
-    }
-}
-
-/// `backward_sample_deferred`, `first_layer` and `first_layer_weight_mut`: the SGD backward pass
-/// with the first layer's weight update handed to the caller, and access to that layer.
-pub fn backward_sample_deferred(context: &Context) -> TokenStream {
-    let p = context.private();
-    let model = context.model;
-    let outputs = model.output().len();
-    let buffers = context.buffers_name();
+/// `begin_block` and `end_block`: handed to the layer that reads the network's input, the only
+/// one whose inputs for a whole block are known in advance.
+pub fn blocks(expansion: &Expansion) -> TokenStream {
+    let model = expansion.model;
+    let inputs = model.input().len();
+    let buffers = expansion.buffers_name();
     let first = &model.layers[0];
-    let first_field = field(first);
-    // The SGD path never touches the gradient slices.
-    let unused_gradients = context.parametric().skip(1).map(|layer| {
-        let (weight, bias) = parameter_gradients(layer);
-        quote!(let (#weight, #bias): (&mut [f32], &mut [f32]) = (&mut [], &mut []);)
-    });
-    let mut backward = backward_steps(context, Pass::Sample);
-    backward.pop(); // the first layer's step, replaced below
-    let first_output_gradient = Pass::Sample.output_gradient_of(first, context.last_index());
+    let (field, cache, layer_trait) = (field(0), cache(0), expansion.layer_trait(first));
     quote! {
-        fn backward_sample_deferred(
-            &mut self,
-            buffers: &mut #buffers,
-            output_gradient: &[f32; #outputs],
-            learning_rate: f32,
-            defer: &mut dyn FnMut(&[f32], &[f32]),
-        ) {
-            #[allow(unused_variables)]
-            let update = #p::Update::Sgd { learning_rate };
-            #(#unused_gradients)*
-            #(#backward)*
-            #p::InputLinear::update_bias(&mut self.#first_field, #first_output_gradient, learning_rate);
-            defer(&buffers.input.0, #first_output_gradient);
+        fn begin_block(&self, buffers: &mut #buffers, inputs: &[&[f32; #inputs]]) {
+            #layer_trait::begin_block(&self.#field, &mut buffers.#cache, inputs);
         }
 
-        fn first_layer(&self) -> (&[f32], &[f32]) {
-            (#p::AsFlat::as_flat(&*self.#first_field.weight), &self.#first_field.bias[..])
-        }
-
-        fn first_layer_weight_mut(&mut self) -> &mut [f32] {
-            #p::AsFlat::as_flat_mut(&mut *self.#first_field.weight)
+        fn end_block(&mut self, buffers: &mut #buffers) {
+            #layer_trait::end_block(&mut self.#field, &mut buffers.#cache);
         }
     }
 }

@@ -1,0 +1,297 @@
+//! The contract between a layer, the code `network!` generates, and the generic code (training,
+//! optimizers, save/load) that works on any network.
+//!
+//! The generated code calls every layer through [`Layer`], the same call for every kind: the
+//! layer's pass on the previous layer's output. What a pass needs beyond its input and output
+//! (a dropout mask, batch statistics, deferred updates) lives in the layer's own cache, which the
+//! network's buffers hold. The mode and a seeded random number generator reach every layer
+//! through the [`Context`] of the pass. Tensors leave a layer in PyTorch's layout, with their
+//! shapes, whatever the layer keeps inside.
+
+use crate::kernels::PanelScratch;
+use rand::SeedableRng;
+use rand_pcg::Pcg64Mcg;
+use std::fmt;
+
+/// Whether a pass trains the network or only runs it.
+///
+/// Inference (`forward`, `forward_batch`, `predict`, `accuracy`) runs in [`Eval`](Mode::Eval);
+/// training steps run in [`Train`](Mode::Train). Layers such as dropout and batch normalization
+/// behave differently in the two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A training step: stochastic layers draw from the context's generator, statistics come
+    /// from the batch.
+    Train,
+    /// Inference: deterministic, with stored statistics.
+    Eval,
+}
+
+/// What a pass hands to every layer: the [`Mode`], a seeded random number generator, and the
+/// scratch space of the kernels.
+///
+/// A [`Workspace`](crate::Workspace) owns one for training; inference makes its own.
+///
+/// ```
+/// use nn::layers::{Context, Mode};
+/// use nn::rand::Rng;
+///
+/// let mut context = Context::new(Mode::Train, 7);
+/// let drawn: f32 = context.rng().random();
+/// assert!((0.0..1.0).contains(&drawn));
+/// assert_eq!(context.mode(), Mode::Train);
+/// ```
+pub struct Context {
+    mode: Mode,
+    rng: Pcg64Mcg,
+    pub(crate) scratch: PanelScratch,
+}
+
+impl Context {
+    /// A context in `mode` whose generator is seeded with `seed`.
+    pub fn new(mode: Mode, seed: u64) -> Self {
+        Self { mode, rng: Pcg64Mcg::seed_from_u64(seed), scratch: PanelScratch::default() }
+    }
+
+    /// The mode of the passes that receive this context.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Switches the mode.
+    pub fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+    }
+
+    /// The generator stochastic layers draw from.
+    pub fn rng(&mut self) -> &mut Pcg64Mcg {
+        &mut self.rng
+    }
+
+    /// Restarts the generator from `seed`.
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = Pcg64Mcg::seed_from_u64(seed);
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context").field("mode", &self.mode).finish_non_exhaustive()
+    }
+}
+
+/// How a backward pass treats the gradients of the parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Update {
+    /// Store the parameter gradients in the gradient slice (see each pass for whether it adds
+    /// or overwrites).
+    Accumulate,
+    /// Apply plain SGD at once, `p -= learning_rate * g`, fused into the backward sweep over each
+    /// weight where the layer can; the gradient slice may be used as scratch.
+    Sgd {
+        /// The SGD step size.
+        learning_rate: f32,
+    },
+}
+
+/// Whether a tensor is trained or only stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TensorKind {
+    /// A trainable parameter: it has gradients and optimizers move it.
+    Parameter,
+    /// A buffer, such as running statistics: saved, loaded and exported, never handed to an
+    /// optimizer.
+    Buffer,
+}
+
+/// The name of a tensor in a network, as PyTorch's `nn.Sequential` names it: the layer's
+/// position (activations count) and the tensor's name within the layer.
+///
+/// ```
+/// let name = nn::layers::TensorName { layer: 2, tensor: "weight" };
+/// assert_eq!(name.to_string(), "2.weight");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TensorName {
+    /// The layer's position in the network, from 0.
+    pub layer: usize,
+    /// The tensor's name within the layer: `weight`, `bias`, `running_mean`, ...
+    pub tensor: &'static str,
+}
+
+impl fmt::Display for TensorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.layer, self.tensor)
+    }
+}
+
+/// One tensor as it leaves a layer: in PyTorch's layout (row-major over `shape`), whatever the
+/// layer stores inside.
+#[derive(Clone, Copy, Debug)]
+pub struct Tensor<'a> {
+    /// Its name, `0.weight`.
+    pub name: TensorName,
+    /// Its shape in PyTorch's layout: `[out, in]` for a linear weight.
+    pub shape: &'a [usize],
+    /// Parameter or buffer.
+    pub kind: TensorKind,
+    /// The values, row-major over `shape`.
+    pub values: &'a [f32],
+    /// The gradients, laid out like `values`, when the visit was given gradients and the tensor
+    /// is a parameter.
+    pub gradients: Option<&'a [f32]>,
+}
+
+/// One tensor of a layer, writable, in PyTorch's layout. A layer that stores the tensor in
+/// another layout converts after the visitor returns.
+#[derive(Debug)]
+pub struct TensorMut<'a> {
+    /// Its name, `0.weight`.
+    pub name: TensorName,
+    /// Its shape in PyTorch's layout.
+    pub shape: &'a [usize],
+    /// Parameter or buffer.
+    pub kind: TensorKind,
+    /// The values, row-major over `shape`.
+    pub values: &'a mut [f32],
+}
+
+/// A layer with `I` input values and `O` output values per sample: its passes for one sample and
+/// for a batch of rows, and its tensors.
+///
+/// The code `network!` generates calls these in order, layer after layer; generic code never
+/// calls the kernels behind them. A layer's parameter gradients are one slice of
+/// [`PARAMETERS`](Layer::PARAMETERS) values, laid out as the layer stores its parameters (the
+/// network's flat gradient buffer is these slices, layer after layer).
+///
+/// ```
+/// use nn::layers::{Context, Layer, Linear, Mode, ReLU, Update};
+///
+/// let mut layer = Linear::<2, 1>::zeroed();
+/// layer.weight[0] = [1.0, -1.0];
+/// let (x, mut y) = ([3.0, 1.0], [0.0]);
+/// Layer::infer(&layer, &x, &mut y);
+/// assert_eq!(y, [2.0]);
+///
+/// let mut relu_output = [0.0];
+/// Layer::<1, 1>::infer(&ReLU, &[-2.0], &mut relu_output);
+/// assert_eq!(relu_output, [0.0]);
+///
+/// // One SGD step on `L = y`: the weights move against `x`.
+/// let mut context = Context::new(Mode::Train, 0);
+/// let mut cache = Layer::<2, 1>::cache(&layer);
+/// let mut gradients = [0.0; 3];
+/// Layer::backward(&mut layer, &mut context, &mut cache, &x, &y, &[1.0], None, &mut gradients, Update::Sgd { learning_rate: 0.5 });
+/// assert_eq!(layer.weight[0], [-0.5, -1.5]);
+/// ```
+pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq + Send + Sync {
+    /// The number of trainable values.
+    const PARAMETERS: usize;
+
+    /// What a single-sample pass keeps for the backward pass beyond the input and output.
+    type Cache: Send;
+    /// What a batch pass keeps for the backward pass beyond the inputs and outputs.
+    type BatchCache: Send;
+
+    /// A fresh cache for single-sample passes (allocated on the heap where it is large).
+    fn cache(&self) -> Self::Cache;
+
+    /// A fresh cache for batch passes; it grows to the largest batch.
+    fn batch_cache(&self) -> Self::BatchCache;
+
+    /// `y = f(x)` in eval mode, for inference: no cache, no context, nothing allocated.
+    fn infer(&self, x: &[f32; I], y: &mut [f32; O]);
+
+    /// `y = f(x)` in the context's mode, keeping in `cache` what [`backward`](Layer::backward)
+    /// needs. Layers that behave the same in both modes and need no cache leave this to
+    /// [`infer`](Layer::infer).
+    fn forward(&self, context: &mut Context, cache: &mut Self::Cache, x: &[f32; I], y: &mut [f32; O]) {
+        let _ = (context, cache);
+        self.infer(x, y);
+    }
+
+    /// Back-propagates `dy = ∂L/∂y` through the last [`forward`](Layer::forward), whose input was
+    /// `x` and output `y`: writes `∂L/∂x` into `dx` when given (a first layer passes `None`),
+    /// and with [`Update::Accumulate`] adds the parameter gradients to `gradients`, or with
+    /// [`Update::Sgd`] applies them at once.
+    #[allow(clippy::too_many_arguments)]
+    fn backward(
+        &mut self,
+        context: &mut Context,
+        cache: &mut Self::Cache,
+        x: &[f32; I],
+        y: &[f32; O],
+        dy: &[f32; O],
+        dx: Option<&mut [f32; I]>,
+        gradients: &mut [f32],
+        update: Update,
+    );
+
+    /// [`forward`](Layer::forward) on every row of a batch.
+    fn forward_rows(&self, context: &mut Context, cache: &mut Self::BatchCache, x: &[[f32; I]], y: &mut [[f32; O]]);
+
+    /// Back-propagates a batch through the last [`forward_rows`](Layer::forward_rows): writes
+    /// `dx[r]` when given, and with [`Update::Accumulate`] writes the parameter gradients summed
+    /// over the rows into `gradients` (overwriting them), or with [`Update::Sgd`] applies them.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_rows(
+        &mut self,
+        context: &mut Context,
+        cache: &mut Self::BatchCache,
+        x: &[[f32; I]],
+        y: &[[f32; O]],
+        dy: &[[f32; O]],
+        dx: Option<&mut [[f32; I]]>,
+        gradients: &mut [f32],
+        update: Update,
+    );
+
+    /// Calls `visitor` with each tensor in PyTorch's layout, named for position `layer`, with its
+    /// slice of `gradients` (this layer's, laid out as in [`backward`](Layer::backward)) beside
+    /// the values of each parameter when given.
+    fn visit_tensors(&self, layer: usize, gradients: Option<&[f32]>, visitor: &mut dyn FnMut(Tensor<'_>)) {
+        let _ = (layer, gradients, visitor);
+    }
+
+    /// Calls `visitor` with each tensor, writable, in PyTorch's layout.
+    fn visit_tensors_mut(&mut self, layer: usize, visitor: &mut dyn FnMut(TensorMut<'_>)) {
+        let _ = (layer, visitor);
+    }
+
+    /// Calls `visitor` with each parameter tensor and its gradients side by side, both in the
+    /// layer's own layout, for element-wise updates such as an optimizer's step. Buffers are not
+    /// visited.
+    fn visit_parameters_mut(&mut self, gradients: &[f32], visitor: &mut dyn FnMut(&mut [f32], &[f32])) {
+        let _ = (gradients, visitor);
+    }
+
+    /// A capability of layers that read a network's input: per-sample SGD over a block of known
+    /// inputs may compute this layer's part for the whole block at once, and defer its weight
+    /// updates until [`end_block`](Layer::end_block). The single-sample passes between the two
+    /// calls must then see the block's inputs in order, each forward followed by a backward with
+    /// [`Update::Sgd`]. A block holds at most [`BLOCK_SAMPLES`] inputs. Layers without such a
+    /// path ignore the call.
+    fn begin_block(&self, cache: &mut Self::Cache, inputs: &[&[f32; I]]) {
+        let _ = (cache, inputs);
+    }
+
+    /// Applies what the block deferred; the layer is then as plain per-sample SGD would have
+    /// left it, up to rounding.
+    fn end_block(&mut self, cache: &mut Self::Cache) {
+        let _ = cache;
+    }
+}
+
+/// The most samples in a block of per-sample SGD steps (see [`Layer::begin_block`]): a whole
+/// vector of rows in a first layer's block product.
+pub const BLOCK_SAMPLES: usize = 16;
+
+/// Asserts that a layer's gradient slice holds exactly its parameters.
+pub(crate) fn check_gradients_len(gradients: &[f32], parameters: usize) {
+    assert_eq!(
+        gradients.len(),
+        parameters,
+        "a gradient slice of {} values for {parameters} parameters",
+        gradients.len()
+    );
+}
