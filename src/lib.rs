@@ -61,7 +61,7 @@ pub use rayon;
 /// ```
 ///
 /// Layers: `Linear(in, out)`, `Sigmoid`, `ReLU`, `LeakyReLU` (slope 0.01) or `LeakyReLU(slope)`,
-/// `Tanh`, `Softmax`, joined by `->`. Sizes are integers or integer arithmetic
+/// `Tanh`, `SiLU`, `Softmax`, joined by `->`. Sizes are integers or integer arithmetic
 /// (`Linear(28 * 28, 100)`). Each declared struct has one public field per layer (`layer0`,
 /// `layer1`, ...), derives `Clone`, `Debug` and `PartialEq`, gets the constants `INPUTS`,
 /// `OUTPUTS`, `PARAMETERS` and `ARCHITECTURE`, and implements [`Network`].

@@ -8,7 +8,7 @@ network! {
     /// Every layer kind, small enough for a finite-difference check of every parameter.
     pub struct Every {
         Linear(5, 6) -> Tanh -> Linear(6, 6) -> LeakyReLU(0.3) -> Linear(6, 5) -> Sigmoid
-            -> Linear(5, 5) -> ReLU -> Linear(5, 4) -> Softmax
+            -> Linear(5, 5) -> ReLU -> Linear(5, 5) -> SiLU -> Linear(5, 4) -> Softmax
     }
 
     /// A classifier on logits.
@@ -114,12 +114,12 @@ fn forward_and_forward_with_agree() {
 #[test]
 fn constants_names_and_summary() {
     assert_eq!((Every::INPUTS, Every::OUTPUTS), (5, 4));
-    assert_eq!(Every::PARAMETERS, 36 + 42 + 35 + 30 + 24);
+    assert_eq!(Every::PARAMETERS, 36 + 42 + 35 + 30 + 30 + 24);
     assert_eq!(<Every as Network<5, 4>>::PARAMETERS, Every::PARAMETERS);
     assert_eq!(
         Every::ARCHITECTURE,
         "Linear(5, 6) -> Tanh -> Linear(6, 6) -> LeakyReLU(0.3) -> Linear(6, 5) -> Sigmoid -> Linear(5, 5) -> ReLU \
-         -> Linear(5, 4) -> Softmax"
+         -> Linear(5, 5) -> SiLU -> Linear(5, 4) -> Softmax"
     );
     assert_eq!(Logits::ARCHITECTURE, "Linear(5, 8) -> LeakyReLU(0.01) -> Linear(8, 3)");
     let names: Vec<String> = parameters(&Logits::zeroed()).into_iter().map(|(name, _)| name).collect();

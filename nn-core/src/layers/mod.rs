@@ -7,6 +7,7 @@ mod leaky_relu;
 mod linear;
 mod relu;
 mod sigmoid;
+mod silu;
 mod softmax;
 mod tanh;
 
@@ -19,5 +20,6 @@ pub use leaky_relu::LeakyReLU;
 pub use linear::Linear;
 pub use relu::ReLU;
 pub use sigmoid::Sigmoid;
+pub use silu::SiLU;
 pub use softmax::Softmax;
 pub use tanh::Tanh;

@@ -7,6 +7,7 @@ mod leaky_relu;
 mod linear;
 mod relu;
 mod sigmoid;
+mod silu;
 mod softmax;
 mod tanh;
 
@@ -25,7 +26,7 @@ pub struct Entry {
 
 /// Every layer kind, in the order error messages list them.
 pub const TABLE: &[Entry] =
-    &[linear::ENTRY, sigmoid::ENTRY, relu::ENTRY, leaky_relu::ENTRY, tanh::ENTRY, softmax::ENTRY];
+    &[linear::ENTRY, sigmoid::ENTRY, relu::ENTRY, leaky_relu::ENTRY, tanh::ENTRY, silu::ENTRY, softmax::ENTRY];
 
 /// The initialisation a layer with weights gets, chosen by the layer after it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -115,6 +116,7 @@ mod tests {
         assert_eq!(closest("relu"), Some("ReLU"));
         assert_eq!(closest("Liner"), Some("Linear"));
         assert_eq!(closest("LeakyRelu"), Some("LeakyReLU"));
+        assert_eq!(closest("silu"), Some("SiLU"));
         assert_eq!(closest("Convolution"), None);
     }
 
