@@ -41,6 +41,11 @@ network! {
     struct Mlp {
         Linear(784, 100) -> ReLU -> Linear(100, 10)
     }
+
+    /// Too many activations for the stack: `forward` keeps them in buffers of the thread.
+    struct Large {
+        Linear(8, 3000) -> Tanh -> Linear(3000, 4)
+    }
 }
 
 type Workspace = nn::Workspace<Mlp, 784, 10>;
@@ -99,4 +104,13 @@ fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
         }
     });
     assert_eq!(forward, 0, "forward calls");
+
+    let large = Large::new(&mut nn::Pcg64Mcg::seed_from_u64(2));
+    std::hint::black_box(large.forward(&[0.5; 8])); // warm-up: this thread's buffers
+    let large_forward = allocations_in(|| {
+        for i in 0..4 {
+            std::hint::black_box(large.forward(&[i as f32; 8]));
+        }
+    });
+    assert_eq!(large_forward, 0, "forward of a network whose activations live in the thread's buffers");
 }
