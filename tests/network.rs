@@ -11,6 +11,12 @@ network! {
             -> Linear(5, 5) -> ReLU -> Linear(5, 5) -> SiLU -> Linear(5, 4) -> Softmax
     }
 
+    /// Every 2-D layer on a small non-square image: stride 2, padding 1, a non-square kernel.
+    pub struct Convolutional: [2, 7, 6] {
+        Conv2d(2, 3, (3, 2), stride = 2, padding = 1) -> Tanh -> MaxPool2d(2, stride = 1)
+            -> Conv2d(3, 4, 2) -> SiLU -> AvgPool2d((1, 2)) -> Flatten -> Linear(8, 3)
+    }
+
     /// A classifier on logits.
     pub struct Logits {
         Linear(5, 8) -> LeakyReLU -> Linear(8, 3)
@@ -96,6 +102,11 @@ fn check_gradients<const I: usize, const O: usize, N: Network<I, O> + Clone>(
 #[test]
 fn every_layer_kind_matches_finite_differences_under_mse() {
     check_gradients(&Every::new(&mut rng(1)), &Mse, [0.1, 0.2, 0.3, 0.4]);
+}
+
+#[test]
+fn convolutions_and_pooling_match_finite_differences() {
+    check_gradients(&Convolutional::new(&mut rng(6)), &CrossEntropy, one_hot(2));
 }
 
 #[test]
@@ -221,28 +232,29 @@ fn train_samples_stops_at_a_non_finite_loss() {
     assert_ne!(net, Logits::new(&mut rng(33)));
 }
 
-#[test]
-fn a_batch_step_applies_the_mean_gradient() {
-    let inputs = [sample::<5>(11), sample::<5>(12), sample::<5>(13)];
-    let targets = [one_hot::<3>(0), one_hot(1), one_hot(2)];
-    let start = Logits::new(&mut rng(14));
-
+/// Checks that one `train_batch` with SGD moves `start` by the mean of the single-sample
+/// gradients, and returns the mean loss.
+fn check_batch_step<const I: usize, const O: usize, N: Network<I, O> + Clone>(
+    start: &N,
+    inputs: &[[f32; I]],
+    targets: &[[f32; O]],
+) {
     let mut batched = start.clone();
     let mut ws = batched.workspace();
-    let mean_loss = batched.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.3)).unwrap();
+    let mean_loss = batched.train_batch(&mut ws, inputs, targets, &CrossEntropy, &mut Sgd::new(0.3)).unwrap();
 
     let mut reference = start.clone();
     let mut ws = reference.workspace();
-    let mut sum = vec![];
+    let mut sum: Vec<Vec<f32>> = vec![];
     let mut losses = 0.0;
-    for (input, target) in inputs.iter().zip(&targets) {
+    for (input, target) in inputs.iter().zip(targets) {
         let mut probe = start.clone();
-        let mut gradient = [0.0; 3];
+        let mut gradient = [0.0; O];
         let output = *probe.forward_with(&mut ws, input);
         losses += CrossEntropy.loss_and_gradient(&output, target, &mut gradient);
+        ws.gradients_mut().fill(0.0);
         probe.backward(&mut ws, &gradient, Update::Accumulate);
         let sample_gradients = gradients(&probe, &ws);
-        ws.gradients_mut().fill(0.0);
         if sum.is_empty() {
             sum = sample_gradients;
         } else {
@@ -251,19 +263,63 @@ fn a_batch_step_applies_the_mean_gradient() {
             }
         }
     }
-    let mut slot = 0;
+    let (mut slot, count) = (0, inputs.len() as f32);
     reference.visit_tensors_mut(&mut |tensor| {
         for (value, total) in tensor.values.iter_mut().zip(&sum[slot]) {
-            *value -= 0.3 * total / 3.0;
+            *value -= 0.3 * total / count;
         }
         slot += 1;
     });
-    assert!((mean_loss - losses / 3.0).abs() < 1e-6);
+    assert!((mean_loss - losses / count).abs() < 1e-6);
     for ((name, a), (_, b)) in parameters(&batched).iter().zip(parameters(&reference)) {
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-6, "{name}: {x} vs {y}");
         }
     }
+}
+
+#[test]
+fn a_batch_step_applies_the_mean_gradient() {
+    let inputs = [sample::<5>(11), sample::<5>(12), sample::<5>(13)];
+    let targets = [one_hot::<3>(0), one_hot(1), one_hot(2)];
+    check_batch_step(&Logits::new(&mut rng(14)), &inputs, &targets);
+}
+
+#[test]
+fn a_convolutional_batch_step_applies_the_mean_gradient() {
+    let inputs: Vec<[f32; 84]> = (0..5).map(|seed| sample::<84>(15 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..5).map(|i| one_hot(i % 3)).collect();
+    check_batch_step(&Convolutional::new(&mut rng(16)), &inputs, &targets);
+}
+
+#[test]
+fn convolutional_batched_forward_equals_forward_on_every_row() {
+    let net = Convolutional::new(&mut rng(31));
+    let mut ws = net.workspace();
+    let inputs: Vec<[f32; 84]> = (0..37).map(|seed| sample::<84>(500 + seed)).collect();
+    let mut outputs = vec![[0.0; 3]; inputs.len()];
+    net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
+    for (input, output) in inputs.iter().zip(&outputs) {
+        for (a, b) in output.iter().zip(net.forward(input)) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn convolutional_train_samples_equals_one_step_after_another() {
+    let inputs: Vec<[f32; 84]> = (0..20).map(|seed| sample::<84>(600 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..20).map(|i| one_hot(i % 3)).collect();
+    let start = Convolutional::new(&mut rng(34));
+    let mut stepped = start.clone();
+    let mut ws = stepped.workspace();
+    for (input, target) in inputs.iter().zip(&targets) {
+        stepped.train_step(&mut ws, input, target, &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
+    }
+    let mut sequence = start.clone();
+    let mut ws = sequence.workspace();
+    sequence.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
+    assert_eq!(parameters(&sequence), parameters(&stepped), "no deferred first layer: the same steps");
 }
 
 #[test]
@@ -413,6 +469,35 @@ fn a_network_with_100_kb_activations_infers_and_trains_on_a_256_kib_stack() {
             let targets = [one_hot(3), one_hot(4)];
             let before = net.forward(&inputs[0]);
             assert_eq!(net.forward(&inputs[0]), before, "the thread's buffers are reused");
+            net.train_step(&mut ws, &inputs[0], &targets[0], &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
+            net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
+            net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
+            let mut outputs = [[0.0; 10]; 2];
+            net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
+            assert_ne!(net.forward(&inputs[0]), before);
+            net.predict(&inputs[1])
+        })
+        .unwrap();
+    assert!(handle.join().expect("no stack overflow") < 10);
+}
+
+network! {
+    /// 32 x 26 x 26 activations (86 KB) after the convolution.
+    struct WideImage: [1, 28, 28] {
+        Conv2d(1, 32, 3) -> ReLU -> Flatten -> Linear(32 * 26 * 26, 10)
+    }
+}
+
+#[test]
+fn a_cnn_with_32_x_26_x_26_activations_infers_and_trains_on_a_256_kib_stack() {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let mut net = WideImage::new(&mut rng(24));
+            let mut ws = net.workspace();
+            let inputs = [sample::<784>(25), sample::<784>(26)];
+            let targets = [one_hot(1), one_hot(2)];
+            let before = net.forward(&inputs[0]);
             net.train_step(&mut ws, &inputs[0], &targets[0], &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
             net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
             net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.01)).unwrap();

@@ -42,6 +42,12 @@ network! {
         Linear(784, 100) -> ReLU -> Linear(100, 10)
     }
 
+    /// Convolutions and pooling, whose passes use scratch buffers in their caches.
+    struct Cnn: [1, 12, 12] {
+        Conv2d(1, 4, 3) -> ReLU -> MaxPool2d(2) -> Conv2d(4, 6, 3, padding = 1) -> AvgPool2d(5) -> Flatten
+            -> Linear(6, 10)
+    }
+
     /// Too many activations for the stack: `forward` keeps them in buffers of the thread.
     struct Large {
         Linear(8, 3000) -> Tanh -> Linear(3000, 4)
@@ -113,4 +119,20 @@ fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
         }
     });
     assert_eq!(large_forward, 0, "forward of a network whose activations live in the thread's buffers");
+
+    let mut cnn = Cnn::new(&mut nn::Pcg64Mcg::seed_from_u64(3));
+    let mut ws = cnn.workspace();
+    let images: Vec<[f32; 144]> = (0..64).map(|i| [i as f32 / 64.0; 144]).collect();
+    let mut outputs = vec![[0.0; 10]; images.len()];
+    let mut every_call = || {
+        cnn.train_step(&mut ws, &images[0], &targets[0], &CrossEntropy, &mut sgd).unwrap();
+        cnn.train_samples(&mut ws, images.iter().zip(&targets), &CrossEntropy, &mut sgd).unwrap();
+        cnn.train_batch(&mut ws, &images, &targets, &CrossEntropy, &mut sgd).unwrap();
+        cnn.train_batch(&mut ws, &images[..17], &targets[..17], &CrossEntropy, &mut sgd).unwrap();
+        cnn.forward_batch(&mut ws, &images, &mut outputs).unwrap();
+        std::hint::black_box(cnn.forward(&images[1]));
+    };
+    every_call(); // warm-up
+    let convolutions = allocations_in(every_call);
+    assert_eq!(convolutions, 0, "steps and forward calls of a convolutional network");
 }

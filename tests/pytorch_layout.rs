@@ -142,3 +142,85 @@ fn gradients_leave_in_the_layout_of_their_values() {
         }
     }
 }
+
+network! {
+    /// tests/network.rs's `Convolutional`, PyTorch's model in scripts/fixtures/convolutional.py.
+    struct Convolutional: [2, 7, 6] {
+        Conv2d(2, 3, (3, 2), stride = 2, padding = 1) -> Tanh -> MaxPool2d(2, stride = 1)
+            -> Conv2d(3, 4, 2) -> SiLU -> AvgPool2d((1, 2)) -> Flatten -> Linear(8, 3)
+    }
+}
+
+/// PyTorch's convolutional fixture: the state dict, inputs, targets, logits and gradients.
+mod convolutional {
+    include!("fixtures/convolutional.rs");
+}
+
+fn convolutional_from_pytorch() -> Convolutional {
+    let mut net = Convolutional::zeroed();
+    let mut tensors = convolutional::TENSORS.iter();
+    net.visit_tensors_mut(&mut |tensor| {
+        let (name, shape, values, _) = tensors.next().expect("as many tensors as PyTorch's");
+        assert_eq!((tensor.name.to_string().as_str(), tensor.shape), (*name, *shape));
+        tensor.values.copy_from_slice(values);
+    });
+    assert!(tensors.next().is_none());
+    assert_eq!(Convolutional::PARAMETERS, convolutional::TENSORS.iter().map(|t| t.2.len()).sum::<usize>());
+    net
+}
+
+fn assert_close(actual: &[f32], expected: &[f32], tolerance: f32, what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}");
+    for (index, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!((a - e).abs() <= tolerance * e.abs().max(1.0), "{what}[{index}]: {a} against PyTorch's {e}");
+    }
+}
+
+#[test]
+fn a_convolutional_network_gives_pytorchs_logits() {
+    let net = convolutional_from_pytorch();
+    let mut workspace = net.workspace();
+    let mut outputs = [[0.0; 3]; 3];
+    net.forward_batch(&mut workspace, &convolutional::INPUTS, &mut outputs).unwrap();
+    for ((input, output), logits) in convolutional::INPUTS.iter().zip(&outputs).zip(&convolutional::LOGITS) {
+        assert_close(&net.forward(input), logits, 1e-5, "forward");
+        assert_close(output, logits, 1e-5, "forward_batch");
+    }
+}
+
+/// An optimizer that leaves the parameters alone, so a batch step only computes gradients.
+struct Frozen;
+
+impl nn::optim::Optimizer for Frozen {
+    fn update(&mut self, _slot: usize, _parameters: &mut [f32], _gradients: &[f32]) {}
+}
+
+#[test]
+fn a_convolutional_network_gives_pytorchs_gradients_per_sample_and_per_batch() {
+    let mut net = convolutional_from_pytorch();
+    let targets: Vec<[f32; 3]> = convolutional::TARGETS.iter().map(|&class| one_hot(class)).collect();
+
+    // Per sample: the gradients of the three samples' losses, summed, then averaged.
+    let mut workspace = net.workspace();
+    workspace.gradients_mut().fill(0.0);
+    for (input, target) in convolutional::INPUTS.iter().zip(&targets) {
+        let output = *net.forward_with(&mut workspace, input);
+        let mut gradient = [0.0; 3];
+        CrossEntropy.loss_and_gradient(&output, target, &mut gradient);
+        net.backward(&mut workspace, &gradient.map(|g| g / 3.0), nn::layers::Update::Accumulate);
+    }
+    let mut tensors = convolutional::TENSORS.iter();
+    net.visit_gradients(&workspace, &mut |tensor| {
+        let (name, _, _, expected) = tensors.next().unwrap();
+        assert_close(tensor.gradients.unwrap(), expected, 1e-4, &format!("per-sample {name}"));
+    });
+
+    // Per batch: one step that leaves the parameters alone keeps the batch's mean gradients.
+    let mut workspace = net.workspace();
+    net.train_batch(&mut workspace, &convolutional::INPUTS, &targets, &CrossEntropy, &mut Frozen).unwrap();
+    let mut tensors = convolutional::TENSORS.iter();
+    net.visit_gradients(&workspace, &mut |tensor| {
+        let (name, _, _, expected) = tensors.next().unwrap();
+        assert_close(tensor.gradients.unwrap(), expected, 1e-4, &format!("batch {name}"));
+    });
+}

@@ -24,6 +24,82 @@ pub fn exactly<'a, const N: usize>(decl: &'a LayerDecl, usage: &str) -> syn::Res
     })
 }
 
+/// The arguments of a layer that takes positional arguments, then optional `name = value` ones.
+pub struct Arguments<'a> {
+    pub positional: Vec<&'a Expr>,
+    pub named: Vec<(String, &'a Expr)>,
+}
+
+impl<'a> Arguments<'a> {
+    /// The value written for `name`, if any.
+    pub fn named(&self, name: &str) -> Option<&'a Expr> {
+        self.named.iter().find(|(written, _)| written == name).map(|(_, value)| *value)
+    }
+}
+
+/// `N` positional arguments, then any of the `names` as `name = value`, each at most once.
+pub fn with_names<'a, const N: usize>(
+    decl: &'a LayerDecl,
+    names: &[&str],
+    usage: &str,
+) -> syn::Result<([&'a Expr; N], Arguments<'a>)> {
+    let mut arguments = Arguments { positional: Vec::new(), named: Vec::new() };
+    let layer = &decl.name;
+    for expr in decl.args.iter().flat_map(|args| args.values.iter()) {
+        match expr {
+            Expr::Assign(assign) => {
+                let name = assign.left.to_token_stream().to_string();
+                if !names.contains(&name.as_str()) {
+                    let known = names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ");
+                    return Err(Error::new_spanned(
+                        &assign.left,
+                        format!("`{layer}` has no argument `{name}`; it takes {known} by name"),
+                    ));
+                }
+                if arguments.named(&name).is_some() {
+                    return Err(Error::new_spanned(&assign.left, format!("`{name}` is given twice")));
+                }
+                arguments.named.push((name, &assign.right));
+            }
+            _ if !arguments.named.is_empty() => {
+                return Err(Error::new_spanned(expr, "positional arguments come before the named ones"));
+            }
+            _ => arguments.positional.push(expr),
+        }
+    }
+    let positional: [&Expr; N] = arguments.positional.clone().try_into().map_err(|found: Vec<&Expr>| {
+        let plural = if N == 1 { "argument" } else { "arguments" };
+        Error::new(decl.args_span(), format!("`{layer}` takes {N} {plural} {usage}; found {}", found.len()))
+    })?;
+    Ok((positional, arguments))
+}
+
+/// A size or a pair of sizes for height and width, `5` or `(5, 3)`; with `zero`, 0 is allowed
+/// (a padding).
+pub fn pair(expr: &Expr, zero: bool) -> syn::Result<(usize, usize)> {
+    let one = |expr: &Expr| if zero { integer(expr) } else { size(expr) };
+    match expr {
+        Expr::Tuple(tuple) if tuple.elems.len() == 2 => Ok((one(&tuple.elems[0])?, one(&tuple.elems[1])?)),
+        Expr::Tuple(tuple) => Err(Error::new_spanned(
+            tuple,
+            format!("expected one size or a pair `(height, width)`, found {} values", tuple.elems.len()),
+        )),
+        _ => {
+            let value = one(expr)?;
+            Ok((value, value))
+        }
+    }
+}
+
+/// `5` or `(5, 3)` as written in an architecture string.
+pub fn describe_pair((height, width): (usize, usize)) -> String {
+    if height == width {
+        height.to_string()
+    } else {
+        format!("({height}, {width})")
+    }
+}
+
 /// Every expression as a [`size`], with the problems of all of them reported together.
 pub fn sizes<const N: usize>(exprs: [&Expr; N]) -> syn::Result<[usize; N]> {
     let mut error: Option<Error> = None;
@@ -61,7 +137,7 @@ fn describe(expr: &Expr, value: usize) -> String {
 }
 
 /// The value of an integer expression: literals, `+ - * / %` and parentheses.
-fn integer(expr: &Expr) -> syn::Result<usize> {
+pub fn integer(expr: &Expr) -> syn::Result<usize> {
     let expected = || {
         Error::new_spanned(
             expr,

@@ -19,9 +19,17 @@ pub struct NetworkDecl {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub name: Ident,
+    /// The declared input shape, `: [1, 28, 28]`, if any.
+    pub input: Option<InputShape>,
     pub body: TokenStream,
     /// The span of the braces, for errors about the body as a whole.
     pub body_span: Span,
+}
+
+/// `[1, 28, 28]` after a network's name: the shape of one input, channel-major like PyTorch.
+pub struct InputShape {
+    pub span: Span,
+    pub dims: Punctuated<Expr, Token![,]>,
 }
 
 /// One layer as written: `Name` or `Name(arg, ...)`.
@@ -43,14 +51,35 @@ impl LayerDecl {
     }
 }
 
-/// A shape: a list of dimensions, `[784]` or `[1, 28, 28]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Shape(pub Vec<usize>);
+/// A shape: a list of dimensions, `[784]` or `[1, 28, 28]`, and, when a layer reshaped it, how
+/// (`Flatten produces 32 x 13 x 13 = 5408`), for the errors of the next layer.
+#[derive(Clone, Debug, Default)]
+pub struct Shape(pub Vec<usize>, pub Option<String>);
+
+impl PartialEq for Shape {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Shape {}
 
 impl Shape {
     /// The number of values in a tensor of this shape.
     pub fn len(&self) -> usize {
         self.0.iter().product()
+    }
+}
+
+impl Shape {
+    /// The number of values written as the product of the dimensions: `32 x 13 x 13 = 5408`,
+    /// or `784` for one dimension.
+    pub fn product(&self) -> String {
+        let dims: Vec<String> = self.0.iter().map(usize::to_string).collect();
+        match self.0.len() {
+            1 => dims[0].clone(),
+            _ => format!("{} = {}", dims.join(" x "), self.len()),
+        }
     }
 }
 

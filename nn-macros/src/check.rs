@@ -1,6 +1,7 @@
 //! Validation and shape inference. Every problem of a network is reported in one pass.
 
-use crate::ast::{Layer, LayerDecl, Model, NetworkDecl, Shape};
+use crate::args;
+use crate::ast::{InputShape, Layer, LayerDecl, Model, NetworkDecl, Shape};
 use crate::layers::{self, LayerKind};
 use syn::Error;
 
@@ -34,13 +35,14 @@ pub fn check(decl: &NetworkDecl, layers: Vec<LayerDecl>) -> syn::Result<Model> {
         ));
     }
     let mut checked = Vec::with_capacity(layers.len());
+    let declared = decl.input.as_ref().map(|shape| errors.keep(input_shape(shape)));
     // `None` once a layer's shape is unknown because of an earlier error; later layers are
     // still checked for everything that does not depend on it.
-    let mut current: Option<Shape> = None;
+    let mut current: Option<Shape> = declared.clone().flatten();
     for (index, layer) in layers.iter().enumerate() {
         let kind = errors.keep(resolve_kind(layer));
-        let input = match (index, &kind) {
-            (0, Some(kind)) => errors.keep(starting_shape(kind.as_ref(), layer)),
+        let input = match (index, &kind, &declared) {
+            (0, Some(kind), None) => errors.keep(starting_shape(kind.as_ref(), layer)),
             _ => current.clone(),
         };
         let output = match (&kind, &input) {
@@ -60,13 +62,27 @@ pub fn check(decl: &NetworkDecl, layers: Vec<LayerDecl>) -> syn::Result<Model> {
     }
 }
 
-/// The input shape of a network's first layer, which must fix it by itself.
+/// The declared input shape: at least one dimension, each a size.
+fn input_shape(shape: &InputShape) -> syn::Result<Shape> {
+    if shape.dims.is_empty() {
+        return Err(Error::new(shape.span, "an input shape has at least one dimension, like `[784]` or `[1, 28, 28]`"));
+    }
+    let mut errors = Errors::default();
+    let dims: Vec<usize> = shape.dims.iter().filter_map(|dim| errors.keep(args::size(dim))).collect();
+    match errors.0 {
+        Some(error) => Err(error),
+        None => Ok(Shape(dims, None)),
+    }
+}
+
+/// The input shape of a network's first layer, which must fix it by itself when the network
+/// declares none.
 fn starting_shape(kind: &dyn LayerKind, layer: &LayerDecl) -> syn::Result<Shape> {
     kind.input_shape().ok_or_else(|| {
         Error::new(
             layer.name.span(),
             format!(
-                "a network cannot start with `{}`: it does not fix the input size; start with a layer that does, like `Linear(784, 100)`",
+                "a network cannot start with `{}`: it does not fix the input size; declare the input shape, like `struct Net: [1, 28, 28] {{ ... }}`, or start with a layer that fixes it, like `Linear(784, 100)`",
                 layer.name
             ),
         )

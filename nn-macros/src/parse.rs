@@ -1,10 +1,10 @@
 //! `impl Parse` for the DSL.
 
-use crate::ast::{Input, LayerArgs, LayerDecl, NetworkDecl};
+use crate::ast::{Input, InputShape, LayerArgs, LayerDecl, NetworkDecl};
 use proc_macro2::TokenStream;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{braced, parenthesized, Attribute, Ident, Token, Visibility};
+use syn::{braced, bracketed, parenthesized, Attribute, Ident, Token, Visibility};
 
 impl Parse for Input {
     /// `($crate) item*`: the wrapper in the facade passes its `$crate` first.
@@ -29,6 +29,12 @@ impl Parse for NetworkDecl {
         }
         input.parse::<Token![struct]>()?;
         let name: Ident = input.parse()?;
+        let shape = if input.peek(Token![:]) {
+            input.parse::<Token![:]>()?;
+            Some(input.parse::<InputShape>()?)
+        } else {
+            None
+        };
         if !input.peek(syn::token::Brace) {
             return Err(input.error(format!(
                 "expected `{{` and the layers of `{name}`; a network takes no generic parameters or `;`"
@@ -36,7 +42,19 @@ impl Parse for NetworkDecl {
         }
         let body;
         let brace = braced!(body in input);
-        Ok(NetworkDecl { attrs, vis, name, body: body.parse()?, body_span: brace.span.join() })
+        Ok(NetworkDecl { attrs, vis, name, input: shape, body: body.parse()?, body_span: brace.span.join() })
+    }
+}
+
+impl Parse for InputShape {
+    /// `[dim, ...]`: the input shape after `:`.
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if !input.peek(syn::token::Bracket) {
+            return Err(input.error("expected the input shape in brackets after `:`, like `: [1, 28, 28]`"));
+        }
+        let content;
+        let bracket = bracketed!(content in input);
+        Ok(InputShape { span: bracket.span.join(), dims: Punctuated::parse_terminated(&content)? })
     }
 }
 

@@ -1,10 +1,15 @@
 //! The layers, one file each, and the [`Layer`] contract they keep.
 
+mod avg_pool2d;
+mod conv2d;
 mod deferred;
 mod elementwise;
+mod flatten;
 mod input_linear;
 mod leaky_relu;
 mod linear;
+mod max_pool2d;
+mod pool;
 mod relu;
 mod sigmoid;
 mod silu;
@@ -12,12 +17,16 @@ mod softmax;
 mod tanh;
 
 pub use crate::layer::{Context, Layer, Mode, Tensor, TensorKind, TensorMut, TensorName, Update, BLOCK_SAMPLES};
+pub use avg_pool2d::AvgPool2d;
+pub use conv2d::{Conv2d, ConvScratch};
 #[doc(hidden)]
 pub use deferred::DeferredUpdates;
 pub use elementwise::Elementwise;
+pub use flatten::Flatten;
 pub use input_linear::InputLinear;
 pub use leaky_relu::LeakyReLU;
 pub use linear::Linear;
+pub use max_pool2d::MaxPool2d;
 pub use relu::ReLU;
 pub use sigmoid::Sigmoid;
 pub use silu::SiLU;

@@ -44,8 +44,8 @@ impl<'a> Expansion<'a> {
         self.model.layers.len() - 1
     }
 
-    fn site(&self, layer: &Layer) -> Site<'_> {
-        Site { runtime: &self.runtime, first: layer.index == 0 }
+    fn site<'s>(&'s self, layer: &'s Layer) -> Site<'s> {
+        Site { runtime: &self.runtime, first: layer.index == 0, input: &layer.input, output: &layer.output }
     }
 
     /// The runtime type of `layer`.

@@ -28,19 +28,27 @@ impl LayerKind for Linear {
     }
 
     fn input_shape(&self) -> Option<Shape> {
-        Some(Shape(vec![self.inputs]))
+        Some(Shape(vec![self.inputs], None))
     }
 
     fn output_shape(&self, input: &Shape) -> syn::Result<Shape> {
-        if input.len() != self.inputs {
-            let found = input.len();
+        if input.0.len() != 1 {
             let message = format!(
-                "expected {found} inputs: the previous layer outputs {found} (shape {input}), but this Linear takes {}",
-                self.inputs,
+                "Linear takes a flat input, but the previous layer outputs shape {input} ({}); add `Flatten` before it",
+                input.product(),
             );
             return Err(Error::new_spanned(&self.inputs_token, message));
         }
-        Ok(Shape(vec![self.outputs]))
+        if input.len() != self.inputs {
+            let found = input.len();
+            let origin = match &input.1 {
+                Some(origin) => origin.clone(),
+                None => format!("the previous layer outputs {found} (shape {input})"),
+            };
+            let message = format!("expected {found} inputs: {origin}, but this Linear takes {}", self.inputs);
+            return Err(Error::new_spanned(&self.inputs_token, message));
+        }
+        Ok(Shape(vec![self.outputs], None))
     }
 
     fn parameters(&self) -> usize {

@@ -3,8 +3,13 @@
 //! generated code all derive from [`TABLE`].
 
 mod activation;
+mod avg_pool2d;
+mod conv2d;
+mod flatten;
 mod leaky_relu;
 mod linear;
+mod max_pool2d;
+mod pool;
 mod relu;
 mod sigmoid;
 mod silu;
@@ -25,8 +30,19 @@ pub struct Entry {
 }
 
 /// Every layer kind, in the order error messages list them.
-pub const TABLE: &[Entry] =
-    &[linear::ENTRY, sigmoid::ENTRY, relu::ENTRY, leaky_relu::ENTRY, tanh::ENTRY, silu::ENTRY, softmax::ENTRY];
+pub const TABLE: &[Entry] = &[
+    linear::ENTRY,
+    conv2d::ENTRY,
+    max_pool2d::ENTRY,
+    avg_pool2d::ENTRY,
+    flatten::ENTRY,
+    sigmoid::ENTRY,
+    relu::ENTRY,
+    leaky_relu::ENTRY,
+    tanh::ENTRY,
+    silu::ENTRY,
+    softmax::ENTRY,
+];
 
 /// The initialisation a layer with weights gets, chosen by the layer after it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,6 +59,10 @@ pub struct Site<'a> {
     pub runtime: &'a TokenStream,
     /// Whether the layer reads the network's input.
     pub first: bool,
+    /// The shape of its input.
+    pub input: &'a Shape,
+    /// The shape of its output.
+    pub output: &'a Shape,
 }
 
 /// A declared layer whose arguments were validated.

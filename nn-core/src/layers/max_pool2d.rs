@@ -1,0 +1,173 @@
+//! Two-dimensional max pooling.
+
+use super::pool::{geometry, windows};
+use crate::layer::{Context, Layer, Update};
+
+/// PyTorch's `nn.MaxPool2d` without padding: the largest value of each `KH x KW` window, the
+/// windows `SH x SW` apart (PyTorch's default stride is the kernel size), over each channel of a
+/// `[C, H, W]` input, giving `[C, OH, OW]` with `OH = (H - KH) / SH + 1`. A NaN in a window
+/// is its maximum, as in PyTorch. The backward pass routes each gradient to the input that was
+/// the maximum (the first one on ties).
+///
+/// ```
+/// use nn::layers::{Layer, MaxPool2d};
+///
+/// let pool = MaxPool2d::<1, 2, 2, 2, 2, 2, 4, 1, 2>;
+/// let mut y = [0.0; 2];
+/// pool.infer(&[1.0, 5.0, 2.0, 0.0, 3.0, 4.0, 8.0, 6.0], &mut y);
+/// assert_eq!(y, [5.0, 8.0]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MaxPool2d<
+    const C: usize,
+    const KH: usize,
+    const KW: usize,
+    const SH: usize,
+    const SW: usize,
+    const H: usize,
+    const W: usize,
+    const OH: usize,
+    const OW: usize,
+>;
+
+impl<
+        const C: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+    > MaxPool2d<C, KH, KW, SH, SW, H, W, OH, OW>
+{
+    const GEOMETRY: super::conv2d::Geometry = geometry(C, (H, W), (KH, KW), (SH, SW), (OH, OW));
+
+    /// Writes each window's maximum into `y` and the input index it came from into `argmax`.
+    fn pool(x: &[f32], y: &mut [f32], argmax: &mut [u32]) {
+        windows(&Self::GEOMETRY, |output, taps| {
+            let first = taps.next().expect("a window holds at least one input");
+            let (mut best, mut at) = (x[first], first);
+            for tap in taps {
+                if best.is_nan() {
+                    break;
+                }
+                if x[tap] > best || x[tap].is_nan() {
+                    (best, at) = (x[tap], tap);
+                }
+            }
+            y[output] = best;
+            argmax[output] = at as u32;
+        });
+    }
+
+    /// `dx[argmax[o]] += dy[o]`, `dx` zeroed first.
+    fn route(argmax: &[u32], dy: &[f32], dx: &mut [f32]) {
+        dx.fill(0.0);
+        for (at, gradient) in argmax.iter().zip(dy) {
+            dx[*at as usize] += gradient;
+        }
+    }
+}
+
+/// Grows `buffer` to at least `len` indices.
+fn grown(buffer: &mut Vec<u32>, len: usize) -> &mut [u32] {
+    if buffer.len() < len {
+        buffer.resize(len, 0);
+    }
+    &mut buffer[..len]
+}
+
+impl<
+        const C: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        const I: usize,
+        const O: usize,
+    > Layer<I, O> for MaxPool2d<C, KH, KW, SH, SW, H, W, OH, OW>
+{
+    const PARAMETERS: usize = 0;
+    /// The input index of each output's maximum.
+    type Cache = Vec<u32>;
+    type BatchCache = Vec<u32>;
+
+    fn cache(&self) -> Vec<u32> {
+        Vec::new()
+    }
+
+    fn batch_cache(&self) -> Vec<u32> {
+        Vec::new()
+    }
+
+    fn infer(&self, x: &[f32; I], y: &mut [f32; O]) {
+        Self::GEOMETRY.check(I, O, C);
+        windows(&Self::GEOMETRY, |output, taps| {
+            let first = taps.next().expect("a window holds at least one input");
+            let mut best = x[first];
+            for tap in taps {
+                if best.is_nan() {
+                    break;
+                }
+                if x[tap] > best || x[tap].is_nan() {
+                    best = x[tap];
+                }
+            }
+            y[output] = best;
+        });
+    }
+
+    fn forward(&self, _context: &mut Context, cache: &mut Vec<u32>, x: &[f32; I], y: &mut [f32; O]) {
+        Self::GEOMETRY.check(I, O, C);
+        Self::pool(x, y, grown(cache, O));
+    }
+
+    fn backward(
+        &mut self,
+        _context: &mut Context,
+        cache: &mut Vec<u32>,
+        _x: &[f32; I],
+        _y: &[f32; O],
+        dy: &[f32; O],
+        dx: Option<&mut [f32; I]>,
+        _gradients: &mut [f32],
+        _update: Update,
+    ) {
+        if let Some(dx) = dx {
+            Self::route(&cache[..O], dy, dx);
+        }
+    }
+
+    fn forward_rows(&self, _context: &mut Context, cache: &mut Vec<u32>, x: &[[f32; I]], y: &mut [[f32; O]]) {
+        Self::GEOMETRY.check(I, O, C);
+        assert_eq!(x.len(), y.len(), "one output row per input row");
+        let argmax = grown(cache, x.len() * O);
+        for ((x, y), argmax) in x.iter().zip(y).zip(argmax.chunks_exact_mut(O)) {
+            Self::pool(x, y, argmax);
+        }
+    }
+
+    fn backward_rows(
+        &mut self,
+        _context: &mut Context,
+        cache: &mut Vec<u32>,
+        _x: &[[f32; I]],
+        _y: &[[f32; O]],
+        dy: &[[f32; O]],
+        dx: Option<&mut [[f32; I]]>,
+        _gradients: &mut [f32],
+        _update: Update,
+    ) {
+        if let Some(dx) = dx {
+            for ((dy, dx), argmax) in dy.iter().zip(dx).zip(cache.chunks_exact(O)) {
+                Self::route(argmax, dy, dx);
+            }
+        }
+    }
+}
