@@ -86,7 +86,7 @@ pub mod prelude {
 /// The paths generated code uses. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use nn_core::buffers::{grow_rows, split_gradients, split_gradients_option, split_gradients_shared};
+    pub use nn_core::buffers::{grow_rows, largest, split_gradients, split_gradients_option, split_gradients_shared};
     pub use nn_core::heap::{zeroed_array, CacheAligned};
     pub use nn_core::init::Init;
     pub use nn_core::layers::*;

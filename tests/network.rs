@@ -17,6 +17,12 @@ network! {
             -> Conv2d(3, 4, 2) -> SiLU -> AvgPool2d((1, 2)) -> Flatten -> Linear(8, 3)
     }
 
+    /// Batch normalization of an image and of features, and dropout, trained in batches.
+    pub struct Normalized: [2, 5, 4] {
+        Conv2d(2, 3, 3, padding = 1) -> BatchNorm2d(3) -> ReLU -> Dropout(0.3) -> Flatten -> Linear(60, 6)
+            -> BatchNorm1d(6) -> Tanh -> Linear(6, 3)
+    }
+
     /// A classifier on logits.
     pub struct Logits {
         Linear(5, 8) -> LeakyReLU -> Linear(8, 3)
@@ -508,4 +514,115 @@ fn a_cnn_with_32_x_26_x_26_activations_infers_and_trains_on_a_256_kib_stack() {
         })
         .unwrap();
     assert!(handle.join().expect("no stack overflow") < 10);
+}
+
+/// The mean cross-entropy of a batch in train mode, with the dropout masks of `seed`, without
+/// touching the network (its running statistics move only in a backward pass).
+fn train_mode_loss<const I: usize, const O: usize, N: Network<I, O>>(
+    net: &N,
+    inputs: &[[f32; I]],
+    targets: &[[f32; O]],
+    seed: u64,
+) -> f64 {
+    let mut context = nn::layers::Context::new(nn::layers::Mode::Train, seed);
+    let mut buffers = nn::__private::Sequential::batch_buffers(net);
+    let outputs = nn::__private::Sequential::forward_rows(net, &mut context, &mut buffers, inputs);
+    let losses = outputs.iter().zip(targets).map(|(output, target)| f64::from(CrossEntropy.loss(output, target)));
+    losses.sum::<f64>() / inputs.len() as f64
+}
+
+#[test]
+fn batch_normalization_and_dropout_match_finite_differences_over_a_batch() {
+    let inputs: Vec<[f32; 40]> = (0..5).map(|seed| sample::<40>(700 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..5).map(|i| one_hot(i % 3)).collect();
+    let net = Normalized::new(&mut rng(35));
+    // The analytic gradients of the same batch loss, through the batch passes.
+    let mut probe = net.clone();
+    let mut context = nn::layers::Context::new(nn::layers::Mode::Train, 9);
+    let mut buffers = nn::__private::Sequential::batch_buffers(&probe);
+    let outputs = nn::__private::Sequential::forward_rows(&probe, &mut context, &mut buffers, &inputs).to_vec();
+    let output_gradients: Vec<[f32; 3]> = outputs
+        .iter()
+        .zip(&targets)
+        .map(|(output, target)| {
+            let mut gradient = [0.0; 3];
+            CrossEntropy.loss_and_gradient(output, target, &mut gradient);
+            gradient.map(|g| g / inputs.len() as f32)
+        })
+        .collect();
+    let mut gradients = vec![0.0; Normalized::PARAMETERS];
+    nn::__private::Sequential::backward_rows(
+        &mut probe,
+        &mut context,
+        &mut buffers,
+        &inputs,
+        &output_gradients,
+        &mut gradients,
+        Update::Accumulate,
+    );
+    let mut analytic = Vec::new();
+    nn::__private::Sequential::each_tensor(&net, Some(&gradients), &mut |tensor| {
+        if let Some(gradients) = tensor.gradients {
+            analytic.push((tensor.name, gradients.to_vec()));
+        }
+    });
+    let mut checked = 0;
+    for (name, expected) in analytic {
+        for (index, expected) in expected.into_iter().enumerate() {
+            let perturbed = |delta: f32| {
+                let mut probe = net.clone();
+                probe.visit_tensors_mut(&mut |tensor| {
+                    if tensor.name == name {
+                        tensor.values[index] += delta;
+                    }
+                });
+                train_mode_loss(&probe, &inputs, &targets, 9)
+            };
+            let step = 1e-3;
+            let numeric = ((perturbed(step) - perturbed(-step)) / (2.0 * f64::from(step))) as f32;
+            let tolerance = 2e-2 * numeric.abs().max(expected.abs()).max(1e-2);
+            assert!(
+                (numeric - expected).abs() <= tolerance,
+                "{name}[{index}]: backprop {expected}, finite difference {numeric}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, Normalized::PARAMETERS);
+}
+
+#[test]
+fn batch_normalization_of_single_values_refuses_single_sample_steps() {
+    let mut net = Normalized::new(&mut rng(36));
+    let before = net.clone();
+    let mut ws = net.workspace();
+    let (input, target) = (sample::<40>(37), one_hot::<3>(1));
+    let error = net.train_step(&mut ws, &input, &target, &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(matches!(error, TrainError::BatchTooSmall { samples: 1, needed: 2, .. }), "{error:?}");
+    assert!(error.to_string().contains("needs at least 2 samples per step in train mode"), "{error}");
+    let error = net.train_samples(&mut ws, [(&input, &target)], &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(matches!(error, TrainError::BatchTooSmall { .. }), "{error:?}");
+    let error = net.train_batch(&mut ws, &[input], &[target], &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(matches!(error, TrainError::BatchTooSmall { .. }), "{error:?}");
+    assert_eq!(net, before);
+    assert_eq!(Normalized::MIN_TRAINING_BATCH, 2);
+    assert_eq!(Convolutional::MIN_TRAINING_BATCH, 1);
+}
+
+#[test]
+fn running_statistics_move_in_training_and_survive_save_and_load() {
+    let inputs: Vec<[f32; 40]> = (0..8).map(|seed| sample::<40>(800 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..8).map(|i| one_hot(i % 3)).collect();
+    let mut net = Normalized::new(&mut rng(38));
+    let mut ws = net.workspace();
+    for _ in 0..3 {
+        net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
+    }
+    assert_eq!(net.layer1.num_batches_tracked, [3.0]);
+    assert!(net.layer6.running_mean.iter().any(|&mean| mean != 0.0));
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("normalized.model");
+    net.save(&path).unwrap();
+    let loaded = Normalized::load(&path).unwrap();
+    assert_eq!(loaded, net);
+    assert_eq!(loaded.predict(&inputs[0]), net.predict(&inputs[0]));
 }

@@ -224,3 +224,56 @@ fn a_convolutional_network_gives_pytorchs_gradients_per_sample_and_per_batch() {
         assert_close(tensor.gradients.unwrap(), expected, 1e-4, &format!("batch {name}"));
     });
 }
+
+network! {
+    /// scripts/fixtures/normalized.py's model: batch normalization of an image and of features.
+    struct Normalized: [2, 5, 4] {
+        Conv2d(2, 3, 3, padding = 1) -> BatchNorm2d(3) -> ReLU -> Flatten -> Linear(60, 6) -> BatchNorm1d(6)
+            -> Tanh -> Linear(6, 3)
+    }
+}
+
+/// PyTorch's batch normalization fixture.
+mod normalized {
+    include!("fixtures/normalized.rs");
+}
+
+#[test]
+fn batch_normalization_matches_pytorch_in_train_and_eval_mode() {
+    let mut net = Normalized::zeroed();
+    let mut tensors = normalized::TENSORS.iter();
+    net.visit_tensors_mut(&mut |tensor| {
+        let (name, shape, values, _, _) = tensors.next().expect("as many tensors as PyTorch's state_dict");
+        assert_eq!((tensor.name.to_string().as_str(), tensor.shape), (*name, *shape));
+        tensor.values.copy_from_slice(values);
+    });
+    assert!(tensors.next().is_none());
+    let parameters: usize =
+        normalized::TENSORS.iter().filter(|tensor| !tensor.3.is_empty()).map(|tensor| tensor.2.len()).sum();
+    assert_eq!(Normalized::PARAMETERS, parameters, "PyTorch's parameter count");
+
+    // Train mode: one step that leaves the parameters alone gives the loss and the gradients,
+    // and moves the running statistics.
+    let targets: Vec<[f32; 3]> = normalized::TARGETS.iter().map(|&class| one_hot(class)).collect();
+    let mut workspace = net.workspace();
+    let loss = net.train_batch(&mut workspace, &normalized::INPUTS, &targets, &CrossEntropy, &mut Frozen).unwrap();
+    assert_close(&[loss], &[normalized::TRAIN_LOSS], 1e-5, "train-mode loss");
+    let mut tensors = normalized::TENSORS.iter();
+    net.visit_gradients(&workspace, &mut |tensor| {
+        let (name, _, _, gradients, after) = tensors.next().unwrap();
+        match tensor.gradients {
+            Some(actual) => assert_close(actual, gradients, 2e-4, &format!("gradient of {name}")),
+            None => assert_close(tensor.values, after, 1e-5, &format!("{name} after the step")),
+        }
+    });
+
+    // Eval mode: the running statistics.
+    for (input, logits) in normalized::INPUTS.iter().zip(&normalized::EVAL_LOGITS) {
+        assert_close(&net.forward(input), logits, 1e-5, "eval-mode forward");
+    }
+    let mut outputs = [[0.0; 3]; 4];
+    net.forward_batch(&mut workspace, &normalized::INPUTS, &mut outputs).unwrap();
+    for (output, logits) in outputs.iter().zip(&normalized::EVAL_LOGITS) {
+        assert_close(output, logits, 1e-5, "eval-mode forward_batch");
+    }
+}

@@ -83,3 +83,20 @@ pub fn split_gradients_shared<const N: usize>(flat: &[f32], lengths: [usize; N])
         head
     })
 }
+
+/// The largest of `values` (0 for none), in a constant expression.
+///
+/// ```
+/// const LARGEST: usize = nn_core::buffers::largest(&[1, 2, 1]);
+/// assert_eq!(LARGEST, 2);
+/// ```
+pub const fn largest(values: &[usize]) -> usize {
+    let (mut best, mut index) = (0, 0);
+    while index < values.len() {
+        if values[index] > best {
+            best = values[index];
+        }
+        index += 1;
+    }
+    best
+}

@@ -188,6 +188,10 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
     /// The number of trainable values.
     const PARAMETERS: usize;
 
+    /// The fewest rows a train-mode pass needs: 2 for a batch normalization with one value per
+    /// channel, whose variance over one row is meaningless; 1 for every other layer.
+    const TRAINING_ROWS: usize = 1;
+
     /// What a single-sample pass keeps for the backward pass beyond the input and output.
     type Cache: Send;
     /// What a batch pass keeps for the backward pass beyond the inputs and outputs.

@@ -100,6 +100,9 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     const PARAMETERS: usize;
     /// Whether the last layer is `Softmax`.
     const ENDS_WITH_SOFTMAX: bool;
+    /// The fewest samples a training step takes: 2 with a `BatchNorm1d` (one value per channel
+    /// has no variance in train mode), otherwise 1.
+    const MIN_TRAINING_BATCH: usize;
 
     /// A network with freshly initialised parameters (see [`Init`](crate::init::Init) for the
     /// scheme each layer gets).

@@ -47,6 +47,20 @@ pub enum TrainError {
     /// A mini-batch had no samples.
     #[error("the batch is empty: a training step needs at least one sample")]
     EmptyBatch,
+    /// The step has fewer samples than the network's batch normalization needs.
+    #[error(
+        "this step has {samples} sample(s), but the network ({architecture}) normalizes batches with one value \
+         per channel, which needs at least {needed} samples per step in train mode; train it with train_batch \
+         on batches of at least {needed}"
+    )]
+    BatchTooSmall {
+        /// The samples in the step (1 for a single-sample step).
+        samples: usize,
+        /// The fewest the network takes.
+        needed: usize,
+        /// The network's architecture.
+        architecture: &'static str,
+    },
     /// The loss applies softmax itself but the network already ends with `Softmax`.
     #[error(
         "this loss applies softmax to the network's output itself, but the network ({architecture}) \
@@ -72,6 +86,7 @@ where
     O: Optimizer + ?Sized,
 {
     check_loss_fits::<N, L, IN, OUT>()?;
+    check_batch_size::<N, IN, OUT>(1)?;
     let mut gradient = [0.0; OUT];
     let Workspace { context, buffers, gradients, .. } = workspace;
     context.set_mode(Mode::Train);
@@ -103,6 +118,7 @@ where
     O: Optimizer + ?Sized,
 {
     check_loss_fits::<N, L, IN, OUT>()?;
+    check_batch_size::<N, IN, OUT>(1)?;
     match optimizer.plain_sgd_learning_rate() {
         Some(learning_rate) => train_samples_deferred(network, workspace, samples, loss, learning_rate),
         None => train_samples_stepwise(network, workspace, samples, loss, optimizer),
@@ -200,6 +216,7 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch(inputs.len(), targets.len(), "targets")?;
+    check_batch_size::<N, IN, OUT>(inputs.len())?;
     let Workspace { gradients, batch, context, .. } = workspace;
     let Batch { buffers, output_gradients } = batch;
     context.set_mode(Mode::Train);
@@ -330,6 +347,18 @@ fn check_batch(inputs: usize, targets: usize, what: &'static str) -> Result<(), 
     }
     if inputs == 0 {
         return Err(TrainError::EmptyBatch);
+    }
+    Ok(())
+}
+
+/// Refuses a step of fewer `samples` than the network's batch normalization needs.
+fn check_batch_size<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(samples: usize) -> Result<(), TrainError> {
+    if samples < N::MIN_TRAINING_BATCH {
+        return Err(TrainError::BatchTooSmall {
+            samples,
+            needed: N::MIN_TRAINING_BATCH,
+            architecture: N::ARCHITECTURE,
+        });
     }
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! The layers, one file each, and the [`Layer`] contract they keep.
 
 mod avg_pool2d;
+mod batch_norm;
 mod conv2d;
 mod deferred;
+mod dropout;
 mod elementwise;
 mod flatten;
 mod input_linear;
@@ -18,9 +20,11 @@ mod tanh;
 
 pub use crate::layer::{Context, Layer, Mode, Tensor, TensorKind, TensorMut, TensorName, Update, BLOCK_SAMPLES};
 pub use avg_pool2d::AvgPool2d;
+pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNormCache};
 pub use conv2d::{Conv2d, ConvScratch};
 #[doc(hidden)]
 pub use deferred::DeferredUpdates;
+pub use dropout::Dropout;
 pub use elementwise::Elementwise;
 pub use flatten::Flatten;
 pub use input_linear::InputLinear;

@@ -140,6 +140,10 @@ fn network_impl(expansion: &Expansion) -> TokenStream {
     let name = &model.name;
     let (inputs, outputs) = (model.input().len(), model.output().len());
     let ends_with_softmax = model.last().kind.is_softmax();
+    let training_rows = model.layers.iter().map(|layer| {
+        let layer_trait = expansion.layer_trait(layer);
+        quote!(#layer_trait::TRAINING_ROWS)
+    });
     let constructors = items::constructors(expansion);
     let forward = passes::forward(expansion);
     let (architecture, summary, parameters) = (model.architecture(), info::summary(model), model.parameters());
@@ -150,6 +154,7 @@ fn network_impl(expansion: &Expansion) -> TokenStream {
             const SUMMARY: &'static str = #summary;
             const PARAMETERS: usize = #parameters;
             const ENDS_WITH_SOFTMAX: bool = #ends_with_softmax;
+            const MIN_TRAINING_BATCH: usize = #p::largest(&[#(#training_rows),*]);
 
             #constructors
             #forward

@@ -4,7 +4,9 @@
 
 mod activation;
 mod avg_pool2d;
+mod batch_norm;
 mod conv2d;
+mod dropout;
 mod flatten;
 mod leaky_relu;
 mod linear;
@@ -36,6 +38,9 @@ pub const TABLE: &[Entry] = &[
     max_pool2d::ENTRY,
     avg_pool2d::ENTRY,
     flatten::ENTRY,
+    dropout::ENTRY,
+    batch_norm::ENTRY_1D,
+    batch_norm::ENTRY_2D,
     sigmoid::ENTRY,
     relu::ENTRY,
     leaky_relu::ENTRY,
