@@ -12,6 +12,13 @@
 //!   `B.epoch0_s`, `B.epoch1_s`, `B.epoch2_s`, `B.test_acc`.
 //! - **I**, inference: ReLU forward of all 10,000 test images at once (`I.batch10k_ms`), and the
 //!   median of 10,000 single-image forward calls (`I.single_us_median`).
+//! - **C1**, LeNet-5: softmax cross-entropy, SGD lr 0.05, batch 64, three shuffled epochs:
+//!   the fastest epoch (`C1.epoch_s`), the test accuracy after the third (`C1.test_acc`), and
+//!   the forward pass of the 10,000 test images (`C1.batch10k_ms`).
+//! - **C2**, PyTorch's classic MNIST CNN (two convolutions, max pooling, dropout): the same
+//!   training, timed over the first `--c2-batches` batches (default 100) and scaled to an epoch
+//!   (`C2.epoch_s`), and its 10k inference (`C2.batch10k_ms`); with `--c2-epochs N` it trains N
+//!   full epochs instead and prints `C2.test_acc`.
 //!
 //! Without `--data` the embedded sample (5,000 / 1,000 digits) is used, so the figures are only
 //! comparable to each other. Pixels are scaled to [0, 1].
@@ -32,6 +39,18 @@ network! {
     struct ReluMlp {
         Linear(784, 100) -> ReLU -> Linear(100, 10)
     }
+
+    /// Workload C1's network: LeNet-5.
+    struct LeNet: [1, 28, 28] {
+        Conv2d(1, 6, 5) -> ReLU -> MaxPool2d(2) -> Conv2d(6, 16, 5) -> ReLU -> MaxPool2d(2) -> Flatten
+            -> Linear(256, 120) -> ReLU -> Linear(120, 84) -> ReLU -> Linear(84, 10)
+    }
+
+    /// Workload C2's network: the CNN of PyTorch's MNIST example.
+    struct MnistCnn: [1, 28, 28] {
+        Conv2d(1, 32, 3) -> ReLU -> Conv2d(32, 64, 3) -> ReLU -> MaxPool2d(2) -> Dropout(0.25) -> Flatten
+            -> Linear(9216, 128) -> ReLU -> Dropout(0.5) -> Linear(128, 10)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,35 +58,45 @@ enum Workload {
     A,
     B,
     I,
+    C1,
+    C2,
     All,
 }
 
-const USAGE: &str = "usage: bench [--data DIR] [--threads N] [A|B|I|all]";
+const USAGE: &str = "usage: bench [--data DIR] [--threads N] [--c2-batches N] [--c2-epochs N] [A|B|I|C1|C2|all]";
 
 /// The command line; see the module documentation.
 #[derive(Debug)]
 struct Args {
     data: Option<PathBuf>,
     threads: Option<usize>,
+    c2_batches: usize,
+    c2_epochs: Option<usize>,
     workload: Workload,
 }
 
 impl Args {
     fn parse() -> Result<Args, lexopt::Error> {
         use lexopt::prelude::*;
-        let mut args = Args { data: None, threads: None, workload: Workload::All };
+        let mut args = Args { data: None, threads: None, c2_batches: 100, c2_epochs: None, workload: Workload::All };
         let mut parser = lexopt::Parser::from_env();
         while let Some(arg) = parser.next()? {
             match arg {
                 Long("data") => args.data = Some(parser.value()?.into()),
                 Long("threads") => args.threads = Some(parser.value()?.parse()?),
+                Long("c2-batches") => args.c2_batches = parser.value()?.parse()?,
+                Long("c2-epochs") => args.c2_epochs = Some(parser.value()?.parse()?),
                 Value(workload) => {
                     args.workload = match workload.string()?.to_ascii_lowercase().as_str() {
                         "a" => Workload::A,
                         "b" => Workload::B,
                         "i" => Workload::I,
+                        "c1" => Workload::C1,
+                        "c2" => Workload::C2,
                         "all" => Workload::All,
-                        other => return Err(format!("unknown workload `{other}`: expected A, B, I or all").into()),
+                        other => {
+                            return Err(format!("unknown workload `{other}`: expected A, B, I, C1, C2 or all").into())
+                        }
                     }
                 }
                 Long("help") | Short('h') => {
@@ -117,6 +146,100 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if selected(Workload::I) {
         inference(&mnist);
     }
+    if selected(Workload::C1) {
+        lenet(&mnist)?;
+    }
+    if selected(Workload::C2) {
+        mnist_cnn(&mnist, args)?;
+    }
+    Ok(())
+}
+
+/// The batch size and learning rate of the CNN workloads.
+const CNN_BATCH: usize = 64;
+const CNN_LEARNING_RATE: f32 = 0.05;
+
+/// Trains `net` for `batches` batches of a shuffled order (wrapping into new epochs), and
+/// returns the seconds it took.
+fn train_cnn<N: Network<784, 10>>(
+    net: &mut N,
+    workspace: &mut nn::Workspace<N, 784, 10>,
+    mnist: &Mnist,
+    rng: &mut nn::Pcg64Mcg,
+    batches: usize,
+) -> Result<f64, TrainError> {
+    let mut sgd = Sgd::new(CNN_LEARNING_RATE);
+    let targets = mnist.train.one_hot_targets();
+    let mut order: Vec<usize> = (0..mnist.train.len()).collect();
+    let (mut inputs, mut batch_targets) = (Vec::with_capacity(CNN_BATCH), Vec::with_capacity(CNN_BATCH));
+    let (mut seconds, mut done) = (0.0, 0);
+    while done < batches {
+        order.shuffle(rng);
+        for chunk in order.chunks(CNN_BATCH).take(batches - done) {
+            inputs.clear();
+            batch_targets.clear();
+            inputs.extend(chunk.iter().map(|&i| mnist.train.images[i]));
+            batch_targets.extend(chunk.iter().map(|&i| targets[i]));
+            let started = Instant::now();
+            net.train_batch(workspace, &inputs, &batch_targets, &CrossEntropy, &mut sgd)?;
+            seconds += started.elapsed().as_secs_f64();
+            done += 1;
+        }
+    }
+    Ok(seconds)
+}
+
+/// The fastest of three forward passes of the test images, in milliseconds.
+fn batch10k_ms<N: Network<784, 10>>(net: &N, mnist: &Mnist) -> f64 {
+    let mut workspace = net.workspace();
+    let mut outputs = vec![[0.0f32; 10]; mnist.test.len()];
+    net.forward_batch(&mut workspace, &mnist.test.images, &mut outputs).expect("one output slot per image");
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let started = Instant::now();
+        net.forward_batch(&mut workspace, black_box(&mnist.test.images), &mut outputs).expect("one slot per image");
+        black_box(&outputs);
+        best = best.min(started.elapsed().as_secs_f64() * 1e3);
+    }
+    best
+}
+
+fn lenet(mnist: &Mnist) -> Result<(), TrainError> {
+    let mut rng = nn::Pcg64Mcg::seed_from_u64(SEED);
+    let mut net = LeNet::new(&mut rng);
+    let mut workspace = net.workspace();
+    let epoch = mnist.train.len().div_ceil(CNN_BATCH);
+    let mut fastest = f64::INFINITY;
+    for _ in 0..3 {
+        fastest = fastest.min(train_cnn(&mut net, &mut workspace, mnist, &mut rng, epoch)?);
+    }
+    println!("C1.epoch_s {fastest:.3}");
+    println!("C1.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+    println!("C1.batch10k_ms {:.1}", batch10k_ms(&net, mnist));
+    Ok(())
+}
+
+fn mnist_cnn(mnist: &Mnist, args: &Args) -> Result<(), TrainError> {
+    let mut rng = nn::Pcg64Mcg::seed_from_u64(SEED);
+    let mut net = MnistCnn::new(&mut rng);
+    let mut workspace = net.workspace();
+    let epoch = mnist.train.len().div_ceil(CNN_BATCH);
+    match args.c2_epochs {
+        Some(epochs) => {
+            let mut fastest = f64::INFINITY;
+            for _ in 0..epochs {
+                fastest = fastest.min(train_cnn(&mut net, &mut workspace, mnist, &mut rng, epoch)?);
+            }
+            println!("C2.epoch_s {fastest:.3}");
+            println!("C2.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+        }
+        None => {
+            let batches = args.c2_batches.clamp(1, epoch);
+            let seconds = train_cnn(&mut net, &mut workspace, mnist, &mut rng, batches)?;
+            println!("C2.epoch_s {:.3}", seconds * epoch as f64 / batches as f64);
+        }
+    }
+    println!("C2.batch10k_ms {:.1}", batch10k_ms(&net, mnist));
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 """The workloads of examples/bench.rs in PyTorch, printing the same `NAME VALUE` lines, so that
 both can be measured side by side on one machine in one sitting:
 
-    python3 scripts/pytorch_bench.py --data ../shared/mnist --threads 2 [A|B|I|all]
+    python3 scripts/pytorch_bench.py --data ../shared/mnist --threads 2 [A|B|I|C1|C2|all]
 
 Needs `pip install torch`. Same data (pixels / 255), networks, losses, learning rates and
 batch size as the Rust benchmark; PyTorch's default initialisation.
@@ -88,6 +88,75 @@ def inference(test_x):
         print(f"I.single_us_median {statistics.median(times) * 1e6:.3f}")
 
 
+def lenet():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )
+
+
+def mnist_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+        nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Dropout(0.5), nn.Linear(128, 10),
+    )
+
+
+def train_cnn(model, train_x, train_y, batches):
+    """Trains `batches` batches of 64 (wrapping into new shuffled epochs); returns the seconds."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    seconds, done = 0.0, 0
+    while done < batches:
+        for batch in torch.randperm(len(train_x)).split(64)[: batches - done]:
+            x, y = train_x[batch].view(-1, 1, 28, 28), train_y[batch]
+            start = time.perf_counter()
+            optimizer.zero_grad()
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+            seconds += time.perf_counter() - start
+            done += 1
+    return seconds
+
+
+def cnn_inference_ms(model, test_x):
+    model.eval()
+    images = test_x.view(-1, 1, 28, 28)
+    with torch.no_grad():
+        model(images)
+        return min(timed(lambda: model(images)) for _ in range(3)) * 1e3
+
+
+def cnn_accuracy(model, test_x, test_y):
+    model.eval()
+    return accuracy(model, test_x.view(-1, 1, 28, 28), test_y)
+
+
+def c1(train_x, train_y, test_x, test_y):
+    torch.manual_seed(42)
+    model = lenet()
+    epoch = (len(train_x) + 63) // 64
+    fastest = min(train_cnn(model, train_x, train_y, epoch) for _ in range(3))
+    print(f"C1.epoch_s {fastest:.3f}")
+    print(f"C1.test_acc {cnn_accuracy(model, test_x, test_y):.4f}")
+    print(f"C1.batch10k_ms {cnn_inference_ms(model, test_x):.1f}")
+
+
+def c2(train_x, train_y, test_x, test_y, batches, epochs):
+    torch.manual_seed(42)
+    model = mnist_cnn()
+    epoch = (len(train_x) + 63) // 64
+    if epochs:
+        fastest = min(train_cnn(model, train_x, train_y, epoch) for _ in range(epochs))
+        print(f"C2.epoch_s {fastest:.3f}")
+        print(f"C2.test_acc {cnn_accuracy(model, test_x, test_y):.4f}")
+    else:
+        batches = max(1, min(batches, epoch))
+        print(f"C2.epoch_s {train_cnn(model, train_x, train_y, batches) * epoch / batches:.3f}")
+    print(f"C2.batch10k_ms {cnn_inference_ms(model, test_x):.1f}")
+
+
 def timed(f) -> float:
     start = time.perf_counter()
     f()
@@ -98,7 +167,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("workload", nargs="?", default="all", choices=["A", "B", "I", "all"])
+    parser.add_argument("--c2-batches", type=int, default=100)
+    parser.add_argument("--c2-epochs", type=int, default=0)
+    parser.add_argument("workload", nargs="?", default="all", choices=["A", "B", "I", "C1", "C2", "all"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"threads {args.threads}")
@@ -109,6 +180,10 @@ def main():
         mini_batch(train_x, train_y, test_x, test_y)
     if args.workload in ("I", "all"):
         inference(test_x)
+    if args.workload in ("C1", "all"):
+        c1(train_x, train_y, test_x, test_y)
+    if args.workload in ("C2", "all"):
+        c2(train_x, train_y, test_x, test_y, args.c2_batches, args.c2_epochs)
 
 
 if __name__ == "__main__":
