@@ -398,6 +398,38 @@ fn batch_steps_give_the_same_bits_on_any_number_of_threads() {
     }
 }
 
+network! {
+    /// Its second convolution's batch passes spread over the threads (2^21 multiply-adds at 64
+    /// rows), in tasks whose partial gradients are added in a fixed order.
+    struct SplittableCnn: [1, 12, 12] {
+        Conv2d(1, 8, 3) -> ReLU -> Conv2d(8, 8, 3, padding = 1) -> MaxPool2d(2) -> Flatten -> Linear(200, 3)
+    }
+}
+
+#[test]
+fn convolutional_batch_steps_give_the_same_bits_on_any_number_of_threads() {
+    let inputs: Vec<[f32; 144]> = (0..64).map(|seed| sample::<144>(900 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();
+    let train = |threads: usize| {
+        let pool = nn::rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut net = SplittableCnn::new(&mut rng(39));
+            let mut ws = net.workspace();
+            for batch in [64, 64, 17, 64] {
+                net.train_batch(&mut ws, &inputs[..batch], &targets[..batch], &CrossEntropy, &mut Sgd::new(0.1))
+                    .unwrap();
+            }
+            let mut outputs = vec![[0.0; 3]; inputs.len()];
+            net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
+            (parameters(&net), outputs)
+        })
+    };
+    let one = train(1);
+    for threads in [2, 3] {
+        assert!(train(threads) == one, "{threads} threads: the same bits as one");
+    }
+}
+
 #[test]
 fn nan_input_is_an_error_and_leaves_the_parameters_alone() {
     let mut net = Logits::new(&mut rng(15));

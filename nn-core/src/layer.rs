@@ -188,6 +188,10 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
     /// The number of trainable values.
     const PARAMETERS: usize;
 
+    /// The multiply-adds of one sample's forward pass, roughly: how generic code judges whether
+    /// a batch is worth spreading over threads. A dense layer's is its parameter count.
+    const MULTIPLY_ADDS: usize = Self::PARAMETERS;
+
     /// The fewest rows a train-mode pass needs: 2 for a batch normalization with one value per
     /// channel, whose variance over one row is meaningless; 1 for every other layer.
     const TRAINING_ROWS: usize = 1;

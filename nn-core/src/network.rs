@@ -100,6 +100,10 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     const PARAMETERS: usize;
     /// Whether the last layer is `Softmax`.
     const ENDS_WITH_SOFTMAX: bool;
+    /// The multiply-adds of one sample's forward pass, roughly (a convolution's are many times
+    /// its parameters): whether a batch step moves to a rayon worker thread, where its layers'
+    /// splits across the threads are cheap.
+    const MULTIPLY_ADDS: usize;
     /// The fewest samples a training step takes: 2 with a `BatchNorm1d` (one value per channel
     /// has no variance in train mode), otherwise 1.
     const MIN_TRAINING_BATCH: usize;

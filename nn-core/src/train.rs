@@ -221,7 +221,7 @@ where
     let Batch { buffers, output_gradients } = batch;
     context.set_mode(Mode::Train);
     // A step too small for its kernels to split stays on the calling thread.
-    let split = crate::kernels::batch_splits(inputs.len() * N::PARAMETERS);
+    let split = crate::kernels::batch_splits(inputs.len() * N::MULTIPLY_ADDS);
     let total = on_worker_thread(split, || -> Result<f64, TrainError> {
         // The inputs are read where they are: the first layer reads only each row's nonzero
         // values, and an aligned copy (which the dense kernels wanted) now costs more than it saves.

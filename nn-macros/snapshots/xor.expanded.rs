@@ -574,6 +574,23 @@ impl ::nn::__private::Network<2usize, 1usize> for Xor {
     const SUMMARY: &'static str = "Xor (input shape [2])\n#  Layer           Output shape  Parameters\n0  Linear(2, 8)    [8]                   24\n1  LeakyReLU(0.2)  [8]                    0\n2  Linear(8, 1)    [1]                    9\n3  Sigmoid         [1]                    0\nTotal parameters: 33";
     const PARAMETERS: usize = 33usize;
     const ENDS_WITH_SOFTMAX: bool = false;
+    const MULTIPLY_ADDS: usize = 0
+        + <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<2usize, 8usize>>::MULTIPLY_ADDS
+        + <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::MULTIPLY_ADDS
+        + <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<8usize, 1usize>>::MULTIPLY_ADDS
+        + <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::MULTIPLY_ADDS;
     const MIN_TRAINING_BATCH: usize = ::nn::__private::largest(
         &[
             <::nn::__private::InputLinear<

@@ -50,7 +50,7 @@ pub(super) fn forward<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], 
 
 kernel! {
     /// Four dot products `rows[k] · x` at once; the rows must be `x`'s length.
-    fn dot4(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] => dot4_wide::<FMA, WIDE>
+    pub(crate) fn dot4(rows: [&[f32]; 4], x: &[f32]) -> [f32; 4] => dot4_wide::<FMA, WIDE>
 }
 
 #[inline(always)]

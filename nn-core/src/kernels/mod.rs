@@ -13,6 +13,7 @@ mod batch;
 mod dense;
 mod elementwise;
 mod input_major;
+mod matrix;
 mod panel;
 mod simd;
 mod vector;
@@ -24,6 +25,7 @@ pub use elementwise::{rectify, rectify_backward, sigmoid, sigmoid_backward, soft
 pub use input_major::{
     input_major_forward, input_major_forward_rows, input_major_outer, input_major_update, DENSE_FRACTION,
 };
+pub use matrix::{gemm, gemm_transposed};
 pub use panel::PanelScratch;
 pub use vector::{axpy, dot};
 

@@ -45,17 +45,25 @@ impl<
 
     fn pool(x: &[f32], y: &mut [f32]) {
         let scale = 1.0 / (KH * KW) as f32;
-        windows(&Self::GEOMETRY, |output, taps| {
-            y[output] = taps.map(|tap| x[tap]).sum::<f32>() * scale;
+        windows(&Self::GEOMETRY, |output, corner| {
+            let mut sum = 0.0;
+            for kh in 0..KH {
+                for kw in 0..KW {
+                    sum += x[corner + kh * W + kw];
+                }
+            }
+            y[output] = sum * scale;
         });
     }
 
     fn spread(dy: &[f32], dx: &mut [f32]) {
         dx.fill(0.0);
         let scale = 1.0 / (KH * KW) as f32;
-        windows(&Self::GEOMETRY, |output, taps| {
-            for tap in taps {
-                dx[tap] += dy[output] * scale;
+        windows(&Self::GEOMETRY, |output, corner| {
+            for kh in 0..KH {
+                for kw in 0..KW {
+                    dx[corner + kh * W + kw] += dy[output] * scale;
+                }
             }
         });
     }

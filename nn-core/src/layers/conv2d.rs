@@ -1,11 +1,12 @@
 //! Two-dimensional convolution.
 
-use super::linear::{parameter, parameter_mut, split};
+use super::linear::{parameter, parameter_mut};
 use crate::heap::AlignedBuffer;
 use crate::init::Init;
 use crate::kernels;
 use crate::layer::{check_gradients_len, Context, Layer, Tensor, TensorMut, Update};
 use rand::Rng;
+use rayon::prelude::*;
 
 /// A 2-D convolution, PyTorch's `nn.Conv2d` (a cross-correlation): `OC` filters of `C x KH x KW`
 /// slide over a `[C, H, W]` input with stride `SH x SW` and zero padding `PH x PW`, giving an
@@ -13,9 +14,11 @@ use rand::Rng;
 /// outputs are flat and channel-major, as PyTorch lays them out.
 ///
 /// The weight is PyTorch's, `[OC, C, KH, KW]`, and the bias `[OC]`. Training and batches run
-/// the convolution as a dense layer over patches: the `C·KH·KW` input values under the kernel
-/// at each output position (im2col) times the weight, through the blocked matrix kernels of
-/// [`Linear`](super::Linear). `network!` writes every size; by hand, the const parameters must
+/// the convolution as a matrix product: the input values under each kernel tap at every
+/// output position (im2col, one row per tap) times the weight give the output channel-major,
+/// and the backward pass is two more products and the scatter back (col2im). Single-sample
+/// inference computes it tap by tap, without scratch. `network!` writes every size; by hand,
+/// the const parameters must
 /// agree (`OH` and `OW` as above), which the passes assert.
 ///
 /// ```
@@ -79,11 +82,6 @@ impl Geometry {
         assert_eq!(outputs, output_channels * self.output.0 * self.output.1, "outputs of {self:?}");
     }
 
-    /// Values under the kernel at one position, over all channels.
-    pub fn patch(&self) -> usize {
-        self.channels * self.kernel.0 * self.kernel.1
-    }
-
     /// The input row and column under kernel offset `(kh, kw)` at output position `(oh, ow)`,
     /// or `None` in the padding.
     #[inline(always)]
@@ -93,44 +91,47 @@ impl Geometry {
         (row < self.height && column < self.width).then_some((row, column))
     }
 
-    /// Writes the patch of every output position of `x` (`[C, H, W]`) as the rows of `patches`
-    /// (`positions` rows of `patch` values, channel, then kernel row, then kernel column).
-    pub fn im2col(&self, x: &[f32], patches: &mut [f32]) {
-        let (kh_size, kw_size) = self.kernel;
-        let mut rows = patches.chunks_exact_mut(self.patch());
-        for oh in 0..self.output.0 {
-            for ow in 0..self.output.1 {
-                let row = rows.next().expect("one row per position");
-                let mut values = row.iter_mut();
-                for c in 0..self.channels {
-                    let plane = &x[c * self.height * self.width..(c + 1) * self.height * self.width];
-                    for kh in 0..kh_size {
-                        for kw in 0..kw_size {
-                            let value = values.next().expect("one value per kernel tap");
-                            *value = self.source(oh, ow, kh, kw).map_or(0.0, |(r, col)| plane[r * self.width + col]);
-                        }
-                    }
-                }
-            }
-        }
+    /// The range of output columns `ow` whose input column `ow·SW + kw - PW` is inside the
+    /// input, for a stride of 1: the others read the padding.
+    #[inline(always)]
+    fn inside(&self, kw: usize) -> std::ops::Range<usize> {
+        let start = self.padding.1.saturating_sub(kw).min(self.output.1);
+        let end = (self.width + self.padding.1).saturating_sub(kw).min(self.output.1).max(start);
+        start..end
     }
 
-    /// The inverse scatter of [`im2col`](Self::im2col): adds each patch value's gradient to the
-    /// input value it was read from; `dx` is overwritten.
-    pub fn col2im(&self, patch_gradients: &[f32], dx: &mut [f32]) {
-        dx.fill(0.0);
-        let (kh_size, kw_size) = self.kernel;
-        let mut rows = patch_gradients.chunks_exact(self.patch());
-        for oh in 0..self.output.0 {
-            for ow in 0..self.output.1 {
-                let mut values = rows.next().expect("one row per position").iter();
-                for c in 0..self.channels {
-                    let plane = &mut dx[c * self.height * self.width..(c + 1) * self.height * self.width];
-                    for kh in 0..kh_size {
-                        for kw in 0..kw_size {
-                            let gradient = values.next().expect("one value per kernel tap");
-                            if let Some((r, col)) = self.source(oh, ow, kh, kw) {
-                                plane[r * self.width + col] += gradient;
+    /// Writes the input values under every kernel tap of `x` (`[C, H, W]`) as the rows of
+    /// `columns`: one row per tap (channel, kernel row, kernel column), one value per output
+    /// position, zero in the padding (im2col, in the layout whose product with the weight is
+    /// the output, channel-major). Inlined into each layer, whose sizes are constants, so the
+    /// row copies compile to fixed-size moves rather than calls of `memmove`.
+    #[inline(always)]
+    pub fn im2col(&self, x: &[f32], columns: &mut [f32]) {
+        let (out_h, out_w) = self.output;
+        let mut rows = columns.chunks_exact_mut(out_h * out_w);
+        for plane in x.chunks_exact(self.height * self.width).take(self.channels) {
+            for kh in 0..self.kernel.0 {
+                for kw in 0..self.kernel.1 {
+                    let row = rows.next().expect("one row per kernel tap");
+                    for (oh, out) in row.chunks_exact_mut(out_w).enumerate() {
+                        let Some(input_row) =
+                            (oh * self.stride.0 + kh).checked_sub(self.padding.0).filter(|&r| r < self.height)
+                        else {
+                            out.fill(0.0);
+                            continue;
+                        };
+                        let source = &plane[input_row * self.width..(input_row + 1) * self.width];
+                        if self.stride.1 == 1 {
+                            let inside = self.inside(kw);
+                            let shift = kw as isize - self.padding.1 as isize;
+                            out[..inside.start].fill(0.0);
+                            out[inside.end..].fill(0.0);
+                            let from = (inside.start as isize + shift) as usize;
+                            out[inside.clone()].copy_from_slice(&source[from..from + inside.len()]);
+                        } else {
+                            for (ow, value) in out.iter_mut().enumerate() {
+                                let column = (ow * self.stride.1 + kw).checked_sub(self.padding.1);
+                                *value = column.and_then(|column| source.get(column)).copied().unwrap_or(0.0);
                             }
                         }
                     }
@@ -138,13 +139,46 @@ impl Geometry {
             }
         }
     }
-}
 
-/// `out[j][i] = matrix[i][j]` for a `rows x columns` matrix.
-fn transpose(matrix: &[f32], rows: usize, columns: usize, out: &mut [f32]) {
-    for (i, row) in matrix.chunks_exact(columns).enumerate().take(rows) {
-        for (j, value) in row.iter().enumerate() {
-            out[j * rows + i] = *value;
+    /// The inverse scatter of [`im2col`](Self::im2col): adds each tap's gradient to the input
+    /// value it was read from; `dx` is overwritten.
+    #[inline(always)]
+    pub fn col2im(&self, columns: &[f32], dx: &mut [f32]) {
+        dx.fill(0.0);
+        let (out_h, out_w) = self.output;
+        let mut rows = columns.chunks_exact(out_h * out_w);
+        for plane in dx.chunks_exact_mut(self.height * self.width).take(self.channels) {
+            for kh in 0..self.kernel.0 {
+                for kw in 0..self.kernel.1 {
+                    let row = rows.next().expect("one row per kernel tap");
+                    for (oh, gradients) in row.chunks_exact(out_w).enumerate() {
+                        let Some(input_row) =
+                            (oh * self.stride.0 + kh).checked_sub(self.padding.0).filter(|&r| r < self.height)
+                        else {
+                            continue;
+                        };
+                        let target = &mut plane[input_row * self.width..(input_row + 1) * self.width];
+                        if self.stride.1 == 1 {
+                            let inside = self.inside(kw);
+                            let from = (inside.start as isize + kw as isize - self.padding.1 as isize) as usize;
+                            for (target, gradient) in
+                                target[from..from + inside.len()].iter_mut().zip(&gradients[inside])
+                            {
+                                *target += gradient;
+                            }
+                        } else {
+                            for (ow, gradient) in gradients.iter().enumerate() {
+                                if let Some(target) = (ow * self.stride.1 + kw)
+                                    .checked_sub(self.padding.1)
+                                    .and_then(|column| target.get_mut(column))
+                                {
+                                    *target += gradient;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -157,19 +191,39 @@ fn grown(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut buffer[..len]
 }
 
-/// The working memory of a convolution's passes: patches, position-major outputs or output
-/// gradients, patch gradients and parameter gradients. It grows on first use and is reused.
+/// One task's working memory: a sample's im2col columns and their gradients.
 #[derive(Clone, Debug, Default)]
-pub struct ConvScratch {
-    patches: Vec<f32>,
-    rows: Vec<f32>,
-    patch_gradients: Vec<f32>,
-    gradients: Vec<f32>,
+pub struct Columns {
+    columns: Vec<f32>,
+    column_gradients: Vec<f32>,
 }
 
-/// Samples per block of a batch pass: as many as keep the block's patches within this many
-/// values (at least one sample), so each matrix product has many rows without a huge buffer.
-const BLOCK_VALUES: usize = 1 << 17;
+/// The working memory of a convolution's passes: the columns of each task of a batch, each
+/// task's partial parameter gradients, and the weight transposed. It grows on first use and
+/// is reused.
+#[derive(Clone, Debug, Default)]
+pub struct ConvScratch {
+    tasks: Vec<Columns>,
+    partials: Vec<f32>,
+    transposed_weight: Vec<f32>,
+}
+
+impl ConvScratch {
+    /// The first `count` tasks' memory, created on first use.
+    fn tasks(&mut self, count: usize) -> &mut [Columns] {
+        if self.tasks.len() < count {
+            self.tasks.resize_with(count, Columns::default);
+        }
+        &mut self.tasks[..count]
+    }
+}
+
+/// Samples per task of a batch pass. The tasks, and the order their partial gradients are
+/// added in, do not depend on the number of threads, so neither do the results.
+const TASK_SAMPLES: usize = 8;
+
+/// Multiply-adds of a batch pass above which its tasks are spread over the rayon threads.
+const PARALLEL_WORK: usize = 1 << 21;
 
 impl<
         const C: usize,
@@ -211,47 +265,54 @@ impl<
         Self { weight: AlignedBuffer::zeroed(OC * Self::PATCH), bias: AlignedBuffer::zeroed(OC) }
     }
 
-    /// The output of one sample from the patches already in `scratch`, position-major through
-    /// the dense kernel, then transposed to channel-major `y`.
-    fn forward_patches(&self, context: &mut Context, scratch: &mut ConvScratch, samples: usize, y: &mut [f32]) {
-        let positions = samples * Self::POSITIONS;
-        let patches = &scratch.patches[..positions * Self::PATCH];
-        let rows = grown(&mut scratch.rows, positions * OC);
-        kernels::dense_forward_rows(&self.weight, &self.bias, patches, rows, &mut context.scratch);
-        for (rows, y) in rows.chunks_exact(Self::POSITIONS * OC).zip(y.chunks_exact_mut(OC * Self::POSITIONS)) {
-            transpose(rows, Self::POSITIONS, OC, y);
+    /// One sample's output from its columns: `y = W · columns + b`, channel-major.
+    fn forward_columns(&self, columns: &[f32], y: &mut [f32]) {
+        kernels::gemm(&self.weight, columns, y, OC, Self::PATCH, Self::POSITIONS, false);
+        for (plane, bias) in y.chunks_exact_mut(Self::POSITIONS).zip(self.bias.iter()) {
+            plane.iter_mut().for_each(|value| *value += bias);
         }
     }
 
-    /// The parameter gradients of `samples` samples whose patches are in `scratch`, given their
-    /// channel-major output gradients `dy`, into `scratch.gradients` (weight, then bias);
-    /// with `dx`, the patch gradients too, scattered back to each sample's input.
-    fn backward_patches(&self, scratch: &mut ConvScratch, samples: usize, dy: &[f32], dx: Option<&mut [f32]>) {
-        let positions = samples * Self::POSITIONS;
-        let rows = grown(&mut scratch.rows, positions * OC);
-        for (dy, rows) in dy.chunks_exact(OC * Self::POSITIONS).zip(rows.chunks_exact_mut(Self::POSITIONS * OC)) {
-            transpose(dy, OC, Self::POSITIONS, rows);
-        }
-        let gradients = grown(&mut scratch.gradients, OC * Self::PATCH + OC);
+    /// One sample's forward pass through a task's memory.
+    fn forward_sample(&self, task: &mut Columns, x: &[f32], y: &mut [f32]) {
+        let columns = grown(&mut task.columns, Self::PATCH * Self::POSITIONS);
+        Self::GEOMETRY.im2col(x, columns);
+        self.forward_columns(columns, y);
+    }
+
+    /// One sample's backward pass from its columns in `task`: adds `∂L/∂W = dy · columnsᵀ` and
+    /// `∂L/∂b` (the sums of `dy`'s planes) to `gradients` (weight, then bias), and with `dx`
+    /// scatters `Wᵀ · dy` back to the input (`transposed` is `Wᵀ`).
+    fn backward_columns(
+        &self,
+        task: &mut Columns,
+        transposed: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        gradients: &mut [f32],
+    ) {
         let (weight_gradient, bias_gradient) = gradients.split_at_mut(OC * Self::PATCH);
-        let patches = &scratch.patches[..positions * Self::PATCH];
-        let patch_gradients = dx.is_some().then(|| grown(&mut scratch.patch_gradients, positions * Self::PATCH));
-        kernels::dense_backward_rows(
-            &self.weight,
-            patches,
-            rows,
-            weight_gradient,
-            bias_gradient,
-            patch_gradients.map(|g| &mut g[..]),
-        );
+        let columns = &task.columns[..Self::PATCH * Self::POSITIONS];
+        kernels::gemm_transposed(dy, columns, weight_gradient, OC, Self::PATCH, Self::POSITIONS, true);
+        for (gradient, plane) in bias_gradient.iter_mut().zip(dy.chunks_exact(Self::POSITIONS)) {
+            *gradient += plane.iter().sum::<f32>();
+        }
         if let Some(dx) = dx {
-            let patch_gradients = &scratch.patch_gradients[..positions * Self::PATCH];
-            for (patch_gradients, dx) in
-                patch_gradients.chunks_exact(Self::POSITIONS * Self::PATCH).zip(dx.chunks_exact_mut(C * H * W))
-            {
-                Self::GEOMETRY.col2im(patch_gradients, dx);
+            let column_gradients = grown(&mut task.column_gradients, Self::PATCH * Self::POSITIONS);
+            kernels::gemm(transposed, dy, column_gradients, Self::PATCH, OC, Self::POSITIONS, false);
+            Self::GEOMETRY.col2im(column_gradients, dx);
+        }
+    }
+
+    /// `Wᵀ` (`C·KH·KW` rows of `OC`) into the scratch, for the input gradients.
+    fn transpose_weight<'s>(&self, scratch: &'s mut ConvScratch) -> &'s [f32] {
+        let transposed = grown(&mut scratch.transposed_weight, OC * Self::PATCH);
+        for (o, row) in self.weight.chunks_exact(Self::PATCH).enumerate() {
+            for (k, value) in row.iter().enumerate() {
+                transposed[k * OC + o] = *value;
             }
         }
+        transposed
     }
 
     /// Applies `gradients` (weight, then bias) as an SGD step.
@@ -261,9 +322,11 @@ impl<
         kernels::axpy(&mut self.bias, -learning_rate, bias_gradient);
     }
 
-    /// Samples per block of a batch pass.
-    fn block_samples() -> usize {
-        (BLOCK_VALUES / (Self::POSITIONS * Self::PATCH).max(1)).max(1)
+    /// Whether a batch pass over `rows` samples is worth spreading over the threads.
+    fn parallel(rows: usize) -> bool {
+        rows > TASK_SAMPLES
+            && rows * OC * Self::PATCH * Self::POSITIONS >= PARALLEL_WORK
+            && rayon::current_num_threads() > 1
     }
 
     fn check<const I: usize, const O: usize>() {
@@ -289,6 +352,7 @@ impl<
     > Layer<I, O> for Conv2d<C, OC, KH, KW, SH, SW, PH, PW, H, W, OH, OW>
 {
     const PARAMETERS: usize = OC * C * KH * KW + OC;
+    const MULTIPLY_ADDS: usize = OC * C * KH * KW * OH * OW;
     type Cache = ConvScratch;
     type BatchCache = ConvScratch;
 
@@ -325,15 +389,15 @@ impl<
         }
     }
 
-    /// Keeps the sample's patches in the cache for the backward pass.
-    fn forward(&self, context: &mut Context, cache: &mut ConvScratch, x: &[f32; I], y: &mut [f32; O]) {
+    /// Keeps the sample's im2col columns in the cache for the backward pass.
+    fn forward(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[f32; I], y: &mut [f32; O]) {
         Self::check::<I, O>();
-        Self::GEOMETRY.im2col(x, grown(&mut cache.patches, Self::POSITIONS * Self::PATCH));
-        self.forward_patches(context, cache, 1, y);
+        self.forward_sample(&mut cache.tasks(1)[0], x, y);
     }
 
     /// With [`Update::Accumulate`] adds `∂L/∂W` and `∂L/∂b` to `gradients` (weight, then bias);
-    /// with [`Update::Sgd`] applies them (after `dx` is computed with the old weights).
+    /// with [`Update::Sgd`] applies them (after `dx` is computed with the old weights), using
+    /// `gradients` as scratch.
     fn backward(
         &mut self,
         _context: &mut Context,
@@ -345,33 +409,42 @@ impl<
         gradients: &mut [f32],
         update: Update,
     ) {
-        self.backward_patches(cache, 1, dy, dx.map(|dx| &mut dx[..]));
-        let computed = &cache.gradients[..OC * Self::PATCH + OC];
-        match update {
-            Update::Accumulate => {
-                check_gradients_len(gradients, OC * Self::PATCH + OC);
-                kernels::axpy(gradients, 1.0, computed);
-            }
-            Update::Sgd { learning_rate } => self.step(computed, learning_rate),
+        check_gradients_len(gradients, OC * Self::PATCH + OC);
+        if let Update::Sgd { .. } = update {
+            gradients.fill(0.0);
+        }
+        if dx.is_some() {
+            self.transpose_weight(cache);
+        }
+        let ConvScratch { tasks, transposed_weight, .. } = cache;
+        self.backward_columns(&mut tasks[0], transposed_weight, dy, dx.map(|dx| &mut dx[..]), gradients);
+        if let Update::Sgd { learning_rate } = update {
+            self.step(gradients, learning_rate);
         }
     }
 
-    fn forward_rows(&self, context: &mut Context, cache: &mut ConvScratch, x: &[[f32; I]], y: &mut [[f32; O]]) {
+    /// The rows in tasks of [`TASK_SAMPLES`], spread over the threads when the batch is large.
+    fn forward_rows(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[[f32; I]], y: &mut [[f32; O]]) {
         Self::check::<I, O>();
         assert_eq!(x.len(), y.len(), "one output row per input row");
-        let block = Self::block_samples();
-        for (x, y) in x.chunks(block).zip(y.chunks_mut(block)) {
-            let patches = grown(&mut cache.patches, x.len() * Self::POSITIONS * Self::PATCH);
-            for (x, patches) in x.iter().zip(patches.chunks_exact_mut(Self::POSITIONS * Self::PATCH)) {
-                Self::GEOMETRY.im2col(x, patches);
+        let run = |task: &mut Columns, x: &[[f32; I]], y: &mut [[f32; O]]| {
+            for (x, y) in x.iter().zip(y) {
+                self.forward_sample(task, x, y);
             }
-            self.forward_patches(context, cache, x.len(), y.as_flattened_mut());
+        };
+        if Self::parallel(x.len()) {
+            let tasks = cache.tasks(x.len().div_ceil(TASK_SAMPLES));
+            let work = tasks.par_iter_mut().zip(x.par_chunks(TASK_SAMPLES).zip(y.par_chunks_mut(TASK_SAMPLES)));
+            work.for_each(|(task, (x, y))| run(task, x, y));
+        } else {
+            run(&mut cache.tasks(1)[0], x, y);
         }
     }
 
     /// Writes the parameter gradients summed over the rows into `gradients` with
-    /// [`Update::Accumulate`], or applies them with [`Update::Sgd`]; the blocks' sums are added
-    /// in order, so the result does not depend on the thread count.
+    /// [`Update::Accumulate`], or applies them with [`Update::Sgd`]. Each task of
+    /// [`TASK_SAMPLES`] rows sums its own, and the tasks' sums are added in order: the result
+    /// is the same on any number of threads.
     fn backward_rows(
         &mut self,
         _context: &mut Context,
@@ -379,29 +452,58 @@ impl<
         x: &[[f32; I]],
         _y: &[[f32; O]],
         dy: &[[f32; O]],
-        mut dx: Option<&mut [[f32; I]]>,
+        dx: Option<&mut [[f32; I]]>,
         gradients: &mut [f32],
         update: Update,
     ) {
         assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
-        let (weight_gradient, bias_gradient) = split(gradients, OC * Self::PATCH, OC);
-        weight_gradient.fill(0.0);
-        bias_gradient.fill(0.0);
-        let block = Self::block_samples();
-        for (index, (x, dy)) in x.chunks(block).zip(dy.chunks(block)).enumerate() {
-            let patches = grown(&mut cache.patches, x.len() * Self::POSITIONS * Self::PATCH);
-            for (x, patches) in x.iter().zip(patches.chunks_exact_mut(Self::POSITIONS * Self::PATCH)) {
-                Self::GEOMETRY.im2col(x, patches);
+        check_gradients_len(gradients, OC * Self::PATCH + OC);
+        let (count, size) = (x.len().div_ceil(TASK_SAMPLES), OC * Self::PATCH + OC);
+        if dx.is_some() {
+            self.transpose_weight(cache);
+        }
+        cache.tasks(count);
+        let ConvScratch { tasks, partials, transposed_weight } = cache;
+        let partials = grown(partials, count * size);
+        let (tasks, transposed) = (&mut tasks[..count], &transposed_weight[..]);
+        let run = |task: &mut Columns,
+                   partial: &mut [f32],
+                   x: &[[f32; I]],
+                   dy: &[[f32; O]],
+                   mut dx: Option<&mut [[f32; I]]>| {
+            partial.fill(0.0);
+            for (row, (x, dy)) in x.iter().zip(dy).enumerate() {
+                Self::GEOMETRY.im2col(x, grown(&mut task.columns, Self::PATCH * Self::POSITIONS));
+                let dx = dx.as_deref_mut().map(|dx| &mut dx[row][..]);
+                self.backward_columns(task, transposed, dy, dx, partial);
             }
-            let dx = dx.as_deref_mut().map(|dx| dx[index * block..index * block + x.len()].as_flattened_mut());
-            self.backward_patches(cache, x.len(), dy.as_flattened(), dx);
-            let computed = &cache.gradients[..OC * Self::PATCH + OC];
-            kernels::axpy(weight_gradient, 1.0, &computed[..OC * Self::PATCH]);
-            kernels::axpy(bias_gradient, 1.0, &computed[OC * Self::PATCH..]);
+        };
+        let work = tasks
+            .par_iter_mut()
+            .zip(partials.par_chunks_mut(size))
+            .zip(x.par_chunks(TASK_SAMPLES).zip(dy.par_chunks(TASK_SAMPLES)));
+        match (dx, Self::parallel(x.len())) {
+            (Some(dx), true) => work
+                .zip(dx.par_chunks_mut(TASK_SAMPLES))
+                .for_each(|(((task, partial), (x, dy)), dx)| run(task, partial, x, dy, Some(dx))),
+            (None, true) => work.for_each(|((task, partial), (x, dy))| run(task, partial, x, dy, None)),
+            (mut dx, false) => {
+                let chunks = tasks
+                    .iter_mut()
+                    .zip(partials.chunks_exact_mut(size))
+                    .zip(x.chunks(TASK_SAMPLES).zip(dy.chunks(TASK_SAMPLES)));
+                for (index, ((task, partial), (x, dy))) in chunks.enumerate() {
+                    let dx = dx.as_deref_mut().map(|dx| &mut dx[index * TASK_SAMPLES..index * TASK_SAMPLES + x.len()]);
+                    run(task, partial, x, dy, dx);
+                }
+            }
+        }
+        gradients.fill(0.0);
+        for partial in partials.chunks_exact(size) {
+            kernels::axpy(gradients, 1.0, partial);
         }
         if let Update::Sgd { learning_rate } = update {
-            kernels::axpy(&mut self.weight, -learning_rate, weight_gradient);
-            kernels::axpy(&mut self.bias, -learning_rate, bias_gradient);
+            self.step(gradients, learning_rate);
         }
     }
 

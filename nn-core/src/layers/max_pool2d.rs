@@ -46,20 +46,28 @@ impl<
 
     /// Writes each window's maximum into `y` and the input index it came from into `argmax`.
     fn pool(x: &[f32], y: &mut [f32], argmax: &mut [u32]) {
-        windows(&Self::GEOMETRY, |output, taps| {
-            let first = taps.next().expect("a window holds at least one input");
-            let (mut best, mut at) = (x[first], first);
-            for tap in taps {
-                if best.is_nan() {
-                    break;
-                }
-                if x[tap] > best || x[tap].is_nan() {
-                    (best, at) = (x[tap], tap);
-                }
-            }
+        windows(&Self::GEOMETRY, |output, corner| {
+            let (best, at) = Self::maximum(x, corner);
             y[output] = best;
             argmax[output] = at as u32;
         });
+    }
+
+    /// The largest input of a window and its index: the first on ties, a NaN if there is one.
+    #[inline(always)]
+    fn maximum(x: &[f32], corner: usize) -> (f32, usize) {
+        let first = corner;
+        let (mut best, mut at) = (x[first], first);
+        for kh in 0..KH {
+            for kw in 0..KW {
+                let tap = corner + kh * W + kw;
+                // A select, not a branch: which input wins is data, and mispredicts.
+                let better = x[tap] > best || (x[tap].is_nan() && !best.is_nan());
+                best = if better { x[tap] } else { best };
+                at = if better { tap } else { at };
+            }
+        }
+        (best, at)
     }
 
     /// `dx[argmax[o]] += dy[o]`, `dx` zeroed first.
@@ -108,19 +116,7 @@ impl<
 
     fn infer(&self, x: &[f32; I], y: &mut [f32; O]) {
         Self::GEOMETRY.check(I, O, C);
-        windows(&Self::GEOMETRY, |output, taps| {
-            let first = taps.next().expect("a window holds at least one input");
-            let mut best = x[first];
-            for tap in taps {
-                if best.is_nan() {
-                    break;
-                }
-                if x[tap] > best || x[tap].is_nan() {
-                    best = x[tap];
-                }
-            }
-            y[output] = best;
-        });
+        windows(&Self::GEOMETRY, |output, corner| y[output] = Self::maximum(x, corner).0);
     }
 
     fn forward(&self, _context: &mut Context, cache: &mut Vec<u32>, x: &[f32; I], y: &mut [f32; O]) {

@@ -2,22 +2,17 @@
 
 use super::conv2d::Geometry;
 
-/// Calls `visit(output_index, input_indices)` for every output of a pooling layer over one
-/// sample: channel by channel, each window's input positions (flat, channel-major).
+/// Calls `visit(output, corner)` for every output of a pooling layer over one sample, channel
+/// by channel, where `corner` is the flat (channel-major) index of the window's top-left input:
+/// tap `(kh, kw)` is at `corner + kh·W + kw`. Pools have no padding, so every tap is inside.
 #[inline(always)]
-pub(crate) fn windows(geometry: &Geometry, mut visit: impl FnMut(usize, &mut dyn Iterator<Item = usize>)) {
+pub(crate) fn windows(geometry: &Geometry, mut visit: impl FnMut(usize, usize)) {
     let (height, width) = (geometry.height, geometry.width);
-    let (kernel_h, kernel_w) = geometry.kernel;
     let mut output = 0;
     for c in 0..geometry.channels {
         for oh in 0..geometry.output.0 {
             for ow in 0..geometry.output.1 {
-                let mut taps = (0..kernel_h).flat_map(move |kh| {
-                    (0..kernel_w).filter_map(move |kw| {
-                        geometry.source(oh, ow, kh, kw).map(|(r, col)| c * height * width + r * width + col)
-                    })
-                });
-                visit(output, &mut taps);
+                visit(output, c * height * width + oh * geometry.stride.0 * width + ow * geometry.stride.1);
                 output += 1;
             }
         }

@@ -140,10 +140,7 @@ fn network_impl(expansion: &Expansion) -> TokenStream {
     let name = &model.name;
     let (inputs, outputs) = (model.input().len(), model.output().len());
     let ends_with_softmax = model.last().kind.is_softmax();
-    let training_rows = model.layers.iter().map(|layer| {
-        let layer_trait = expansion.layer_trait(layer);
-        quote!(#layer_trait::TRAINING_ROWS)
-    });
+    let layer_traits: Vec<TokenStream> = model.layers.iter().map(|layer| expansion.layer_trait(layer)).collect();
     let constructors = items::constructors(expansion);
     let forward = passes::forward(expansion);
     let (architecture, summary, parameters) = (model.architecture(), info::summary(model), model.parameters());
@@ -154,7 +151,8 @@ fn network_impl(expansion: &Expansion) -> TokenStream {
             const SUMMARY: &'static str = #summary;
             const PARAMETERS: usize = #parameters;
             const ENDS_WITH_SOFTMAX: bool = #ends_with_softmax;
-            const MIN_TRAINING_BATCH: usize = #p::largest(&[#(#training_rows),*]);
+            const MULTIPLY_ADDS: usize = 0 #(+ #layer_traits::MULTIPLY_ADDS)*;
+            const MIN_TRAINING_BATCH: usize = #p::largest(&[#(#layer_traits::TRAINING_ROWS),*]);
 
             #constructors
             #forward

@@ -1,0 +1,188 @@
+//! Small dense matrix products for the convolutions, on row-major matrices whose rows are
+//! long (an image's output positions): `C = A·B` and `C = A·Bᵀ`.
+
+use super::kernel;
+use super::simd::{madd, LANES};
+
+/// Rows of `C` per register block of [`gemm`].
+const ROWS: usize = 4;
+/// Columns of `C` per register block of [`gemm`]: two vectors.
+const COLUMNS: usize = 2 * LANES;
+
+kernel! {
+    /// `c (+)= a·b`: `a` is `m x k`, `b` is `k x n`, `c` is `m x n`, all row-major; with
+    /// `accumulate` the product is added to `c`, otherwise it replaces it.
+    ///
+    /// ```
+    /// let (a, b) = ([1.0, 2.0], [3.0, 4.0, 5.0, 6.0]); // 1 x 2 and 2 x 2
+    /// let mut c = [0.0; 2];
+    /// nn_core::kernels::gemm(&a, &b, &mut c, 1, 2, 2, false);
+    /// assert_eq!(c, [13.0, 16.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the slices do not hold the matrices.
+    pub fn gemm(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, accumulate: bool) => gemm_impl
+}
+
+#[inline(always)]
+fn gemm_impl<const FMA: bool>(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, accumulate: bool) {
+    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n, "matrices of {m} x {k} and {k} x {n}");
+    if !accumulate {
+        c.fill(0.0);
+    }
+    if n == 0 {
+        return;
+    }
+    let mut row = 0;
+    while row + ROWS <= m {
+        gemm_rows::<FMA, ROWS>(a, b, c, row, k, n);
+        row += ROWS;
+    }
+    while row < m {
+        gemm_rows::<FMA, 1>(a, b, c, row, k, n);
+        row += 1;
+    }
+}
+
+/// Rows `row..row + R` of `c += a·b`, in blocks of [`COLUMNS`] columns kept in registers over
+/// all of `k`, then one vector, then the last columns one by one.
+#[inline(always)]
+fn gemm_rows<const FMA: bool, const R: usize>(a: &[f32], b: &[f32], c: &mut [f32], row: usize, k: usize, n: usize) {
+    let mut column = 0;
+    while column + COLUMNS <= n {
+        let mut sums = [[0.0f32; COLUMNS]; R];
+        for kk in 0..k {
+            let b: &[f32; COLUMNS] = b[kk * n + column..kk * n + column + COLUMNS].try_into().expect("a block");
+            for (r, sums) in sums.iter_mut().enumerate() {
+                let scale = a[(row + r) * k + kk];
+                for lane in 0..COLUMNS {
+                    sums[lane] = madd::<FMA>(scale, b[lane], sums[lane]);
+                }
+            }
+        }
+        for (r, sums) in sums.iter().enumerate() {
+            let out = &mut c[(row + r) * n + column..(row + r) * n + column + COLUMNS];
+            for (out, sum) in out.iter_mut().zip(sums) {
+                *out += sum;
+            }
+        }
+        column += COLUMNS;
+    }
+    while column + LANES <= n {
+        let mut sums = [[0.0f32; LANES]; R];
+        for kk in 0..k {
+            let b: &[f32; LANES] = b[kk * n + column..kk * n + column + LANES].try_into().expect("a vector");
+            for (r, sums) in sums.iter_mut().enumerate() {
+                let scale = a[(row + r) * k + kk];
+                for lane in 0..LANES {
+                    sums[lane] = madd::<FMA>(scale, b[lane], sums[lane]);
+                }
+            }
+        }
+        for (r, sums) in sums.iter().enumerate() {
+            let out = &mut c[(row + r) * n + column..(row + r) * n + column + LANES];
+            for (out, sum) in out.iter_mut().zip(sums) {
+                *out += sum;
+            }
+        }
+        column += LANES;
+    }
+    for column in column..n {
+        for r in 0..R {
+            let mut sum = 0.0;
+            for kk in 0..k {
+                sum = madd::<FMA>(a[(row + r) * k + kk], b[kk * n + column], sum);
+            }
+            c[(row + r) * n + column] += sum;
+        }
+    }
+}
+
+/// `c (+)= a·bᵀ`: `a` is `m x n`, `b` is `k x n`, `c` is `m x k`, all row-major (dot products
+/// of rows); with `accumulate` the product is added to `c`. Four rows of `a` at a time go
+/// through the four-row dot product kernel of the dense layers, so each row of `b` is read once
+/// per four.
+///
+/// ```
+/// let (a, b) = ([1.0, 2.0], [3.0, 4.0, 5.0, 6.0]); // 1 x 2 and 2 x 2
+/// let mut c = [0.0; 2];
+/// nn_core::kernels::gemm_transposed(&a, &b, &mut c, 1, 2, 2, false);
+/// assert_eq!(c, [11.0, 17.0]);
+/// ```
+///
+/// # Panics
+/// If the slices do not hold the matrices.
+pub fn gemm_transposed(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, accumulate: bool) {
+    assert!(a.len() == m * n && b.len() == k * n && c.len() == m * k, "matrices of {m} x {n} and {k} x {n}");
+    if !accumulate {
+        c.fill(0.0);
+    }
+    if n == 0 {
+        return;
+    }
+    let row = |index: usize| &a[index * n..(index + 1) * n];
+    for first in (0..m).step_by(4) {
+        // The last group repeats its last row to make four; the repeats are not stored.
+        let group = [row(first), row((first + 1).min(m - 1)), row((first + 2).min(m - 1)), row((first + 3).min(m - 1))];
+        for (j, b_row) in b.chunks_exact(n).enumerate() {
+            let sums = super::dense::dot4(group, b_row);
+            for (r, sum) in sums.iter().enumerate().take(m - first) {
+                c[(first + r) * k + j] += sum;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::reference::{assert_all_close, values};
+
+    /// `a·b` in f64, `a` m x k, `b` k x n.
+    fn product(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).map(|kk| f64::from(a[i * k + kk]) * f64::from(b[kk * n + j])).sum::<f64>() as f32;
+            }
+        }
+        c
+    }
+
+    const SHAPES: [(usize, usize, usize); 8] =
+        [(1, 1, 1), (6, 25, 576), (16, 150, 64), (3, 7, 33), (5, 1, 17), (4, 9, 31), (9, 4, 48), (2, 3, 0)];
+
+    #[test]
+    fn gemm_equals_the_product_on_odd_shapes() {
+        for (seed, (m, k, n)) in SHAPES.into_iter().enumerate() {
+            let (a, b) = (values(m * k, seed as u64), values(k * n, 100 + seed as u64));
+            let expected = product(&a, &b, m, k, n);
+            let mut c = values(m * n, 200);
+            gemm(&a, &b, &mut c, m, k, n, false);
+            assert_all_close(&c, &expected, 1e-5);
+            let start = values(m * n, 300);
+            let mut accumulated = start.clone();
+            gemm(&a, &b, &mut accumulated, m, k, n, true);
+            let expected: Vec<f32> = expected.iter().zip(&start).map(|(e, s)| e + s).collect();
+            assert_all_close(&accumulated, &expected, 1e-5);
+        }
+    }
+
+    #[test]
+    fn gemm_transposed_equals_the_product_on_odd_shapes() {
+        for (seed, (m, k, n)) in SHAPES.into_iter().enumerate() {
+            let (a, b) = (values(m * n, seed as u64), values(k * n, 100 + seed as u64));
+            let mut b_transposed = vec![0.0; n * k];
+            for (row, values) in b.chunks(n.max(1)).enumerate().take(k) {
+                for (column, value) in values.iter().enumerate() {
+                    b_transposed[column * k + row] = *value;
+                }
+            }
+            let expected = product(&a, &b_transposed, m, n, k);
+            let mut c = values(m * k, 200);
+            gemm_transposed(&a, &b, &mut c, m, k, n, false);
+            assert_all_close(&c, &expected, 1e-5);
+        }
+    }
+}
