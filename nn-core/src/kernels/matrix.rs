@@ -22,11 +22,19 @@ kernel! {
     ///
     /// # Panics
     /// If the slices do not hold the matrices.
-    pub fn gemm(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, accumulate: bool) => gemm_impl
+    pub fn gemm(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, accumulate: bool) => gemm_impl::<FMA, WIDE>
 }
 
 #[inline(always)]
-fn gemm_impl<const FMA: bool>(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, accumulate: bool) {
+fn gemm_impl<const FMA: bool, const WIDE: bool>(
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    accumulate: bool,
+) {
     assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n, "matrices of {m} x {k} and {k} x {n}");
     if !accumulate {
         c.fill(0.0);
@@ -36,38 +44,55 @@ fn gemm_impl<const FMA: bool>(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: 
     }
     let mut row = 0;
     while row + ROWS <= m {
-        gemm_rows::<FMA, ROWS>(a, b, c, row, k, n);
+        // With 32 vector registers, 4 rows of 4 vectors: 16 sums, 4 vectors of `b`, a broadcast.
+        match WIDE {
+            true => gemm_rows::<FMA, ROWS, { 2 * COLUMNS }>(a, b, c, row, k, n),
+            false => gemm_rows::<FMA, ROWS, COLUMNS>(a, b, c, row, k, n),
+        }
         row += ROWS;
     }
+    // Two rows at a time where they remain: one row alone loads a vector of `b` per FMA.
+    while row + 2 <= m {
+        gemm_rows::<FMA, 2, COLUMNS>(a, b, c, row, k, n);
+        row += 2;
+    }
     while row < m {
-        gemm_rows::<FMA, 1>(a, b, c, row, k, n);
+        gemm_rows::<FMA, 1, COLUMNS>(a, b, c, row, k, n);
         row += 1;
     }
 }
 
-/// Rows `row..row + R` of `c += a·b`, in blocks of [`COLUMNS`] columns kept in registers over
-/// all of `k`, then one vector, then the last columns one by one.
+/// Rows `row..row + R` of `c += a·b`, in blocks of `B` columns kept in registers over all of
+/// `k`, then one vector, then the last columns one by one.
 #[inline(always)]
-fn gemm_rows<const FMA: bool, const R: usize>(a: &[f32], b: &[f32], c: &mut [f32], row: usize, k: usize, n: usize) {
+fn gemm_rows<const FMA: bool, const R: usize, const B: usize>(
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    row: usize,
+    k: usize,
+    n: usize,
+) {
+    let a_rows: [&[f32]; R] = std::array::from_fn(|r| &a[(row + r) * k..(row + r + 1) * k]);
     let mut column = 0;
-    while column + COLUMNS <= n {
-        let mut sums = [[0.0f32; COLUMNS]; R];
-        for kk in 0..k {
-            let b: &[f32; COLUMNS] = b[kk * n + column..kk * n + column + COLUMNS].try_into().expect("a block");
-            for (r, sums) in sums.iter_mut().enumerate() {
-                let scale = a[(row + r) * k + kk];
-                for lane in 0..COLUMNS {
+    while column + B <= n {
+        let mut sums = [[0.0f32; B]; R];
+        for (kk, b_row) in b.chunks_exact(n).enumerate().take(k) {
+            let b: &[f32; B] = b_row[column..column + B].try_into().expect("a block");
+            for (sums, a_row) in sums.iter_mut().zip(&a_rows) {
+                let scale = a_row[kk];
+                for lane in 0..B {
                     sums[lane] = madd::<FMA>(scale, b[lane], sums[lane]);
                 }
             }
         }
         for (r, sums) in sums.iter().enumerate() {
-            let out = &mut c[(row + r) * n + column..(row + r) * n + column + COLUMNS];
+            let out = &mut c[(row + r) * n + column..(row + r) * n + column + B];
             for (out, sum) in out.iter_mut().zip(sums) {
                 *out += sum;
             }
         }
-        column += COLUMNS;
+        column += B;
     }
     while column + LANES <= n {
         let mut sums = [[0.0f32; LANES]; R];

@@ -1,7 +1,8 @@
 //! Two-dimensional max pooling.
 
-use super::pool::{geometry, windows};
+use super::pool::{geometry, windows, TASK_ROWS};
 use crate::layer::{Context, Layer, Update};
+use rayon::prelude::*;
 
 /// PyTorch's `nn.MaxPool2d` without padding: the largest value of each `KH x KW` window, the
 /// windows `SH x SW` apart (PyTorch's default stride is the kernel size), over each channel of a
@@ -144,8 +145,18 @@ impl<
         Self::GEOMETRY.check(I, O, C);
         assert_eq!(x.len(), y.len(), "one output row per input row");
         let argmax = grown(cache, x.len() * O);
-        for ((x, y), argmax) in x.iter().zip(y).zip(argmax.chunks_exact_mut(O)) {
-            Self::pool(x, y, argmax);
+        if super::pool::parallel(x.len() * I) {
+            let rows =
+                x.par_chunks(TASK_ROWS).zip(y.par_chunks_mut(TASK_ROWS)).zip(argmax.par_chunks_mut(TASK_ROWS * O));
+            rows.for_each(|((x, y), argmax)| {
+                for ((x, y), argmax) in x.iter().zip(y).zip(argmax.chunks_exact_mut(O)) {
+                    Self::pool(x, y, argmax);
+                }
+            });
+        } else {
+            for ((x, y), argmax) in x.iter().zip(y).zip(argmax.chunks_exact_mut(O)) {
+                Self::pool(x, y, argmax);
+            }
         }
     }
 
@@ -161,8 +172,18 @@ impl<
         _update: Update,
     ) {
         if let Some(dx) = dx {
-            for ((dy, dx), argmax) in dy.iter().zip(dx).zip(cache.chunks_exact(O)) {
-                Self::route(argmax, dy, dx);
+            if super::pool::parallel(dx.len() * I) {
+                let rows =
+                    dy.par_chunks(TASK_ROWS).zip(dx.par_chunks_mut(TASK_ROWS)).zip(cache.par_chunks(TASK_ROWS * O));
+                rows.for_each(|((dy, dx), argmax)| {
+                    for ((dy, dx), argmax) in dy.iter().zip(dx).zip(argmax.chunks_exact(O)) {
+                        Self::route(argmax, dy, dx);
+                    }
+                });
+            } else {
+                for ((dy, dx), argmax) in dy.iter().zip(dx).zip(cache.chunks_exact(O)) {
+                    Self::route(argmax, dy, dx);
+                }
             }
         }
     }

@@ -19,6 +19,14 @@ pub(crate) fn windows(geometry: &Geometry, mut visit: impl FnMut(usize, usize)) 
     }
 }
 
+/// Rows per task when a pooling pass over a batch is spread over the threads.
+pub(crate) const TASK_ROWS: usize = 8;
+
+/// Whether a pooling pass reading `values` inputs is worth spreading over the threads.
+pub(crate) fn parallel(values: usize) -> bool {
+    values >= 1 << 16 && rayon::current_num_threads() > 1
+}
+
 /// The geometry of a pooling layer over `[C, H, W]` (no padding).
 pub(crate) const fn geometry(
     channels: usize,
