@@ -372,29 +372,39 @@ fn accuracy_counts_every_row_across_its_passes_and_shards() {
     assert_eq!(net.accuracy(&inputs, &labels), Ok((4_133 - 591) as f32 / 4_133.0));
 }
 
+/// Every tensor of a network by name, and the outputs of a batch.
+type Outcome<const O: usize> = (Vec<(String, Vec<f32>)>, Vec<[f32; O]>);
+
+/// Trains a fresh `N` on batches of 64, 64, 17 and 64 rows and runs batched inference, on a
+/// pool of `threads` threads: its parameters and outputs.
+fn train_on_threads<const I: usize, const O: usize, N: Network<I, O>>(
+    threads: usize,
+    seed: u64,
+    inputs: &[[f32; I]],
+    targets: &[[f32; O]],
+) -> Outcome<O> {
+    let pool = nn::rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| {
+        let mut net = N::new(&mut rng(seed));
+        let mut ws = net.workspace();
+        for batch in [64, 64, 17, 64] {
+            net.train_batch(&mut ws, &inputs[..batch], &targets[..batch], &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
+        }
+        let mut outputs = vec![[0.0; O]; inputs.len()];
+        net.forward_batch(&mut ws, inputs, &mut outputs).unwrap();
+        (parameters(&net), outputs)
+    })
+}
+
 #[test]
 fn batch_steps_give_the_same_bits_on_any_number_of_threads() {
     let inputs: Vec<[f32; 1100]> = (0..64).map(|seed| sample::<1100>(200 + seed)).collect();
     const { assert!(64 * 1100 * 256 >= nn::__private::kernels::PARALLEL_WORK, "the first layer splits") };
     let targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();
-    let train = |threads: usize| {
-        let pool = nn::rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| {
-            let mut net = Splittable::new(&mut rng(31));
-            let mut ws = net.workspace();
-            for batch in [64, 64, 17, 64] {
-                net.train_batch(&mut ws, &inputs[..batch], &targets[..batch], &CrossEntropy, &mut Sgd::new(0.1))
-                    .unwrap();
-            }
-            let mut outputs = vec![[0.0; 3]; inputs.len()];
-            net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
-            (parameters(&net), outputs)
-        })
-    };
-    let one = train(1);
-    assert_eq!(train(1), one, "one thread: bit-identical run to run");
+    let one = train_on_threads::<1100, 3, Splittable>(1, 31, &inputs, &targets);
+    assert_eq!(train_on_threads::<1100, 3, Splittable>(1, 31, &inputs, &targets), one, "one thread: run to run");
     for threads in [2, 3] {
-        assert!(train(threads) == one, "{threads} threads: the same bits as one");
+        assert!(train_on_threads::<1100, 3, Splittable>(threads, 31, &inputs, &targets) == one, "{threads} threads");
     }
 }
 
@@ -410,23 +420,9 @@ network! {
 fn convolutional_batch_steps_give_the_same_bits_on_any_number_of_threads() {
     let inputs: Vec<[f32; 144]> = (0..64).map(|seed| sample::<144>(900 + seed)).collect();
     let targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();
-    let train = |threads: usize| {
-        let pool = nn::rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| {
-            let mut net = SplittableCnn::new(&mut rng(39));
-            let mut ws = net.workspace();
-            for batch in [64, 64, 17, 64] {
-                net.train_batch(&mut ws, &inputs[..batch], &targets[..batch], &CrossEntropy, &mut Sgd::new(0.1))
-                    .unwrap();
-            }
-            let mut outputs = vec![[0.0; 3]; inputs.len()];
-            net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
-            (parameters(&net), outputs)
-        })
-    };
-    let one = train(1);
+    let one = train_on_threads::<144, 3, SplittableCnn>(1, 39, &inputs, &targets);
     for threads in [2, 3] {
-        assert!(train(threads) == one, "{threads} threads: the same bits as one");
+        assert!(train_on_threads::<144, 3, SplittableCnn>(threads, 39, &inputs, &targets) == one, "{threads} threads");
     }
 }
 

@@ -100,3 +100,19 @@ pub const fn largest(values: &[usize]) -> usize {
     }
     best
 }
+
+/// The first `len` values of `buffer`, growing it (with default values) only when it is
+/// shorter: a layer's scratch space, allocated by the first pass of the largest size.
+///
+/// ```
+/// let mut scratch: Vec<f32> = Vec::new();
+/// assert_eq!(nn_core::buffers::grown(&mut scratch, 3).len(), 3);
+/// nn_core::buffers::grown(&mut scratch, 2);
+/// assert_eq!(scratch.len(), 3);
+/// ```
+pub fn grown<T: Clone + Default>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
+    if buffer.len() < len {
+        buffer.resize(len, T::default());
+    }
+    &mut buffer[..len]
+}

@@ -1,6 +1,7 @@
 //! Batch normalization.
 
-use super::linear::{parameter, parameter_mut, split};
+use super::linear::{parameter, parameter_mut, split, split_optional};
+use crate::buffers::grown;
 use crate::heap::AlignedBuffer;
 use crate::kernels;
 use crate::layer::{check_gradients_len, Context, Layer, Mode, Tensor, TensorKind, TensorMut, TensorName, Update};
@@ -62,14 +63,6 @@ pub struct BatchNormCache {
 /// The 1-D form: `C` features of one value each.
 pub type BatchNorm1d<const C: usize> = BatchNorm<C, 1>;
 
-/// Grows `buffer` to `len` values.
-fn sized(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
-    if buffer.len() < len {
-        buffer.resize(len, 0.0);
-    }
-    &mut buffer[..len]
-}
-
 impl<const C: usize, const S: usize> BatchNorm<C, S> {
     /// ε, added to the variance.
     pub const EPS: f32 = 1e-5;
@@ -102,7 +95,7 @@ impl<const C: usize, const S: usize> BatchNorm<C, S> {
         cache.count = count;
         cache.mode = Some(mode);
         let [mean, variance, inverse_std] =
-            [&mut cache.mean, &mut cache.variance, &mut cache.inverse_std].map(|b| sized(b, C));
+            [&mut cache.mean, &mut cache.variance, &mut cache.inverse_std].map(|b| grown(b, C));
         for c in 0..C {
             let (mu, var) = match mode {
                 Mode::Train => {
@@ -114,7 +107,7 @@ impl<const C: usize, const S: usize> BatchNorm<C, S> {
             };
             (mean[c], variance[c], inverse_std[c]) = (mu, var, 1.0 / (var + Self::EPS).sqrt());
         }
-        let normalized = sized(&mut cache.normalized, x.len());
+        let normalized = grown(&mut cache.normalized, x.len());
         for ((x_row, y_row), n_row) in
             x.chunks_exact(C * S).zip(y.chunks_exact_mut(C * S)).zip(normalized.chunks_exact_mut(C * S))
         {
@@ -193,7 +186,7 @@ impl<const C: usize, const S: usize> BatchNorm<C, S> {
             (Update::Accumulate, true) => {
                 // Computed apart, then added: taken out of the cache for the call.
                 let mut sums = std::mem::take(&mut cache.sums);
-                let (w, b) = sized(&mut sums, 2 * C).split_at_mut(C);
+                let (w, b) = grown(&mut sums, 2 * C).split_at_mut(C);
                 self.gradients(cache, dy, dx, w, b);
                 kernels::axpy(weight_gradient, 1.0, w);
                 kernels::axpy(bias_gradient, 1.0, b);
@@ -283,14 +276,7 @@ impl<const C: usize, const S: usize, const N: usize> Layer<N, N> for BatchNorm<C
     /// `weight`, `bias` (parameters), `running_mean`, `running_var` and `num_batches_tracked`
     /// (buffers, the last a scalar), as PyTorch's state dict holds them.
     fn visit_tensors(&self, layer: usize, gradients: Option<&[f32]>, visitor: &mut dyn FnMut(Tensor<'_>)) {
-        let (weight_gradient, bias_gradient) = match gradients {
-            Some(gradients) => {
-                check_gradients_len(gradients, 2 * C);
-                let (weight, bias) = gradients.split_at(C);
-                (Some(weight), Some(bias))
-            }
-            None => (None, None),
-        };
+        let (weight_gradient, bias_gradient) = split_optional(gradients, C, C);
         visitor(parameter(layer, "weight", &[C], &self.weight, weight_gradient));
         visitor(parameter(layer, "bias", &[C], &self.bias, bias_gradient));
         let buffer = |tensor, shape, values| Tensor {

@@ -1,6 +1,7 @@
 //! Two-dimensional convolution.
 
-use super::linear::{parameter, parameter_mut};
+use super::linear::{parameter, parameter_mut, split_optional};
+use crate::buffers::grown;
 use crate::heap::AlignedBuffer;
 use crate::init::Init;
 use crate::kernels;
@@ -181,14 +182,6 @@ impl Geometry {
             }
         }
     }
-}
-
-/// Grows `buffer` to at least `len` values (allocating only when a larger size first appears).
-fn grown(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
-    if buffer.len() < len {
-        buffer.resize(len, 0.0);
-    }
-    &mut buffer[..len]
 }
 
 /// One task's working memory: a sample's im2col columns and their gradients.
@@ -423,7 +416,7 @@ impl<
         }
     }
 
-    /// The rows in tasks of [`TASK_SAMPLES`], spread over the threads when the batch is large.
+    /// The rows in tasks of 8 samples, spread over the threads when the batch is large.
     fn forward_rows(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[[f32; I]], y: &mut [[f32; O]]) {
         Self::check::<I, O>();
         assert_eq!(x.len(), y.len(), "one output row per input row");
@@ -443,7 +436,7 @@ impl<
 
     /// Writes the parameter gradients summed over the rows into `gradients` with
     /// [`Update::Accumulate`], or applies them with [`Update::Sgd`]. Each task of
-    /// [`TASK_SAMPLES`] rows sums its own, and the tasks' sums are added in order: the result
+    /// 8 rows sums its own, and the tasks' sums are added in order: the result
     /// is the same on any number of threads.
     fn backward_rows(
         &mut self,
@@ -509,14 +502,7 @@ impl<
 
     /// `weight` (`[OC, C, KH, KW]`) and `bias` (`[OC]`), as PyTorch's `nn.Conv2d` holds them.
     fn visit_tensors(&self, layer: usize, gradients: Option<&[f32]>, visitor: &mut dyn FnMut(Tensor<'_>)) {
-        let (weight_gradient, bias_gradient) = match gradients {
-            Some(gradients) => {
-                check_gradients_len(gradients, OC * Self::PATCH + OC);
-                let (weight, bias) = gradients.split_at(OC * Self::PATCH);
-                (Some(weight), Some(bias))
-            }
-            None => (None, None),
-        };
+        let (weight_gradient, bias_gradient) = split_optional(gradients, OC * Self::PATCH, OC);
         visitor(parameter(layer, "weight", &[OC, C, KH, KW], &self.weight, weight_gradient));
         visitor(parameter(layer, "bias", &[OC], &self.bias, bias_gradient));
     }

@@ -1,5 +1,6 @@
 //! Dropout.
 
+use crate::buffers::grown;
 use crate::layer::{Context, Layer, Mode, Update};
 use rand::Rng;
 
@@ -48,14 +49,6 @@ impl Dropout {
             *y = x * multiplier;
         }
     }
-}
-
-/// Grows `buffer` to at least `len` values.
-fn grown(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
-    if buffer.len() < len {
-        buffer.resize(len, 0.0);
-    }
-    &mut buffer[..len]
 }
 
 /// `dx = dy ⊙ mask`.

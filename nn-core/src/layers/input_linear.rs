@@ -1,7 +1,7 @@
 //! The fully connected layer that reads a network's input.
 
 use super::deferred::DeferredUpdates;
-use super::linear::{parameter, parameter_mut, split};
+use super::linear::{parameter, parameter_mut, split, split_optional};
 use crate::heap::{self, AsFlat, CacheAligned};
 use crate::init::Init;
 use crate::kernels;
@@ -201,14 +201,8 @@ impl<const I: usize, const O: usize> Layer<I, O> for InputLinear<I, O> {
     /// `weight` (`[O, I]`, transposed from the layer's input-major store) and `bias` (`[O]`),
     /// as PyTorch's `nn.Linear` holds them.
     fn visit_tensors(&self, layer: usize, gradients: Option<&[f32]>, visitor: &mut dyn FnMut(Tensor<'_>)) {
-        let (weight_gradient, bias_gradient) = match gradients {
-            Some(gradients) => {
-                check_gradients_len(gradients, I * O + O);
-                let (weight, bias) = gradients.split_at(I * O);
-                (Some(transposed(weight, I, O)), Some(bias))
-            }
-            None => (None, None),
-        };
+        let (weight_gradient, bias_gradient) = split_optional(gradients, I * O, O);
+        let weight_gradient = weight_gradient.map(|weight| transposed(weight, I, O));
         let weight = self.output_major();
         visitor(parameter(layer, "weight", &[O, I], &weight, weight_gradient.as_deref()));
         visitor(parameter(layer, "bias", &[O], &self.bias[..], bias_gradient));

@@ -120,14 +120,7 @@ impl<const I: usize, const O: usize> Layer<I, O> for Linear<I, O> {
 
     /// `weight` (`[O, I]`) and `bias` (`[O]`), as PyTorch's `nn.Linear` holds them.
     fn visit_tensors(&self, layer: usize, gradients: Option<&[f32]>, visitor: &mut dyn FnMut(Tensor<'_>)) {
-        let (weight_gradient, bias_gradient) = match gradients {
-            Some(gradients) => {
-                check_gradients_len(gradients, I * O + O);
-                let (weight, bias) = gradients.split_at(I * O);
-                (Some(weight), Some(bias))
-            }
-            None => (None, None),
-        };
+        let (weight_gradient, bias_gradient) = split_optional(gradients, I * O, O);
         visitor(parameter(layer, "weight", &[O, I], self.weight.as_flat(), weight_gradient));
         visitor(parameter(layer, "bias", &[O], &self.bias[..], bias_gradient));
     }
@@ -149,6 +142,23 @@ impl<const I: usize, const O: usize> Layer<I, O> for Linear<I, O> {
 pub(super) fn split(gradients: &mut [f32], weights: usize, biases: usize) -> (&mut [f32], &mut [f32]) {
     check_gradients_len(gradients, weights + biases);
     gradients.split_at_mut(weights)
+}
+
+/// A layer's gradients, when given, split into its weight's `weights` values and its bias's
+/// `biases`.
+pub(super) fn split_optional(
+    gradients: Option<&[f32]>,
+    weights: usize,
+    biases: usize,
+) -> (Option<&[f32]>, Option<&[f32]>) {
+    match gradients {
+        Some(gradients) => {
+            check_gradients_len(gradients, weights + biases);
+            let (weight, bias) = gradients.split_at(weights);
+            (Some(weight), Some(bias))
+        }
+        None => (None, None),
+    }
 }
 
 /// A parameter tensor as it leaves a layer.

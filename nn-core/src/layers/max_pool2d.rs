@@ -1,6 +1,7 @@
 //! Two-dimensional max pooling.
 
 use super::pool::{geometry, windows, TASK_ROWS};
+use crate::buffers::grown;
 use crate::layer::{Context, Layer, Update};
 use rayon::prelude::*;
 
@@ -78,14 +79,6 @@ impl<
             dx[*at as usize] += gradient;
         }
     }
-}
-
-/// Grows `buffer` to at least `len` indices.
-fn grown(buffer: &mut Vec<u32>, len: usize) -> &mut [u32] {
-    if buffer.len() < len {
-        buffer.resize(len, 0);
-    }
-    &mut buffer[..len]
 }
 
 impl<

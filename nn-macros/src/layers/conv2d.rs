@@ -96,11 +96,7 @@ impl LayerKind for Conv2d {
     }
 
     fn init(&self, site: &Site, init: Init) -> TokenStream {
-        let (ty, runtime) = (self.runtime_type(site), site.runtime);
-        let init = match init {
-            Init::He => quote!(#runtime::Init::He),
-            Init::Xavier => quote!(#runtime::Init::Xavier),
-        };
+        let (ty, init) = (self.runtime_type(site), init.tokens(site.runtime));
         quote!(<#ty>::new(#init, rng))
     }
 

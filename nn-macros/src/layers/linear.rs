@@ -66,11 +66,7 @@ impl LayerKind for Linear {
     }
 
     fn init(&self, site: &Site, init: Init) -> TokenStream {
-        let (ty, runtime) = (self.runtime_type(site), site.runtime);
-        let init = match init {
-            Init::He => quote!(#runtime::Init::He),
-            Init::Xavier => quote!(#runtime::Init::Xavier),
-        };
+        let (ty, init) = (self.runtime_type(site), init.tokens(site.runtime));
         quote!(<#ty>::new(#init, rng))
     }
 

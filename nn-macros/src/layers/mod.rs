@@ -58,6 +58,16 @@ pub enum Init {
     He,
 }
 
+impl Init {
+    /// The runtime's scheme: `::nn::__private::Init::He`.
+    pub fn tokens(self, runtime: &TokenStream) -> TokenStream {
+        match self {
+            Init::He => quote::quote!(#runtime::Init::He),
+            Init::Xavier => quote::quote!(#runtime::Init::Xavier),
+        }
+    }
+}
+
 /// Where a layer sits, as its expansion needs to know.
 pub struct Site<'a> {
     /// The path of the runtime's hidden module (`::nn::__private`).
