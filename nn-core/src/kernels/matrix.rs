@@ -8,6 +8,8 @@ use super::simd::{madd, LANES};
 const ROWS: usize = 4;
 /// Columns of `C` per register block of [`gemm`]: two vectors.
 const COLUMNS: usize = 2 * LANES;
+/// Rows of `b` from which a block of 4 vectors of them (256 bytes a row) outgrows L1.
+const L1_ROWS: usize = 128;
 
 kernel! {
     /// `c (+)= a·b`: `a` is `m x k`, `b` is `k x n`, `c` is `m x n`, all row-major; with
@@ -43,6 +45,12 @@ fn gemm_impl<const FMA: bool, const WIDE: bool>(
         return;
     }
     let mut row = 0;
+    // With 32 vector registers and a long `k`, 8 rows of 2 vectors: 16 sums, and each vector
+    // of `b` (read from L2 once its `k` rows outgrow L1) serves 8 rows instead of 4.
+    while WIDE && k >= L1_ROWS && row + 2 * ROWS <= m {
+        gemm_rows::<FMA, { 2 * ROWS }, COLUMNS>(a, b, c, row, k, n);
+        row += 2 * ROWS;
+    }
     while row + ROWS <= m {
         // With 32 vector registers, 4 rows of 4 vectors: 16 sums, 4 vectors of `b`, a broadcast.
         match WIDE {
