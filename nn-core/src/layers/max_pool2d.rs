@@ -181,3 +181,37 @@ impl<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::Mode;
+
+    /// One channel of 2 x 4 pooled by 2 x 2 windows: two outputs.
+    type Pool = MaxPool2d<1, 2, 2, 2, 2, 2, 4, 1, 2>;
+
+    fn gradient(x: &[f32; 8]) -> ([f32; 2], [f32; 8]) {
+        let (mut y, mut dx, mut cache) = ([0.0; 2], [0.0; 8], Vec::new());
+        let mut context = Context::new(Mode::Train, 0);
+        Pool::default().forward(&mut context, &mut cache, x, &mut y);
+        let update = Update::Accumulate;
+        Pool::default().backward(&mut context, &mut cache, x, &y, &[1.0, 2.0], Some(&mut dx), &mut [], update);
+        (y, dx)
+    }
+
+    #[test]
+    fn the_gradient_goes_to_the_first_maximum() {
+        let (y, dx) = gradient(&[1.0, 3.0, 5.0, 0.0, 3.0, 2.0, 5.0, 4.0]);
+        assert_eq!(y, [3.0, 5.0]);
+        assert_eq!(dx, [0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn a_nan_is_the_maximum_and_takes_the_gradient() {
+        let (y, dx) = gradient(&[1.0, 3.0, 5.0, 0.0, f32::NAN, 2.0, 5.0, 4.0]);
+        assert!(y[0].is_nan());
+        assert_eq!(y[1], 5.0);
+        assert_eq!(dx[4], 1.0);
+        assert_eq!(dx.iter().filter(|&&g| g != 0.0).count(), 2);
+    }
+}
