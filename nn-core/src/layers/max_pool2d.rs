@@ -63,8 +63,9 @@ impl<
         for kh in 0..KH {
             for kw in 0..KW {
                 let tap = corner + kh * W + kw;
-                // A select, not a branch: which input wins is data, and mispredicts.
-                let better = x[tap] > best || (x[tap].is_nan() && !best.is_nan());
+                // A select, not a branch: which input wins is data, and mispredicts (hence `|`
+                // and `&`, which do not short-circuit).
+                let better = (x[tap] > best) | (x[tap].is_nan() & !best.is_nan());
                 best = if better { x[tap] } else { best };
                 at = if better { tap } else { at };
             }
@@ -72,11 +73,19 @@ impl<
         (best, at)
     }
 
-    /// `dx[argmax[o]] += dy[o]`, `dx` zeroed first.
+    /// `dx[argmax[o]] += dy[o]`, `dx` zeroed first. Windows that do not overlap (a stride at
+    /// least the kernel, PyTorch's default) give each input at most one gradient, which is then
+    /// stored rather than added: no load waits on the store before it.
     fn route(argmax: &[u32], dy: &[f32], dx: &mut [f32]) {
         dx.fill(0.0);
-        for (at, gradient) in argmax.iter().zip(dy) {
-            dx[*at as usize] += gradient;
+        if SH >= KH && SW >= KW {
+            for (at, gradient) in argmax.iter().zip(dy) {
+                dx[*at as usize] = *gradient;
+            }
+        } else {
+            for (at, gradient) in argmax.iter().zip(dy) {
+                dx[*at as usize] += gradient;
+            }
         }
     }
 }
