@@ -107,4 +107,36 @@ fn aligned(len: usize) -> nn::__private::heap::AlignedBuffer {
     buffer
 }
 
-criterion_group!(benches, per_sample, per_batch);
+/// The products of a convolution's passes for one sample, at the sizes of the second
+/// convolution of workload C2 (64 filters of 32 x 3 x 3 over 24 x 24 positions).
+fn convolution(c: &mut Criterion) {
+    let mut group = c.benchmark_group("kernels/conv C2.2");
+    let (filters, taps, positions) = (64, 32 * 9, 24 * 24);
+    let (weight, columns, dy) = (values(filters * taps), values(taps * positions), values(filters * positions));
+    let (mut y, mut weight_gradient, mut column_gradients) =
+        (vec![0.0; filters * positions], vec![0.0; filters * taps], vec![0.0; taps * positions]);
+    let transposed = values(taps * filters);
+    // Criterion's "elem/s" read as FLOP/s.
+    group.throughput(Throughput::Elements((2 * filters * taps * positions) as u64));
+    group.bench_function("gemm: forward, W · columns", |b| {
+        b.iter(|| kernels::gemm(&weight, black_box(&columns), &mut y, filters, taps, positions, false))
+    });
+    group.bench_function("gemm_transposed: weight gradient, dy · columnsᵀ", |b| {
+        b.iter(|| {
+            kernels::gemm_transposed(&dy, black_box(&columns), &mut weight_gradient, filters, taps, positions, true)
+        })
+    });
+    let mut positions_major = vec![0.0; taps * positions];
+    group.bench_function("transpose + gemm: weight gradient, dy · (columnsᵀ)", |b| {
+        b.iter(|| {
+            kernels::transpose(black_box(&columns), taps, positions, &mut positions_major);
+            kernels::gemm(&dy, &positions_major, &mut weight_gradient, filters, positions, taps, true)
+        })
+    });
+    group.bench_function("gemm: column gradients, Wᵀ · dy", |b| {
+        b.iter(|| kernels::gemm(&transposed, black_box(&dy), &mut column_gradients, taps, filters, positions, false))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, per_sample, per_batch, convolution);

@@ -23,6 +23,12 @@ network! {
             -> BatchNorm1d(6) -> Tanh -> Linear(6, 3)
     }
 
+    /// A convolution whose patch (8 x 3 x 3 = 72 values) and positions (16 x 16) take the
+    /// weight gradient through the transposed columns.
+    pub struct WidePatch: [8, 16, 16] {
+        Conv2d(8, 2, 3, padding = 1) -> Tanh -> AvgPool2d(4) -> Flatten -> Linear(32, 3)
+    }
+
     /// A classifier on logits.
     pub struct Logits {
         Linear(5, 8) -> LeakyReLU -> Linear(8, 3)
@@ -113,6 +119,14 @@ fn every_layer_kind_matches_finite_differences_under_mse() {
 #[test]
 fn convolutions_and_pooling_match_finite_differences() {
     check_gradients(&Convolutional::new(&mut rng(6)), &CrossEntropy, one_hot(2));
+}
+
+#[test]
+fn a_wide_patch_matches_finite_differences_and_the_mean_gradient() {
+    check_gradients(&WidePatch::new(&mut rng(40)), &CrossEntropy, one_hot(1));
+    let inputs: Vec<[f32; 2048]> = (0..11).map(|seed| sample::<2048>(41 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..11).map(|i| one_hot(i % 3)).collect();
+    check_batch_step(&WidePatch::new(&mut rng(42)), &inputs, &targets);
 }
 
 #[test]

@@ -25,7 +25,7 @@ pub use elementwise::{rectify, rectify_backward, sigmoid, sigmoid_backward, soft
 pub use input_major::{
     input_major_forward, input_major_forward_rows, input_major_outer, input_major_update, DENSE_FRACTION,
 };
-pub use matrix::{gemm, gemm_transposed};
+pub use matrix::{gemm, gemm_transposed, transpose};
 pub use panel::PanelScratch;
 pub use vector::{axpy, dot};
 
