@@ -199,7 +199,8 @@ fn decode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
         for value in values.iter_mut() {
             *value = data.next().expect("the length was checked");
         }
-        if version == OLDEST_FORMAT_VERSION && tensor.name.layer == 0 && tensor.name.tensor == "weight" {
+        let first_weight = tensor.name.layer == 0 && tensor.name.tensor == "weight" && tensor.shape.len() == 2;
+        if version == OLDEST_FORMAT_VERSION && first_weight {
             // Version 2 held the first layer's weight input-major: `[in, out]`, the transpose.
             let [outputs, inputs] = [tensor.shape[0], tensor.shape[1]];
             let stored = values.to_vec();
