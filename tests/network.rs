@@ -506,14 +506,16 @@ network! {
     }
 }
 
-#[test]
-fn a_network_with_100_kb_activations_infers_and_trains_on_a_256_kib_stack() {
+/// Every inference and training call of a fresh `N` on a thread with a 256 KiB stack, in a
+/// debug build: nothing large may live on the stack. Checks that `forward` reuses the thread's
+/// buffers, that the steps move the parameters, and that `predict` agrees with `forward`.
+fn every_call_on_a_256_kib_stack<const I: usize, N: Network<I, 10> + 'static>(seed: u64) {
     let handle = std::thread::Builder::new()
         .stack_size(256 * 1024)
-        .spawn(|| {
-            let mut net = Tall::new(&mut rng(21));
+        .spawn(move || {
+            let mut net = N::new(&mut rng(seed));
             let mut ws = net.workspace();
-            let inputs = [sample::<16>(22), sample::<16>(23)];
+            let inputs = [sample::<I>(seed + 1), sample::<I>(seed + 2)];
             let targets = [one_hot(3), one_hot(4)];
             let before = net.forward(&inputs[0]);
             assert_eq!(net.forward(&inputs[0]), before, "the thread's buffers are reused");
@@ -530,6 +532,11 @@ fn a_network_with_100_kb_activations_infers_and_trains_on_a_256_kib_stack() {
     assert_eq!(predicted, nn::argmax(&output));
 }
 
+#[test]
+fn a_network_with_100_kb_activations_infers_and_trains_on_a_256_kib_stack() {
+    every_call_on_a_256_kib_stack::<16, Tall>(21);
+}
+
 network! {
     /// 32 x 26 x 26 activations (86 KB) after the convolution.
     struct WideImage: [1, 28, 28] {
@@ -539,25 +546,7 @@ network! {
 
 #[test]
 fn a_cnn_with_32_x_26_x_26_activations_infers_and_trains_on_a_256_kib_stack() {
-    let handle = std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(|| {
-            let mut net = WideImage::new(&mut rng(24));
-            let mut ws = net.workspace();
-            let inputs = [sample::<784>(25), sample::<784>(26)];
-            let targets = [one_hot(1), one_hot(2)];
-            let before = net.forward(&inputs[0]);
-            net.train_step(&mut ws, &inputs[0], &targets[0], &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
-            net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
-            net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.01)).unwrap();
-            let mut outputs = [[0.0; 10]; 2];
-            net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
-            assert_ne!(net.forward(&inputs[0]), before, "the steps moved the parameters");
-            (net.predict(&inputs[1]), net.forward(&inputs[1]))
-        })
-        .unwrap();
-    let (predicted, output) = handle.join().expect("no stack overflow");
-    assert_eq!(predicted, nn::argmax(&output));
+    every_call_on_a_256_kib_stack::<784, WideImage>(24);
 }
 
 /// The mean cross-entropy of a batch in train mode, with the dropout masks of `seed`, without
