@@ -130,7 +130,7 @@ fn main() -> std::process::ExitCode {
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    nn::rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()?;
     println!("threads {threads}");
     let mnist = match &args.data {
         Some(directory) => Mnist::load(directory)?,
@@ -163,7 +163,7 @@ const CNN_LEARNING_RATE: f32 = 0.05;
 /// returns the seconds it took.
 fn train_cnn<N: Network<784, 10>>(
     net: &mut N,
-    workspace: &mut nn::Workspace<N, 784, 10>,
+    workspace: &mut Workspace<N, 784, 10>,
     mnist: &Mnist,
     rng: &mut nn::Pcg64Mcg,
     batches: usize,

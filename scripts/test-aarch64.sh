@@ -7,4 +7,4 @@ set -euo pipefail
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
 cargo clippy --workspace --all-targets --target aarch64-unknown-linux-gnu -- -D warnings
-cargo test --release -p nn-core -p nn --target aarch64-unknown-linux-gnu
+cargo test --release -p nn-core -p static-nn --target aarch64-unknown-linux-gnu

@@ -1,37 +1,4 @@
-//! Neural networks declared at compile time.
-//!
-//! [`network!`] turns a layer list into a struct with fixed-size parameters and straight-line
-//! forward and backward code. Shapes are checked by the macro: a layer that does not fit is a
-//! compile error pointing at it.
-//!
-//! ```
-//! use nn::prelude::*;
-//!
-//! network! {
-//!     /// Learns XOR.
-//!     pub struct Xor {
-//!         Linear(2, 8) -> Tanh -> Linear(8, 1) -> Sigmoid
-//!     }
-//! }
-//!
-//! let mut rng = nn::Pcg64Mcg::seed_from_u64(1);
-//! let mut net = Xor::new(&mut rng);
-//! let mut workspace = net.workspace();
-//! let mut sgd = Sgd::new(0.5);
-//! let samples = [([0.0, 0.0], [0.0]), ([0.0, 1.0], [1.0]), ([1.0, 0.0], [1.0]), ([1.0, 1.0], [0.0])];
-//! for _ in 0..2000 {
-//!     for (input, target) in &samples {
-//!         net.train_step(&mut workspace, input, target, &Mse, &mut sgd)?;
-//!     }
-//! }
-//! for (input, target) in &samples {
-//!     assert!((net.forward(input)[0] - target[0]).abs() < 0.2);
-//! }
-//! # Ok::<(), nn::TrainError>(())
-//! ```
-//!
-//! See the README for the DSL, the generated API, data loading and save/load.
-#![warn(missing_docs)]
+#![doc = include_str!("../README.md")]
 
 pub use nn_core::{argmax, data, init, io, layers, losses, one_hot, optim, Network, TrainError, Workspace};
 /// The random number generators `Network::new` takes, re-exported so the versions match.
@@ -60,11 +27,18 @@ pub use rayon;
 /// assert_eq!(Classifier::ARCHITECTURE, "Linear(784, 128) -> LeakyReLU(0.1) -> Linear(128, 10)");
 /// ```
 ///
-/// Layers: `Linear(in, out)`, `Sigmoid`, `ReLU`, `LeakyReLU` (slope 0.01) or `LeakyReLU(slope)`,
-/// `Tanh`, `SiLU`, `Softmax`, joined by `->`. Sizes are integers or integer arithmetic
-/// (`Linear(28 * 28, 100)`). Each declared struct has one public field per layer (`layer0`,
-/// `layer1`, ...), derives `Clone`, `Debug` and `PartialEq`, gets the constants `INPUTS`,
-/// `OUTPUTS`, `PARAMETERS` and `ARCHITECTURE`, and implements [`Network`].
+/// Layers, joined by `->`: `Linear(in, out)`, `Conv2d(in, out, kernel, stride = s, padding =
+/// p)`, `MaxPool2d(kernel)`, `AvgPool2d(kernel)`, `Flatten`, `Dropout(p)`, `BatchNorm1d(n)`,
+/// `BatchNorm2d(c)`, `Sigmoid`, `ReLU`, `LeakyReLU` or `LeakyReLU(slope)`, `Tanh`, `SiLU`,
+/// `Softmax`; the crate root's table gives each one's shape rule. A network that starts with a
+/// convolution declares its input shape after its name (`struct LeNet: [1, 28, 28] { ... }`).
+/// Sizes are integers or integer arithmetic (`Linear(28 * 28, 100)`).
+///
+/// Each declared struct has one public field per layer (`layer0`, `layer1`, ...), derives
+/// `Clone`, `Debug` and `PartialEq`, gets the constants `INPUTS`, `OUTPUTS`, `PARAMETERS` and
+/// `ARCHITECTURE`, and implements [`Network`]. Beside it the macro declares `NameBuffers` and
+/// `NameBatchBuffers`, the per-sample and per-batch activation buffers that a [`Workspace`]
+/// holds.
 #[macro_export]
 macro_rules! network {
     ($($items:tt)*) => {
@@ -95,8 +69,3 @@ pub mod __private {
     pub use nn_macros::network_impl;
     pub use rand::Rng;
 }
-
-/// The README's Rust examples, compiled and run as doc tests so they stay true.
-#[doc = include_str!("../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

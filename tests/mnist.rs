@@ -1,9 +1,9 @@
 //! MNIST end to end: the embedded sample trains, and the readers agree with each other on the
-//! full data set in `../shared/mnist` (skipped, with the reason printed, when it is absent).
+//! full data set in `../shared/mnist` (those tests are ignored by default; `.ci/run` runs them
+//! with `--ignored` when the folder is there).
 
 use nn::data::{read_kaggle_test, read_kaggle_train};
 use nn::prelude::*;
-use std::io::Write;
 use std::path::PathBuf;
 
 network! {
@@ -12,15 +12,12 @@ network! {
     }
 }
 
-fn shared_mnist() -> Option<PathBuf> {
+/// The full MNIST beside the repository; the tests that call this are `#[ignore]`d, so a run
+/// that asks for them fails loudly when it is absent.
+fn shared_mnist() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/mnist");
-    if path.is_dir() {
-        Some(path)
-    } else {
-        // Written past libtest's output capture, so the reason shows even when the test passes.
-        let _ = writeln!(std::io::stdout(), "skipped: {} is absent (it holds the full MNIST)", path.display());
-        None
-    }
+    assert!(path.is_dir(), "{} is absent: it holds the full MNIST these tests read", path.display());
+    path
 }
 
 #[test]
@@ -41,8 +38,9 @@ fn two_thousand_steps_on_the_embedded_sample_learn_the_digits() {
 }
 
 #[test]
+#[ignore = "needs the full MNIST in ../shared/mnist"]
 fn full_idx_files_load_and_agree_with_the_embedded_sample() {
-    let Some(directory) = shared_mnist() else { return };
+    let directory = shared_mnist();
     let full = Mnist::load(&directory).unwrap();
     assert_eq!((full.train.len(), full.test.len()), (60_000, 10_000));
     let embedded = Mnist::embedded().unwrap();
@@ -51,8 +49,9 @@ fn full_idx_files_load_and_agree_with_the_embedded_sample() {
 }
 
 #[test]
+#[ignore = "needs the Kaggle sample in ../shared/mnist/kaggle-sample"]
 fn kaggle_csv_sample_agrees_with_the_idx_files() {
-    let Some(directory) = shared_mnist() else { return };
+    let directory = shared_mnist();
     let embedded = Mnist::embedded().unwrap();
     let train = read_kaggle_train(directory.join("kaggle-sample/train.csv.gz")).unwrap();
     assert_eq!(train, embedded.train);

@@ -14,15 +14,18 @@ static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: the caller's contract for `alloc` is passed on unchanged.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: `pointer` came from `System` through this allocator, with this layout.
         unsafe { System.dealloc(pointer, layout) }
     }
 
     unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: as for `dealloc`; the caller's contract for `new_size` is passed on.
         unsafe { System.realloc(pointer, layout, new_size) }
     }
 }
@@ -67,9 +70,9 @@ fn setup() -> (Mlp, Workspace, Vec<[f32; 784]>, Vec<[f32; 10]>) {
 #[test]
 fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
     // Two worker threads, so batched inference really runs in one shard per thread.
-    nn::rayon::ThreadPoolBuilder::new().num_threads(2).build_global().unwrap();
+    rayon::ThreadPoolBuilder::new().num_threads(2).build_global().unwrap();
     // Wait until both workers run: starting a thread allocates.
-    nn::rayon::broadcast(|_| ());
+    rayon::broadcast(|_| ());
     assert!(allocations_in(|| drop(std::hint::black_box(vec![1u8; 10]))) >= 1, "the allocator counts");
 
     let (mut net, mut ws, inputs, targets) = setup();

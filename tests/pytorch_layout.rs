@@ -191,7 +191,7 @@ fn a_convolutional_network_gives_pytorchs_logits() {
 /// An optimizer that leaves the parameters alone, so a batch step only computes gradients.
 struct Frozen;
 
-impl nn::optim::Optimizer for Frozen {
+impl Optimizer for Frozen {
     fn update(&mut self, _slot: usize, _parameters: &mut [f32], _gradients: &[f32]) {}
 }
 

@@ -29,7 +29,7 @@ fn trained() -> Small {
     Small::new(&mut nn::Pcg64Mcg::seed_from_u64(1))
 }
 
-fn saved(directory: &Path) -> (std::path::PathBuf, Vec<u8>) {
+fn saved(directory: &Path) -> (PathBuf, Vec<u8>) {
     let path = directory.join("small.model");
     trained().save(&path).unwrap();
     let bytes = std::fs::read(&path).unwrap();

@@ -5,8 +5,8 @@
 ///
 /// ```
 /// let mut buffer: Vec<[f32; 3]> = Vec::new();
-/// nn_core::buffers::grow_rows(&mut buffer, 4);
-/// nn_core::buffers::grow_rows(&mut buffer, 2);
+/// nn::__private::buffers::grow_rows(&mut buffer, 4);
+/// nn::__private::buffers::grow_rows(&mut buffer, 2);
 /// assert_eq!(buffer.len(), 4);
 /// ```
 pub fn grow_rows<const N: usize>(buffer: &mut Vec<[f32; N]>, rows: usize) {
@@ -15,12 +15,14 @@ pub fn grow_rows<const N: usize>(buffer: &mut Vec<[f32; N]>, rows: usize) {
         // copies it through the stack, which a row of 100 KB overflows on a small thread stack.
         let additional = rows - buffer.len();
         buffer.reserve(additional);
-        // SAFETY: `reserve` made room for `additional` more rows past the length, and all-zero
-        // bytes are an array of `0.0` floats.
-        unsafe {
-            std::ptr::write_bytes(buffer.as_mut_ptr().add(buffer.len()), 0, additional);
-            buffer.set_len(rows);
-        }
+        // SAFETY: `reserve` made room for `additional` more rows, so the pointer past the last
+        // row stays inside the allocation.
+        let end = unsafe { buffer.as_mut_ptr().add(buffer.len()) };
+        // SAFETY: those `additional` rows are allocated and not yet initialised; all-zero bytes
+        // are an array of `0.0` floats.
+        unsafe { std::ptr::write_bytes(end, 0, additional) };
+        // SAFETY: every row below `rows` is now initialised.
+        unsafe { buffer.set_len(rows) };
     }
 }
 
@@ -28,7 +30,7 @@ pub fn grow_rows<const N: usize>(buffer: &mut Vec<[f32; N]>, rows: usize) {
 ///
 /// ```
 /// let mut flat = [1.0, 2.0, 3.0];
-/// let [weight, bias] = nn_core::buffers::split_gradients(&mut flat, [2, 1]);
+/// let [weight, bias] = nn::__private::buffers::split_gradients(&mut flat, [2, 1]);
 /// assert_eq!((weight.len(), bias[0]), (2, 3.0));
 /// ```
 ///
@@ -50,9 +52,9 @@ pub fn split_gradients<const N: usize>(flat: &mut [f32], lengths: [usize; N]) ->
 ///
 /// ```
 /// let flat = [1.0, 2.0, 3.0];
-/// let [weight, bias] = nn_core::buffers::split_gradients_option(Some(&flat), [2, 1]);
+/// let [weight, bias] = nn::__private::buffers::split_gradients_option(Some(&flat), [2, 1]);
 /// assert_eq!((weight.unwrap().len(), bias.unwrap()[0]), (2, 3.0));
-/// assert_eq!(nn_core::buffers::split_gradients_option(None, [2, 1]), [None, None]);
+/// assert_eq!(nn::__private::buffers::split_gradients_option(None, [2, 1]), [None, None]);
 /// ```
 ///
 /// # Panics
@@ -67,7 +69,7 @@ pub fn split_gradients_option<const N: usize>(flat: Option<&[f32]>, lengths: [us
 /// [`split_gradients`] for reading.
 ///
 /// ```
-/// let [weight, bias] = nn_core::buffers::split_gradients_shared(&[1.0, 2.0, 3.0], [2, 1]);
+/// let [weight, bias] = nn::__private::buffers::split_gradients_shared(&[1.0, 2.0, 3.0], [2, 1]);
 /// assert_eq!((weight, bias), (&[1.0, 2.0][..], &[3.0][..]));
 /// ```
 ///
@@ -87,7 +89,7 @@ pub fn split_gradients_shared<const N: usize>(flat: &[f32], lengths: [usize; N])
 /// The largest of `values` (0 for none), in a constant expression.
 ///
 /// ```
-/// const LARGEST: usize = nn_core::buffers::largest(&[1, 2, 1]);
+/// const LARGEST: usize = nn::__private::buffers::largest(&[1, 2, 1]);
 /// assert_eq!(LARGEST, 2);
 /// ```
 pub const fn largest(values: &[usize]) -> usize {
@@ -106,8 +108,8 @@ pub const fn largest(values: &[usize]) -> usize {
 ///
 /// ```
 /// let mut scratch: Vec<f32> = Vec::new();
-/// assert_eq!(nn_core::buffers::grown(&mut scratch, 3).len(), 3);
-/// nn_core::buffers::grown(&mut scratch, 2);
+/// assert_eq!(nn::__private::buffers::grown(&mut scratch, 3).len(), 3);
+/// nn::__private::buffers::grown(&mut scratch, 2);
 /// assert_eq!(scratch.len(), 3);
 /// ```
 pub fn grown<T: Clone + Default>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {

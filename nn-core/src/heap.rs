@@ -6,8 +6,8 @@
 //!
 //! The memory is aligned to 64 bytes, one cache line. The allocator aligns a plain `Box<[f32; N]>`
 //! to only 16 bytes (glibc puts large blocks 16 bytes past a page boundary), so every AVX-512 load
-//! of a row would straddle two cache lines: measured on the 784 x 100 forward pass, a 16-byte
-//! aligned weight matrix takes 7.5 us where a 64-byte aligned one takes 3.7 us.
+//! of a row would straddle two cache lines, and a forward pass that streams the weight reads
+//! twice the lines it needs.
 
 use std::ops::{Deref, DerefMut};
 
@@ -17,7 +17,7 @@ use std::ops::{Deref, DerefMut};
 /// `Box<[f32; N]>`:
 ///
 /// ```
-/// use nn_core::heap::CacheAligned;
+/// use nn::layers::CacheAligned;
 ///
 /// let mut aligned = CacheAligned([1.0f32, 2.0]);
 /// aligned[1] = 3.0;
@@ -64,7 +64,7 @@ fn zeroed<T: ZeroBitsValid>() -> Box<CacheAligned<T>> {
 /// A zeroed `[f32; N]` allocated directly on the heap, aligned to a cache line.
 ///
 /// ```
-/// let buffer = nn_core::heap::zeroed_array::<1_000_000>();
+/// let buffer = nn::__private::heap::zeroed_array::<1_000_000>();
 /// assert_eq!(buffer.len(), 1_000_000);
 /// assert_eq!(buffer.as_ptr() as usize % 64, 0);
 /// ```
@@ -76,7 +76,7 @@ pub fn zeroed_array<const N: usize>() -> Box<CacheAligned<[f32; N]>> {
 /// to a cache line.
 ///
 /// ```
-/// let matrix = nn_core::heap::zeroed_matrix::<4096, 4096>();
+/// let matrix = nn::__private::heap::zeroed_matrix::<4096, 4096>();
 /// assert_eq!(matrix[4095][4095], 0.0);
 /// assert_eq!(matrix.as_ptr() as usize % 64, 0);
 /// ```
@@ -91,7 +91,7 @@ pub fn zeroed_matrix<const R: usize, const C: usize>() -> Box<CacheAligned<[[f32
 /// custom allocation. It dereferences to `[f32]`.
 ///
 /// ```
-/// use nn_core::heap::AlignedBuffer;
+/// use nn::layers::AlignedBuffer;
 ///
 /// let mut buffer = AlignedBuffer::zeroed(100);
 /// buffer[99] = 1.0;
@@ -106,7 +106,7 @@ pub struct AlignedBuffer {
 }
 
 /// Floats per cache line.
-const LINE_FLOATS: usize = 64 / std::mem::size_of::<f32>();
+const LINE_FLOATS: usize = 64 / size_of::<f32>();
 
 impl AlignedBuffer {
     /// `len` zeros.
@@ -157,7 +157,7 @@ impl DerefMut for AlignedBuffer {
 /// A fixed-size tensor seen as one flat slice of its values, in row-major order.
 ///
 /// ```
-/// use nn_core::heap::AsFlat;
+/// use nn::__private::heap::AsFlat;
 ///
 /// let matrix = [[1.0, 2.0], [3.0, 4.0]];
 /// assert_eq!(matrix.as_flat(), &[1.0, 2.0, 3.0, 4.0]);

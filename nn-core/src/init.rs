@@ -9,7 +9,7 @@ use rand::Rng;
 /// A weight initialisation scheme for a layer with `fan_in` inputs and `fan_out` outputs.
 ///
 /// ```
-/// use nn_core::init::Init;
+/// use nn::init::Init;
 /// use rand::SeedableRng;
 ///
 /// let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);

@@ -21,7 +21,6 @@
 //! let loss = CrossEntropy.loss(&output, &nn::one_hot(1));
 //! assert!(loss.is_finite());
 //! ```
-#![warn(missing_docs)]
 
 #[doc(hidden)]
 pub mod buffers;

@@ -4,7 +4,7 @@
 /// step, hence `Sync`.
 ///
 /// ```
-/// use nn_core::losses::{Loss, Mse};
+/// use nn::losses::{Loss, Mse};
 ///
 /// let mut gradient = [0.0; 2];
 /// let loss = Mse.loss_and_gradient(&[1.0, 0.0], &[0.0, 0.0], &mut gradient);
@@ -28,7 +28,7 @@ pub trait Loss: Sync {
 /// The same definition as PyTorch's `nn.MSELoss()` (mean reduction).
 ///
 /// ```
-/// use nn_core::losses::{Loss, Mse};
+/// use nn::losses::{Loss, Mse};
 ///
 /// assert_eq!(Mse.loss(&[1.0, 3.0], &[0.0, 0.0]), 5.0);
 /// ```
@@ -58,7 +58,7 @@ impl Loss for Mse {
 /// trailing `Softmax`).
 ///
 /// ```
-/// use nn_core::losses::{CrossEntropy, Loss};
+/// use nn::losses::{CrossEntropy, Loss};
 ///
 /// let mut gradient = [0.0; 2];
 /// let loss = CrossEntropy.loss_and_gradient(&[1e4, 1e4], &[1.0, 0.0], &mut gradient);

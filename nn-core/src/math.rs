@@ -12,7 +12,7 @@
 ///
 /// ```
 /// let exact = 1.5f64.exp() as f32;
-/// assert!((nn_core::math::exp(1.5) - exact).abs() <= 2.0 * f32::EPSILON * exact);
+/// assert!((nn::__private::math::exp(1.5) - exact).abs() <= 2.0 * f32::EPSILON * exact);
 /// ```
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {

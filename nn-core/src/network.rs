@@ -82,15 +82,38 @@ pub trait Sequential<const IN: usize, const OUT: usize>: Sized + Send + Sync {
     fn each_parameter_mut(&mut self, gradients: &[f32], visitor: &mut dyn FnMut(&mut [f32], &[f32]));
 }
 
-/// A network declared with `network!`: its sizes, its passes, training and save/load.
+/// A network declared with `network!`: what you call to build, run, train and save it.
+///
+/// | Call | |
+/// |---|---|
+/// | [`Net::new(&mut rng)`](Network::new), [`zeroed`](Network::zeroed) | a network, initialised for its activations, or all zeros |
+/// | [`forward`](Network::forward), [`predict`](Network::predict) | one sample in inference mode |
+/// | [`forward_batch`](Network::forward_batch), [`accuracy`](Network::accuracy) | many rows, on every core |
+/// | [`workspace`](Network::workspace) | the buffers of training and batched inference, created once |
+/// | [`train_step`](Network::train_step), [`train_samples`](Network::train_samples), [`train_batch`](Network::train_batch) | training on one sample, a sequence of samples, or a mini-batch |
+/// | [`forward_with`](Network::forward_with), [`backward`](Network::backward), [`visit_gradients`](Network::visit_gradients) | the passes and the gradients, for custom loops |
+/// | [`visit_tensors`](Network::visit_tensors), [`visit_tensors_mut`](Network::visit_tensors_mut) | every tensor by name and shape, in PyTorch's layout |
+/// | [`save`](Network::save), [`load`](Network::load), [`summary`](Network::summary) | files and a printable table of the layers |
+///
+/// ```
+/// use nn::prelude::*;
+///
+/// network! { struct Net { Linear(3, 4) -> ReLU -> Linear(4, 2) } }
+///
+/// let mut net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(1));
+/// let mut workspace = net.workspace();
+/// let (input, target) = ([1.0, 0.0, 2.0], one_hot(1));
+/// for _ in 0..50 {
+///     net.train_step(&mut workspace, &input, &target, &CrossEntropy, &mut Sgd::new(0.1))?;
+/// }
+/// assert_eq!(net.predict(&input), 1);
+/// # Ok::<(), nn::TrainError>(())
+/// ```
 ///
 /// `IN` and `OUT` are the number of input and output values of one sample. The macro writes the
-/// layer-by-layer passes; the methods here (training steps, batched inference, prediction, save
-/// and load) are written once against them.
-///
-/// Training and batched inference go through a [`Workspace`]: create it once with
-/// [`workspace`](Network::workspace) and pass it to each step, which then allocates nothing.
-/// Inference runs in [`Mode::Eval`], training steps in [`Mode::Train`].
+/// layer-by-layer passes (the hidden supertrait); the methods here are written once against them.
+/// Inference runs in [`Mode::Eval`], training steps in [`Mode::Train`]; a step through a
+/// [`Workspace`] allocates nothing after the first batch of the largest size.
 pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     /// The layer list, as written in the macro: `Linear(784, 100) -> Sigmoid -> Linear(100, 10)`.
     const ARCHITECTURE: &'static str;
@@ -295,7 +318,7 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
 /// The index of the largest value (the first one on ties).
 ///
 /// ```
-/// assert_eq!(nn_core::argmax(&[0.1, 0.7, 0.2]), 1);
+/// assert_eq!(nn::argmax(&[0.1, 0.7, 0.2]), 1);
 /// ```
 pub fn argmax(values: &[f32]) -> usize {
     let mut best = 0;
@@ -310,7 +333,7 @@ pub fn argmax(values: &[f32]) -> usize {
 /// A one-hot target: `1.0` at `class`, `0.0` elsewhere.
 ///
 /// ```
-/// assert_eq!(nn_core::one_hot::<4>(2), [0.0, 0.0, 1.0, 0.0]);
+/// assert_eq!(nn::one_hot::<4>(2), [0.0, 0.0, 1.0, 0.0]);
 /// ```
 ///
 /// # Panics

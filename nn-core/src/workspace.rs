@@ -59,6 +59,19 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OU
     }
 }
 
+/// The sizes, not the contents: the buffers hold megabytes of activations.
+impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> std::fmt::Debug for Workspace<N, IN, OUT> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Workspace")
+            .field("gradients", &self.gradients.len())
+            .field("batch_rows", &self.batch.output_gradients.len())
+            .field("shards", &self.shards.len())
+            .field("mode", &self.context.mode())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The buffers of a batch: every layer's activations and gradients, and the loss gradients.
 pub(crate) struct Batch<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
     pub(crate) buffers: N::BatchBuffers,

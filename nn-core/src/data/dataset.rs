@@ -6,11 +6,11 @@ use rand::SeedableRng;
 /// Labelled digits: `images[i]` (784 pixels in `[0, 1]`, row-major 28x28) has class `labels[i]`.
 ///
 /// ```
-/// let mnist = nn_core::data::mnist::Mnist::embedded()?;
+/// let mnist = nn::data::mnist::Mnist::embedded()?;
 /// let (train, held_out) = mnist.train.split(0.1, 42);
 /// assert_eq!(held_out.len(), mnist_len(&train) / 9);
-/// # fn mnist_len(d: &nn_core::data::Dataset) -> usize { d.len() }
-/// # Ok::<(), nn_core::data::DataError>(())
+/// # fn mnist_len(d: &nn::data::Dataset) -> usize { d.len() }
+/// # Ok::<(), nn::data::DataError>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {

@@ -28,9 +28,9 @@ pub struct IdxImages {
 /// Reads an IDX images file (`*-images-idx3-ubyte`, raw or gzip).
 ///
 /// ```no_run
-/// let images = nn_core::data::read_idx_images("mnist/t10k-images-idx3-ubyte.gz")?;
+/// let images = nn::data::read_idx_images("mnist/t10k-images-idx3-ubyte.gz")?;
 /// assert_eq!((images.count, images.rows, images.columns), (10_000, 28, 28));
-/// # Ok::<(), nn_core::data::DataError>(())
+/// # Ok::<(), nn::data::DataError>(())
 /// ```
 pub fn read_idx_images(path: impl AsRef<Path>) -> Result<IdxImages, DataError> {
     let path = path.as_ref();
@@ -40,9 +40,9 @@ pub fn read_idx_images(path: impl AsRef<Path>) -> Result<IdxImages, DataError> {
 /// Reads an IDX labels file (`*-labels-idx1-ubyte`, raw or gzip): one byte per sample.
 ///
 /// ```no_run
-/// let labels = nn_core::data::read_idx_labels("mnist/t10k-labels-idx1-ubyte.gz")?;
+/// let labels = nn::data::read_idx_labels("mnist/t10k-labels-idx1-ubyte.gz")?;
 /// assert_eq!(labels.len(), 10_000);
-/// # Ok::<(), nn_core::data::DataError>(())
+/// # Ok::<(), nn::data::DataError>(())
 /// ```
 pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>, DataError> {
     let path = path.as_ref();

@@ -10,9 +10,9 @@ use std::path::Path;
 /// Reads a Kaggle `train.csv` (label first, then 784 pixels), scaling pixels to `[0, 1]`.
 ///
 /// ```no_run
-/// let train = nn_core::data::read_kaggle_train("digit-recognizer/train.csv")?;
+/// let train = nn::data::read_kaggle_train("digit-recognizer/train.csv")?;
 /// println!("{} labelled digits", train.len());
-/// # Ok::<(), nn_core::data::DataError>(())
+/// # Ok::<(), nn::data::DataError>(())
 /// ```
 pub fn read_kaggle_train(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
     let mut dataset = Dataset::default();
@@ -26,9 +26,9 @@ pub fn read_kaggle_train(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
 /// Reads a Kaggle `test.csv` (784 pixels, no label), scaling pixels to `[0, 1]`.
 ///
 /// ```no_run
-/// let images = nn_core::data::read_kaggle_test("digit-recognizer/test.csv")?;
+/// let images = nn::data::read_kaggle_test("digit-recognizer/test.csv")?;
 /// println!("{} digits to classify", images.len());
-/// # Ok::<(), nn_core::data::DataError>(())
+/// # Ok::<(), nn::data::DataError>(())
 /// ```
 pub fn read_kaggle_test(path: impl AsRef<Path>) -> Result<Vec<[f32; PIXELS]>, DataError> {
     let mut images = Vec::new();

@@ -38,9 +38,9 @@ impl Mnist {
     /// or with a `.gz` suffix (the `name.idx3-ubyte` spelling is accepted too).
     ///
     /// ```no_run
-    /// let mnist = nn_core::data::mnist::Mnist::load("data/mnist")?;
+    /// let mnist = nn::data::mnist::Mnist::load("data/mnist")?;
     /// assert_eq!((mnist.train.len(), mnist.test.len()), (60_000, 10_000));
-    /// # Ok::<(), nn_core::data::DataError>(())
+    /// # Ok::<(), nn::data::DataError>(())
     /// ```
     pub fn load(directory: impl AsRef<Path>) -> Result<Mnist, DataError> {
         let directory = directory.as_ref();
@@ -55,9 +55,9 @@ impl Mnist {
     /// of MNIST (extracted by `scripts/extract-mnist-sample.py`).
     ///
     /// ```
-    /// let mnist = nn_core::data::mnist::Mnist::embedded()?;
+    /// let mnist = nn::data::mnist::Mnist::embedded()?;
     /// assert_eq!((mnist.train.len(), mnist.test.len()), (5_000, 1_000));
-    /// # Ok::<(), nn_core::data::DataError>(())
+    /// # Ok::<(), nn::data::DataError>(())
     /// ```
     pub fn embedded() -> Result<Mnist, DataError> {
         let part = |index: usize| {

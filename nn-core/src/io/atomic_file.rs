@@ -3,8 +3,7 @@
 //! one, never a mix, and a save that fails or is interrupted leaves the old file as it was.
 //!
 //! Written with `std` alone rather than the `tempfile` crate: this is the one temporary file the
-//! library makes, and `tempfile` (with `rustix`) added about 7 s of CPU time, 3 s of wall time
-//! on two cores, to a clean build.
+//! library makes, and `tempfile` (with `rustix`) would add seconds to every clean build.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};

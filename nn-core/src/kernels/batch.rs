@@ -57,11 +57,10 @@ fn portable<const FMA: bool, const WIDE: bool>() -> Kernels {
     }
 }
 
-/// Multiply-adds from which a batch kernel splits its work across the rayon threads (about
-/// 150 us on one core). Idle rayon workers sleep, and on the 2-core VM this was tuned on, handing
-/// work to a sleeping one and back costs 40-160 us: below this much work, one core finishes
-/// sooner. (A mini-batch step of 64 rows of the 784-100-10 MLP, 5 million multiply-adds per pass,
-/// ran at 0.40-0.45 s per epoch split across two threads and 0.34-0.38 s on one.)
+/// Multiply-adds from which a batch kernel splits its work across the rayon threads. Idle rayon
+/// workers sleep, and waking one and handing the work back costs tens of microseconds
+/// (`examples/limits.rs` measures it as `handoff_us`): below this much work, one core finishes
+/// sooner. The 784-100-10 MLP's batches of 64 stay below it, and train faster on one core.
 pub const PARALLEL_WORK: usize = 1 << 24;
 
 /// Whether `work` multiply-adds are worth splitting across the rayon threads.
@@ -78,8 +77,8 @@ pub(crate) fn split_across_threads(work: usize) -> bool {
 /// ```
 /// let weight = [1.0, 2.0, 3.0, 4.0]; // two outputs, two inputs
 /// let mut y = [0.0; 4];
-/// let mut scratch = nn_core::kernels::PanelScratch::default();
-/// nn_core::kernels::dense_forward_rows(&weight, &[0.5, 0.0], &[1.0, 0.0, 0.0, 1.0], &mut y, &mut scratch);
+/// let mut scratch = nn::__private::kernels::PanelScratch::default();
+/// nn::__private::kernels::dense_forward_rows(&weight, &[0.5, 0.0], &[1.0, 0.0, 0.0, 1.0], &mut y, &mut scratch);
 /// assert_eq!(y, [1.5, 3.0, 2.5, 4.0]);
 /// ```
 ///
@@ -104,8 +103,8 @@ fn forward_rows(kernels: Kernels, weight: &[f32], bias: &[f32], x: &[f32], y: &m
         let width = panel::panel_width(rows);
         let (panel, sums) = (&mut scratch.panel[..inputs * width], &mut scratch.sums[..outputs * PANEL_ROWS]);
         // Packed by the calling thread, four rows at a time over all their inputs, so each row is
-        // read as one sequential stream. (Splitting the packing by slices of inputs across the
-        // threads measured no faster.)
+        // read as one sequential stream; packing is memory-bound, and a second thread adds
+        // nothing but its hand-off.
         (kernels.pack)(x, inputs, 0, width, panel);
         if split_across_threads(rows * inputs * outputs) {
             let tasks = sums.par_chunks_mut(panel::TASK_OUTPUTS * PANEL_ROWS);
@@ -134,7 +133,7 @@ fn forward_rows(kernels: Kernels, weight: &[f32], bias: &[f32], x: &[f32], y: &m
 /// ```
 /// let weight = [1.0, 2.0]; // one output, two inputs
 /// let (mut weight_gradient, mut bias_gradient, mut dx) = ([9.0; 2], [9.0], [9.0; 4]);
-/// nn_core::kernels::dense_backward_rows(
+/// nn::__private::kernels::dense_backward_rows(
 ///     &weight, &[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], &mut weight_gradient, &mut bias_gradient, Some(&mut dx),
 /// );
 /// assert_eq!((weight_gradient, bias_gradient), ([3.5, 5.0], [1.5]));

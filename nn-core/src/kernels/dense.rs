@@ -14,7 +14,7 @@ kernel! {
     /// ```
     /// let weight = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     /// let mut y = [0.0; 2];
-    /// nn_core::kernels::dense_forward(&weight, &[0.5, 0.5], &[1.0, 1.0, 1.0], &mut y);
+    /// nn::__private::kernels::dense_forward(&weight, &[0.5, 0.5], &[1.0, 1.0, 1.0], &mut y);
     /// assert_eq!(y, [6.5, 15.5]);
     /// ```
     ///
@@ -39,7 +39,7 @@ pub(super) fn forward<const FMA: bool>(weight: &[f32], bias: &[f32], x: &[f32], 
     for (output, bias) in y.chunks_mut(4).zip(bias.chunks(4)) {
         // The last group repeats the last row to make four. `dot4` is a call, compiled on its own:
         // inlined here, LLVM's vectoriser mixed the rows' sums into shuffles and kept some in
-        // memory (3 rows of 784 took 2 us, 10 of 100 0.3 us).
+        // memory.
         let mut next = || rows.next().unwrap_or(last);
         let sums = dot4([next(), next(), next(), next()], x);
         for ((y, sum), b) in output.iter_mut().zip(sums).zip(bias) {
@@ -68,8 +68,8 @@ fn dot4_wide<const FMA: bool, const WIDE: bool>(rows: [&[f32]; 4], x: &[f32]) ->
 
 /// [`dot4`] in AVX-512 intrinsics. Written in plain Rust as four rows in one loop, LLVM's
 /// vectoriser packed the four rows' values side by side into shuffled 128-bit vectors, or kept
-/// the sums in memory behind run-time alias checks, depending on where it was inlined: 10 rows
-/// of 100 took 300 ns, 3 rows of 784 2 us.
+/// the sums in memory behind run-time alias checks, depending on where it was inlined. The
+/// intrinsics pin the shape: four sums in four registers, one load of `x` for all of them.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
@@ -132,7 +132,7 @@ kernel! {
     /// let mut weight = [1.0, 2.0];
     /// let mut bias = [0.0];
     /// let mut dx = [0.0; 2];
-    /// nn_core::kernels::dense_backward_sgd(&mut weight, &mut bias, &[1.0, 1.0], &[0.5], Some(&mut dx), 0.1);
+    /// nn::__private::kernels::dense_backward_sgd(&mut weight, &mut bias, &[1.0, 1.0], &[0.5], Some(&mut dx), 0.1);
     /// assert_eq!(dx, [0.5, 1.0]);
     /// assert_eq!(weight, [0.95, 1.95]);
     /// assert_eq!(bias, [-0.05]);
@@ -193,7 +193,7 @@ kernel! {
     /// let weight = [1.0, 2.0];
     /// let (mut weight_gradient, mut bias_gradient) = ([0.0; 2], [0.0]);
     /// let mut dx = [0.0; 2];
-    /// nn_core::kernels::dense_accumulate(
+    /// nn::__private::kernels::dense_accumulate(
     ///     &weight, &[3.0, 4.0], &[0.5], &mut weight_gradient, &mut bias_gradient, Some(&mut dx),
     /// );
     /// assert_eq!((weight_gradient, bias_gradient, dx), ([1.5, 2.0], [0.5], [0.5, 1.0]));

@@ -13,7 +13,7 @@ kernel! {
     ///
     /// ```
     /// let mut y = [0.0; 2];
-    /// nn_core::kernels::sigmoid(&[0.0, 100.0], &mut y);
+    /// nn::__private::kernels::sigmoid(&[0.0, 100.0], &mut y);
     /// assert_eq!(y, [0.5, 1.0]);
     /// ```
     ///
@@ -35,7 +35,7 @@ kernel! {
     ///
     /// ```
     /// let mut dx = [0.0; 2];
-    /// nn_core::kernels::sigmoid_backward(&[0.5, 1.0], &[1.0, 1.0], &mut dx);
+    /// nn::__private::kernels::sigmoid_backward(&[0.5, 1.0], &[1.0, 1.0], &mut dx);
     /// assert_eq!(dx, [0.25, 0.0]);
     /// ```
     ///
@@ -58,9 +58,9 @@ kernel! {
     ///
     /// ```
     /// let mut y = [0.0; 3];
-    /// nn_core::kernels::rectify(&[-2.0, 0.0, 3.0], 0.0, &mut y);
+    /// nn::__private::kernels::rectify(&[-2.0, 0.0, 3.0], 0.0, &mut y);
     /// assert_eq!(y, [0.0, 0.0, 3.0]); // -0.0 == 0.0
-    /// nn_core::kernels::rectify(&[-2.0, 0.0, 3.0], 0.1, &mut y);
+    /// nn::__private::kernels::rectify(&[-2.0, 0.0, 3.0], 0.1, &mut y);
     /// assert_eq!(y, [-0.2, 0.0, 3.0]);
     /// ```
     ///
@@ -85,7 +85,7 @@ kernel! {
     ///
     /// ```
     /// let mut dx = [9.0; 3];
-    /// nn_core::kernels::rectify_backward(&[-2.0, 0.0, 3.0], &[1.0, 1.0, 1.0], 0.0, &mut dx);
+    /// nn::__private::kernels::rectify_backward(&[-2.0, 0.0, 3.0], &[1.0, 1.0, 1.0], 0.0, &mut dx);
     /// assert_eq!(dx, [0.0, 0.0, 1.0]);
     /// ```
     ///
@@ -108,7 +108,7 @@ kernel! {
     ///
     /// ```
     /// let mut y = [0.0; 2];
-    /// let (max, log_sum) = nn_core::kernels::softmax(&[1e4, 1e4], &mut y);
+    /// let (max, log_sum) = nn::__private::kernels::softmax(&[1e4, 1e4], &mut y);
     /// assert_eq!((y, max, log_sum), ([0.5, 0.5], 1e4, std::f32::consts::LN_2));
     /// ```
     ///
@@ -138,7 +138,7 @@ kernel! {
     ///
     /// ```
     /// let mut gradient = [0.0; 2];
-    /// let loss = nn_core::kernels::softmax_cross_entropy(&[1e4, 1e4], &[1.0, 0.0], &mut gradient);
+    /// let loss = nn::__private::kernels::softmax_cross_entropy(&[1e4, 1e4], &[1.0, 0.0], &mut gradient);
     /// assert_eq!((loss, gradient), (std::f32::consts::LN_2, [-0.5, 0.5]));
     /// ```
     ///

@@ -47,7 +47,7 @@ fn mask_at(values: &[f32], base: usize) -> u32 {
     match values.get(base..base + LANES) {
         // A whole vector: the constant trip count lets it compile to one comparison.
         Some(vector) => {
-            // Compared as bits without the sign (so -0 is zero), which measured a little faster.
+            // Compared as bits without the sign (so -0 is zero): an integer test, no float compare.
             let vector: &[f32; LANES] = vector.try_into().expect("a whole vector");
             for (lane, value) in vector.iter().enumerate() {
                 mask |= u32::from(value.to_bits() & 0x7fff_ffff != 0) << lane;
@@ -181,7 +181,7 @@ kernel! {
     /// ```
     /// let weight = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // three inputs, two outputs
     /// let mut y = [0.0; 2];
-    /// nn_core::kernels::input_major_forward(&weight, &[0.5, 0.5], &[1.0, 0.0, 1.0], &mut y);
+    /// nn::__private::kernels::input_major_forward(&weight, &[0.5, 0.5], &[1.0, 0.0, 1.0], &mut y);
     /// assert_eq!(y, [6.5, 8.5]);
     /// ```
     ///
@@ -255,7 +255,7 @@ kernel! {
     ///
     /// ```
     /// let mut weight = [1.0, 2.0, 3.0, 4.0]; // two inputs, two outputs
-    /// nn_core::kernels::input_major_update(&mut weight, &[0.0, 2.0], &[1.0, -1.0], 0.5);
+    /// nn::__private::kernels::input_major_update(&mut weight, &[0.0, 2.0], &[1.0, -1.0], 0.5);
     /// assert_eq!(weight, [1.0, 2.0, 4.0, 3.0]);
     /// ```
     ///
@@ -276,8 +276,8 @@ pub(super) fn update<const FMA: bool>(weight: &mut [f32], x: &[f32], dy: &[f32],
 
 /// The fraction of nonzero inputs (in a batch's first rows) from which
 /// [`input_major_forward_rows`] transposes the weight and runs the dense panel product instead.
-/// Measured on 64 rows of 784 -> 100: the sparse kernel takes about 100 us on digits (19%
-/// nonzero) and 370 on dense rows; transposing plus the panel product about 170.
+/// The sparse kernel's cost grows with the nonzero inputs, the dense route's does not: past this
+/// fraction, transposing the weight and running the packed product costs less.
 pub const DENSE_FRACTION: f32 = 0.4;
 
 /// Rows whose inputs are sampled to tell a dense batch from a sparse one.
@@ -295,8 +295,8 @@ const SAMPLED_ROWS: usize = 4;
 /// ```
 /// let weight = [1.0, 2.0, 3.0, 4.0]; // two inputs, two outputs
 /// let mut y = [0.0; 4];
-/// let mut scratch = nn_core::kernels::PanelScratch::default();
-/// nn_core::kernels::input_major_forward_rows(&weight, &[0.5, 0.0], &[1.0, 0.0, 0.0, 1.0], &mut y, &mut scratch);
+/// let mut scratch = nn::__private::kernels::PanelScratch::default();
+/// nn::__private::kernels::input_major_forward_rows(&weight, &[0.5, 0.0], &[1.0, 0.0, 0.0, 1.0], &mut y, &mut scratch);
 /// assert_eq!(y, [1.5, 2.0, 3.5, 4.0]);
 /// ```
 ///
@@ -338,10 +338,9 @@ kernel! {
     /// `y[r] = W x[r] + b` for the rows of a sparse batch (shapes checked by the caller). With
     /// 32 vector registers, the rows go in tiles of [`TILE_ROWS`]: the inputs nonzero in any row
     /// of a tile are listed in `indices` (which must hold an index per input), and each of
-    /// their weight rows is loaded once for the tile. MNIST's digits share a good part of their
-    /// pixels (three of them have 275 nonzero pixels between them, against 150 each), and the
-    /// rows' sums stay in registers: 70 against 94-100 us for 64 digits one row at a time. Without,
-    /// row by row. A row's sums are added in the same order either way, so they are the same.
+    /// their weight rows is loaded once for the tile. Digits share a good part of their nonzero
+    /// pixels, so a tile loads far fewer weight rows than its rows one by one would, and the
+    /// rows' sums stay in registers. Without AVX-512, row by row. A row's sums are added in the same order either way, so they are the same.
     pub(super) fn sparse_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut [f32], indices: &mut [u32])
         => sparse_rows::<FMA, WIDE>
 }
@@ -520,7 +519,7 @@ kernel! {
     ///
     /// ```
     /// let mut out = [9.0; 2]; // two inputs, one output
-    /// nn_core::kernels::input_major_outer(&[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], 2, 1.0, &mut out, false);
+    /// nn::__private::kernels::input_major_outer(&[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], 2, 1.0, &mut out, false);
     /// assert_eq!(out, [3.5, 5.0]);
     /// ```
     ///

@@ -18,7 +18,7 @@ kernel! {
     /// ```
     /// let (a, b) = ([1.0, 2.0], [3.0, 4.0, 5.0, 6.0]); // 1 x 2 and 2 x 2
     /// let mut c = [0.0; 2];
-    /// nn_core::kernels::gemm(&a, &b, &mut c, 1, 2, 2, false);
+    /// nn::__private::kernels::gemm(&a, &b, &mut c, 1, 2, 2, false);
     /// assert_eq!(c, [13.0, 16.0]);
     /// ```
     ///
@@ -140,7 +140,7 @@ fn gemm_rows<const FMA: bool, const R: usize, const B: usize>(
 /// ```
 /// let (a, b) = ([1.0, 2.0], [3.0, 4.0, 5.0, 6.0]); // 1 x 2 and 2 x 2
 /// let mut c = [0.0; 2];
-/// nn_core::kernels::gemm_transposed(&a, &b, &mut c, 1, 2, 2, false);
+/// nn::__private::kernels::gemm_transposed(&a, &b, &mut c, 1, 2, 2, false);
 /// assert_eq!(c, [11.0, 17.0]);
 /// ```
 ///
@@ -176,7 +176,7 @@ kernel! {
     ///
     /// ```
     /// let mut out = [0.0; 6];
-    /// nn_core::kernels::transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3, &mut out);
+    /// nn::__private::kernels::transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3, &mut out);
     /// assert_eq!(out, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
     /// ```
     ///

@@ -33,9 +33,9 @@ pub fn panel_width(rows: usize) -> usize {
 /// keep one in their batch buffers.
 ///
 /// ```
-/// let mut scratch = nn_core::kernels::PanelScratch::default();
+/// let mut scratch = nn::__private::kernels::PanelScratch::default();
 /// let mut y = [0.0; 2];
-/// nn_core::kernels::dense_forward_rows(&[1.0, 2.0], &[0.5], &[1.0, 1.0, 2.0, 2.0], &mut y, &mut scratch);
+/// nn::__private::kernels::dense_forward_rows(&[1.0, 2.0], &[0.5], &[1.0, 1.0, 2.0, 2.0], &mut y, &mut scratch);
 /// assert_eq!(y, [3.5, 6.5]);
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -67,8 +67,8 @@ kernel! {
     pub fn pack_panel(x: &[f32], inputs: usize, start: usize, width: usize, panel: &mut [f32]) => pack
 }
 
-/// Rows and inputs per block of [`pack`]'s transpose (4 x 4 compiles to register shuffles;
-/// 8 and 16 measured no faster).
+/// Rows and inputs per block of [`pack`]'s transpose: 4 x 4 compiles to register shuffles, and
+/// larger blocks only add register pressure.
 const SQUARE: usize = 4;
 
 /// (`FMA` is unused: packing only moves values.)
@@ -186,7 +186,7 @@ fn tile<const FMA: bool, const V: usize, const T: usize>(
 ) {
     // The accumulators are only ever indexed by the tile's constant shape: a loop bounded by a
     // slice's length would index them dynamically, and LLVM would then store all of them to
-    // memory on every iteration (measured: 2.3x slower for the weight gradient).
+    // memory on every iteration.
     let mut registers = [[[0.0f32; LANES]; V]; T];
     if !first_slice {
         for (t, registers) in registers.iter_mut().enumerate() {

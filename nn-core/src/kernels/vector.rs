@@ -6,7 +6,7 @@ kernel! {
     /// `Σ a[i] * b[i]`.
     ///
     /// ```
-    /// assert_eq!(nn_core::kernels::dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
+    /// assert_eq!(nn::__private::kernels::dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]), 32.0);
     /// ```
     ///
     /// # Panics
@@ -25,7 +25,7 @@ kernel! {
     ///
     /// ```
     /// let mut y = [1.0, 1.0];
-    /// nn_core::kernels::axpy(&mut y, 2.0, &[3.0, 4.0]);
+    /// nn::__private::kernels::axpy(&mut y, 2.0, &[3.0, 4.0]);
     /// assert_eq!(y, [7.0, 9.0]);
     /// ```
     ///

@@ -30,6 +30,17 @@ pub struct DeferredUpdates {
     count: usize,
 }
 
+/// The block's state, not its buffers.
+impl std::fmt::Debug for DeferredUpdates {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("DeferredUpdates")
+            .field("inputs", &self.len)
+            .field("pending_updates", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
 impl DeferredUpdates {
     /// Starts a block: copies `inputs` (at most [`BLOCK_SAMPLES`], `width` values
     /// each) and computes their products with `weight` (input-major: `width` rows of the outputs).

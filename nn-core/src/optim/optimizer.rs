@@ -6,7 +6,7 @@
 /// keeps one buffer per slot). Optimizers are `Send`: a mini-batch step runs on a worker thread.
 ///
 /// ```
-/// use nn_core::optim::Optimizer;
+/// use nn::optim::Optimizer;
 ///
 /// /// Gradient descent with a step that halves every call.
 /// struct Halving { learning_rate: f32 }

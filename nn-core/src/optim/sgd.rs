@@ -9,7 +9,7 @@ const TASK_PARAMETERS: usize = 1 << 14;
 /// Stochastic gradient descent: `p -= learning_rate * g`.
 ///
 /// ```
-/// use nn_core::optim::{Optimizer, Sgd};
+/// use nn::optim::{Optimizer, Sgd};
 ///
 /// let mut sgd = Sgd::new(0.1);
 /// let mut parameters = [1.0, 2.0];
