@@ -6,8 +6,28 @@ pub use rand;
 /// The seeded random number generator of the examples: PCG-64 in its MCG variant, from
 /// `rand_pcg`, whose output for a given seed is fixed by that crate (`rand`'s `StdRng` may change
 /// its algorithm between releases). [`Network::new`] takes any [`rand::Rng`].
+///
+/// ```
+/// use nn::rand::{Rng, SeedableRng};
+///
+/// let mut a = nn::Pcg64Mcg::seed_from_u64(42);
+/// let mut b = nn::Pcg64Mcg::seed_from_u64(42);
+/// assert_eq!(a.random::<u32>(), b.random::<u32>());
+/// ```
 pub use rand_pcg::Pcg64Mcg;
 /// The thread pool behind batch steps: `rayon::ThreadPoolBuilder` sets the thread count.
+///
+/// ```
+/// use nn::prelude::*;
+///
+/// network! { struct Net { Linear(4, 2) } }
+/// let pool = nn::rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+/// let net = Net::zeroed();
+/// let mut outputs = [[1.0; 2]; 8];
+/// pool.install(|| net.forward_batch(&mut net.workspace(), &[[0.5; 4]; 8], &mut outputs))?;
+/// assert_eq!(outputs, [[0.0; 2]; 8]);
+/// # Ok::<(), nn::TrainError>(())
+/// ```
 pub use rayon;
 
 /// Declares one or more networks.
@@ -46,7 +66,20 @@ macro_rules! network {
     };
 }
 
-/// Everything a program that trains networks needs in scope.
+/// Everything a program that trains networks needs in scope: the macro, the [`Network`] trait,
+/// the losses, [`Sgd`](nn_core::optim::Sgd), the MNIST data and `SeedableRng` for
+/// `nn::Pcg64Mcg::seed_from_u64`.
+///
+/// ```
+/// use nn::prelude::*;
+///
+/// network! { struct Net { Linear(2, 2) -> ReLU -> Linear(2, 2) } }
+///
+/// let mut net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(0));
+/// let mut workspace = net.workspace();
+/// net.train_step(&mut workspace, &[1.0, 0.0], &one_hot(1), &CrossEntropy, &mut Sgd::new(0.1))?;
+/// # Ok::<(), TrainError>(())
+/// ```
 pub mod prelude {
     pub use crate::network;
     pub use nn_core::data::mnist::Mnist;

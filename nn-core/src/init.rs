@@ -30,6 +30,12 @@ pub enum Init {
 
 impl Init {
     /// The half-width `a` of the uniform distribution `U(-a, a)` the weights are drawn from.
+    ///
+    /// ```
+    /// use nn::init::Init;
+    /// assert_eq!(Init::He.bound(6, 1), 1.0);
+    /// assert_eq!(Init::Xavier.bound(4, 2), 1.0);
+    /// ```
     pub fn bound(self, fan_in: usize, fan_out: usize) -> f32 {
         match self {
             Init::Xavier => (6.0 / (fan_in + fan_out) as f32).sqrt(),
@@ -38,6 +44,15 @@ impl Init {
     }
 
     /// Fills `weights` with independent draws from this scheme's distribution.
+    ///
+    /// ```
+    /// use nn::init::Init;
+    /// use nn::rand::SeedableRng;
+    ///
+    /// let mut weights = [0.0; 100];
+    /// Init::He.fill(&mut weights, 24, 10, &mut nn::Pcg64Mcg::seed_from_u64(1));
+    /// assert!(weights.iter().all(|w| w.abs() <= 0.5) && weights.iter().any(|w| w.abs() > 0.25));
+    /// ```
     pub fn fill<R: Rng + ?Sized>(self, weights: &mut [f32], fan_in: usize, fan_out: usize, rng: &mut R) {
         let bound = self.bound(fan_in, fan_out);
         for weight in weights {

@@ -18,6 +18,16 @@ use std::fmt;
 /// Inference (`forward`, `forward_batch`, `predict`, `accuracy`) runs in [`Eval`](Mode::Eval);
 /// training steps run in [`Train`](Mode::Train). Layers such as dropout and batch normalization
 /// behave differently in the two.
+///
+/// ```
+/// use nn::layers::{Context, Dropout, Layer, Mode};
+///
+/// let dropout = Dropout::new(0.5);
+/// let mut context = Context::new(Mode::Eval, 0);
+/// let mut y = [0.0; 4];
+/// dropout.forward(&mut context, &mut Default::default(), &[1.0; 4], &mut y);
+/// assert_eq!(y, [1.0; 4]); // the identity in eval mode
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// A training step: stochastic layers draw from the context's generator, statistics come
@@ -49,26 +59,61 @@ pub struct Context {
 
 impl Context {
     /// A context in `mode` whose generator is seeded with `seed`.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Mode};
+    /// assert_eq!(Context::new(Mode::Eval, 3).mode(), Mode::Eval);
+    /// ```
     pub fn new(mode: Mode, seed: u64) -> Self {
         Self { mode, rng: Pcg64Mcg::seed_from_u64(seed), scratch: PanelScratch::default() }
     }
 
     /// The mode of the passes that receive this context.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Mode};
+    /// assert_eq!(Context::new(Mode::Train, 0).mode(), Mode::Train);
+    /// ```
     pub fn mode(&self) -> Mode {
         self.mode
     }
 
     /// Switches the mode.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Mode};
+    /// let mut context = Context::new(Mode::Train, 0);
+    /// context.set_mode(Mode::Eval);
+    /// assert_eq!(context.mode(), Mode::Eval);
+    /// ```
     pub fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
     }
 
     /// The generator stochastic layers draw from.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Mode};
+    /// use nn::rand::Rng;
+    ///
+    /// let (mut a, mut b) = (Context::new(Mode::Train, 5), Context::new(Mode::Train, 5));
+    /// assert_eq!(a.rng().random::<u64>(), b.rng().random::<u64>());
+    /// ```
     pub fn rng(&mut self) -> &mut Pcg64Mcg {
         &mut self.rng
     }
 
     /// Restarts the generator from `seed`.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Mode};
+    /// use nn::rand::Rng;
+    ///
+    /// let mut context = Context::new(Mode::Train, 5);
+    /// let first: u64 = context.rng().random();
+    /// context.reseed(5);
+    /// assert_eq!(context.rng().random::<u64>(), first);
+    /// ```
     pub fn reseed(&mut self, seed: u64) {
         self.rng = Pcg64Mcg::seed_from_u64(seed);
     }
@@ -81,6 +126,17 @@ impl fmt::Debug for Context {
 }
 
 /// How a backward pass treats the gradients of the parameters.
+///
+/// ```
+/// use nn::layers::{Context, Layer, Linear, Mode, Update};
+///
+/// let mut layer = Linear::<1, 1>::zeroed();
+/// let mut context = Context::new(Mode::Train, 0);
+/// let mut gradients = [0.0; 2];
+/// let update = Update::Sgd { learning_rate: 0.5 };
+/// layer.backward(&mut context, &mut (), &[2.0], &[0.0], &[1.0], None, &mut gradients, update);
+/// assert_eq!((layer.weight[0][0], layer.bias[0]), (-1.0, -0.5));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Update {
     /// Store the parameter gradients in the gradient slice (see each pass for whether it adds
@@ -95,6 +151,20 @@ pub enum Update {
 }
 
 /// Whether a tensor is trained or only stored.
+///
+/// ```
+/// use nn::prelude::*;
+/// use nn::layers::TensorKind;
+///
+/// network! { struct Net { Linear(4, 4) -> BatchNorm1d(4) } }
+/// let mut buffers = Vec::new();
+/// Net::zeroed().visit_tensors(&mut |tensor| {
+///     if tensor.kind == TensorKind::Buffer {
+///         buffers.push(tensor.name.to_string());
+///     }
+/// });
+/// assert_eq!(buffers, ["1.running_mean", "1.running_var", "1.num_batches_tracked"]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TensorKind {
     /// A trainable parameter: it has gradients and optimizers move it.
@@ -127,6 +197,15 @@ impl fmt::Display for TensorName {
 
 /// One tensor as it leaves a layer: in PyTorch's layout (row-major over `shape`), whatever the
 /// layer stores inside.
+///
+/// ```
+/// use nn::prelude::*;
+///
+/// network! { struct Net { Linear(3, 2) } }
+/// let mut shapes = Vec::new();
+/// Net::zeroed().visit_tensors(&mut |tensor| shapes.push((tensor.name.to_string(), tensor.shape.to_vec())));
+/// assert_eq!(shapes, [("0.weight".to_string(), vec![2, 3]), ("0.bias".to_string(), vec![2])]);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Tensor<'a> {
     /// Its name, `0.weight`.
@@ -144,6 +223,19 @@ pub struct Tensor<'a> {
 
 /// One tensor of a layer, writable, in PyTorch's layout. A layer that stores the tensor in
 /// another layout converts after the visitor returns.
+///
+/// ```
+/// use nn::prelude::*;
+///
+/// network! { struct Net { Linear(3, 2) } }
+/// let mut net = Net::zeroed();
+/// net.visit_tensors_mut(&mut |tensor| {
+///     if tensor.name.to_string() == "0.bias" {
+///         tensor.values.copy_from_slice(&[1.0, 2.0]);
+///     }
+/// });
+/// assert_eq!(net.forward(&[0.0; 3]), [1.0, 2.0]);
+/// ```
 #[derive(Debug)]
 pub struct TensorMut<'a> {
     /// Its name, `0.weight`.
@@ -186,33 +278,112 @@ pub struct TensorMut<'a> {
 /// ```
 pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq + Send + Sync {
     /// The number of trainable values.
+    ///
+    /// ```
+    /// use nn::layers::{Conv2d, Layer, Linear, ReLU};
+    ///
+    /// assert_eq!(<Linear<3, 2> as Layer<3, 2>>::PARAMETERS, 8);
+    /// assert_eq!(<Conv2d<1, 2, 3, 3, 1, 1, 0, 0, 5, 5, 3, 3> as Layer<25, 18>>::PARAMETERS, 20);
+    /// assert_eq!(<ReLU as Layer<4, 4>>::PARAMETERS, 0);
+    /// ```
     const PARAMETERS: usize;
 
     /// The multiply-adds of one sample's forward pass, roughly: how generic code judges whether
     /// a batch is worth spreading over threads. A dense layer's is its parameter count.
+    ///
+    /// ```
+    /// use nn::layers::{Conv2d, Layer};
+    ///
+    /// // Each of the 2 x 3 x 3 outputs takes 9 multiply-adds.
+    /// assert_eq!(<Conv2d<1, 2, 3, 3, 1, 1, 0, 0, 5, 5, 3, 3> as Layer<25, 18>>::MULTIPLY_ADDS, 2 * 3 * 3 * 9);
+    /// ```
     const MULTIPLY_ADDS: usize = Self::PARAMETERS;
 
     /// The fewest rows a train-mode pass needs: 2 for a batch normalization with one value per
     /// channel, whose variance over one row is meaningless; 1 for every other layer.
+    ///
+    /// ```
+    /// use nn::layers::{BatchNorm, BatchNorm1d, Layer, Linear};
+    ///
+    /// assert_eq!(<BatchNorm1d<4> as Layer<4, 4>>::TRAINING_ROWS, 2);
+    /// assert_eq!(<BatchNorm<4, 9> as Layer<36, 36>>::TRAINING_ROWS, 1); // 9 values per channel in a row
+    /// assert_eq!(<Linear<4, 4> as Layer<4, 4>>::TRAINING_ROWS, 1);
+    /// ```
     const TRAINING_ROWS: usize = 1;
 
     /// What a single-sample pass keeps for the backward pass beyond the input and output.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Dropout, Layer, Mode};
+    ///
+    /// // Dropout keeps its mask for the backward pass.
+    /// let dropout = Dropout::new(0.5);
+    /// let mut cache = Layer::<4, 4>::cache(&dropout);
+    /// let mut y = [0.0; 4];
+    /// dropout.forward(&mut Context::new(Mode::Train, 1), &mut cache, &[1.0; 4], &mut y);
+    /// assert_eq!(cache, y); // the mask: 0 or 2 for each value of ones
+    /// ```
     type Cache: Send;
     /// What a batch pass keeps for the backward pass beyond the inputs and outputs.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Layer, MaxPool2d, Mode};
+    ///
+    /// // Max pooling keeps where each window's maximum was.
+    /// let pool = MaxPool2d::<1, 2, 2, 2, 2, 2, 2, 1, 1>::default();
+    /// let mut cache = Layer::<4, 1>::batch_cache(&pool);
+    /// let mut y = [[0.0]];
+    /// pool.forward_rows(&mut Context::new(Mode::Train, 0), &mut cache, &[[1.0, 4.0, 2.0, 3.0]], &mut y);
+    /// assert_eq!(y, [[4.0]]);
+    /// ```
     type BatchCache: Send;
 
     /// A fresh cache for single-sample passes (allocated on the heap where it is large).
+    ///
+    /// ```
+    /// use nn::layers::{Layer, Linear};
+    ///
+    /// let layer = Linear::<2, 2>::zeroed();
+    /// let () = layer.cache(); // a dense layer needs nothing beyond its input
+    /// ```
     fn cache(&self) -> Self::Cache;
 
     /// A fresh cache for batch passes; it grows to the largest batch.
+    ///
+    /// ```
+    /// use nn::layers::{Dropout, Layer};
+    ///
+    /// let cache = Layer::<4, 4>::batch_cache(&Dropout::new(0.5));
+    /// assert!(cache.is_empty()); // the masks of a batch: sized by its first pass
+    /// ```
     fn batch_cache(&self) -> Self::BatchCache;
 
     /// `y = f(x)` in eval mode, for inference: no cache, no context, nothing allocated.
+    ///
+    /// ```
+    /// use nn::layers::{Layer, Linear};
+    ///
+    /// let mut layer = Linear::<2, 1>::zeroed();
+    /// layer.weight[0] = [2.0, 1.0];
+    /// let mut y = [0.0];
+    /// layer.infer(&[1.0, 1.0], &mut y);
+    /// assert_eq!(y, [3.0]);
+    /// ```
     fn infer(&self, x: &[f32; I], y: &mut [f32; O]);
 
     /// `y = f(x)` in the context's mode, keeping in `cache` what [`backward`](Layer::backward)
     /// needs. Layers that behave the same in both modes and need no cache leave this to
     /// [`infer`](Layer::infer).
+    ///
+    /// ```
+    /// use nn::layers::{Context, Dropout, Layer, Mode};
+    ///
+    /// let dropout = Dropout::new(0.5);
+    /// let mut cache = Layer::<8, 8>::cache(&dropout);
+    /// let mut y = [0.0; 8];
+    /// dropout.forward(&mut Context::new(Mode::Train, 3), &mut cache, &[1.0; 8], &mut y);
+    /// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0)); // inverted dropout: kept values scaled by 2
+    /// ```
     fn forward(&self, context: &mut Context, cache: &mut Self::Cache, x: &[f32; I], y: &mut [f32; O]) {
         let _ = (context, cache);
         self.infer(x, y);
@@ -222,6 +393,17 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
     /// `x` and output `y`: writes `∂L/∂x` into `dx` when given (a first layer passes `None`),
     /// and with [`Update::Accumulate`] adds the parameter gradients to `gradients`, or with
     /// [`Update::Sgd`] applies them at once.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Layer, Mode, Sigmoid, Update};
+    ///
+    /// let mut context = Context::new(Mode::Train, 0);
+    /// let (x, mut y) = ([0.0], [0.0]);
+    /// Layer::<1, 1>::forward(&Sigmoid, &mut context, &mut (), &x, &mut y);
+    /// let mut dx = [0.0];
+    /// Layer::<1, 1>::backward(&mut Sigmoid, &mut context, &mut (), &x, &y, &[1.0], Some(&mut dx), &mut [], Update::Accumulate);
+    /// assert_eq!(dx, [0.25]);
+    /// ```
     #[allow(clippy::too_many_arguments)]
     fn backward(
         &mut self,
@@ -236,11 +418,33 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
     );
 
     /// [`forward`](Layer::forward) on every row of a batch.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Layer, Linear, Mode};
+    ///
+    /// let mut layer = Linear::<1, 1>::zeroed();
+    /// layer.weight[0] = [3.0];
+    /// let mut y = [[0.0]; 2];
+    /// layer.forward_rows(&mut Context::new(Mode::Eval, 0), &mut (), &[[1.0], [2.0]], &mut y);
+    /// assert_eq!(y, [[3.0], [6.0]]);
+    /// ```
     fn forward_rows(&self, context: &mut Context, cache: &mut Self::BatchCache, x: &[[f32; I]], y: &mut [[f32; O]]);
 
     /// Back-propagates a batch through the last [`forward_rows`](Layer::forward_rows): writes
     /// `dx[r]` when given, and with [`Update::Accumulate`] writes the parameter gradients summed
     /// over the rows into `gradients` (overwriting them), or with [`Update::Sgd`] applies them.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Layer, Linear, Mode, Update};
+    ///
+    /// let mut layer = Linear::<1, 1>::zeroed();
+    /// let mut context = Context::new(Mode::Train, 0);
+    /// let (x, mut y) = ([[1.0], [2.0]], [[0.0]; 2]);
+    /// layer.forward_rows(&mut context, &mut (), &x, &mut y);
+    /// let mut gradients = [0.0; 2];
+    /// layer.backward_rows(&mut context, &mut (), &x, &y, &[[1.0], [1.0]], None, &mut gradients, Update::Accumulate);
+    /// assert_eq!(gradients, [3.0, 2.0]); // Σ dy·x for the weight, Σ dy for the bias
+    /// ```
     #[allow(clippy::too_many_arguments)]
     fn backward_rows(
         &mut self,
@@ -257,11 +461,27 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
     /// Calls `visitor` with each tensor in PyTorch's layout, named for position `layer`, with its
     /// slice of `gradients` (this layer's, laid out as in [`backward`](Layer::backward)) beside
     /// the values of each parameter when given.
+    ///
+    /// ```
+    /// use nn::layers::{Layer, Linear};
+    ///
+    /// let mut names = Vec::new();
+    /// Layer::<3, 2>::visit_tensors(&Linear::<3, 2>::zeroed(), 4, None, &mut |tensor| names.push(tensor.name.to_string()));
+    /// assert_eq!(names, ["4.weight", "4.bias"]);
+    /// ```
     fn visit_tensors(&self, layer: usize, gradients: Option<&[f32]>, visitor: &mut dyn FnMut(Tensor<'_>)) {
         let _ = (layer, gradients, visitor);
     }
 
     /// Calls `visitor` with each tensor, writable, in PyTorch's layout.
+    ///
+    /// ```
+    /// use nn::layers::{Layer, Linear};
+    ///
+    /// let mut layer = Linear::<2, 1>::zeroed();
+    /// Layer::<2, 1>::visit_tensors_mut(&mut layer, 0, &mut |tensor| tensor.values.fill(1.0));
+    /// assert_eq!((layer.weight[0], layer.bias[0]), ([1.0, 1.0], 1.0));
+    /// ```
     fn visit_tensors_mut(&mut self, layer: usize, visitor: &mut dyn FnMut(TensorMut<'_>)) {
         let _ = (layer, visitor);
     }
@@ -269,6 +489,17 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
     /// Calls `visitor` with each parameter tensor and its gradients side by side, both in the
     /// layer's own layout, for element-wise updates such as an optimizer's step. Buffers are not
     /// visited.
+    ///
+    /// ```
+    /// use nn::layers::{Layer, Linear};
+    ///
+    /// let mut layer = Linear::<2, 1>::zeroed();
+    /// let gradients = [1.0, 2.0, 3.0]; // weight, then bias
+    /// Layer::<2, 1>::visit_parameters_mut(&mut layer, &gradients, &mut |values, gradients| {
+    ///     values.iter_mut().zip(gradients).for_each(|(v, g)| *v -= 0.5 * g);
+    /// });
+    /// assert_eq!((layer.weight[0], layer.bias[0]), ([-0.5, -1.0], -1.5));
+    /// ```
     fn visit_parameters_mut(&mut self, gradients: &[f32], visitor: &mut dyn FnMut(&mut [f32], &[f32])) {
         let _ = (gradients, visitor);
     }
@@ -279,12 +510,40 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
     /// calls must then see the block's inputs in order, each forward followed by a backward with
     /// [`Update::Sgd`]. A block holds at most [`BLOCK_SAMPLES`] inputs. Layers without such a
     /// path ignore the call.
+    ///
+    /// ```
+    /// use nn::layers::{Context, InputLinear, Layer, Mode, Update};
+    ///
+    /// let mut deferred = InputLinear::<2, 1>::zeroed();
+    /// let mut direct = deferred.clone();
+    /// let inputs = [[1.0, 0.0], [1.0, 1.0]];
+    /// let (mut cache, mut context) = (deferred.cache(), Context::new(Mode::Train, 0));
+    /// deferred.begin_block(&mut cache, &[&inputs[0], &inputs[1]]);
+    /// for x in &inputs {
+    ///     for (layer, cache) in [(&mut deferred, &mut cache), (&mut direct, &mut Default::default())] {
+    ///         let mut y = [0.0];
+    ///         layer.forward(&mut context, cache, x, &mut y);
+    ///         layer.backward(&mut context, cache, x, &y, &[y[0] - 1.0], None, &mut [0.0; 3], Update::Sgd { learning_rate: 0.5 });
+    ///     }
+    /// }
+    /// deferred.end_block(&mut cache);
+    /// assert!((deferred.weight[1][0] - direct.weight[1][0]).abs() < 1e-6);
+    /// ```
     fn begin_block(&self, cache: &mut Self::Cache, inputs: &[&[f32; I]]) {
         let _ = (cache, inputs);
     }
 
     /// Applies what the block deferred; the layer is then as plain per-sample SGD would have
     /// left it, up to rounding.
+    ///
+    /// ```
+    /// use nn::layers::{InputLinear, Layer};
+    ///
+    /// let mut layer = InputLinear::<2, 1>::zeroed();
+    /// let mut cache = layer.cache();
+    /// layer.end_block(&mut cache); // no block begun: nothing to apply
+    /// assert_eq!(layer, InputLinear::zeroed());
+    /// ```
     fn end_block(&mut self, cache: &mut Self::Cache) {
         let _ = cache;
     }
@@ -292,6 +551,10 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
 
 /// The most samples in a block of per-sample SGD steps (see [`Layer::begin_block`]): a whole
 /// vector of rows in a first layer's block product.
+///
+/// ```
+/// assert_eq!(nn::layers::BLOCK_SAMPLES, 16);
+/// ```
 pub const BLOCK_SAMPLES: usize = 16;
 
 /// Asserts that a layer's gradient slice holds exactly its parameters.

@@ -14,12 +14,31 @@
 pub trait Loss: Sync {
     /// Whether this loss applies softmax itself and so expects raw scores (logits), not a
     /// network that already ends with `Softmax`.
+    ///
+    /// ```
+    /// use nn::losses::{CrossEntropy, Loss, Mse};
+    /// assert!(CrossEntropy::EXPECTS_LOGITS && !Mse::EXPECTS_LOGITS);
+    /// ```
     const EXPECTS_LOGITS: bool = false;
 
     /// The loss of `output` against `target`.
+    ///
+    /// ```
+    /// use nn::losses::{Loss, Mse};
+    /// assert_eq!(Mse.loss(&[3.0, 1.0], &[1.0, 1.0]), 2.0);
+    /// ```
     fn loss<const N: usize>(&self, output: &[f32; N], target: &[f32; N]) -> f32;
 
     /// The loss, with `∂loss/∂output` written into `gradient`.
+    ///
+    /// ```
+    /// use nn::losses::{CrossEntropy, Loss};
+    ///
+    /// let mut gradient = [0.0; 2];
+    /// let loss = CrossEntropy.loss_and_gradient(&[0.0, 0.0], &[1.0, 0.0], &mut gradient);
+    /// assert!((loss - 2f32.ln()).abs() < 1e-6);
+    /// assert_eq!(gradient, [-0.5, 0.5]); // softmax - target
+    /// ```
     fn loss_and_gradient<const N: usize>(&self, output: &[f32; N], target: &[f32; N], gradient: &mut [f32; N]) -> f32;
 }
 

@@ -116,40 +116,135 @@ pub trait Sequential<const IN: usize, const OUT: usize>: Sized + Send + Sync {
 /// [`Workspace`] allocates nothing after the first batch of the largest size.
 pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     /// The layer list, as written in the macro: `Linear(784, 100) -> Sigmoid -> Linear(100, 10)`.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(28 * 28, 10) -> Softmax } }
+    /// assert_eq!(Net::ARCHITECTURE, "Linear(784, 10) -> Softmax");
+    /// ```
     const ARCHITECTURE: &'static str;
     /// A table of the layers with their output shapes and parameter counts.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net: [1, 8, 8] { Conv2d(1, 4, 3) -> ReLU -> Flatten -> Linear(144, 2) } }
+    /// assert!(Net::SUMMARY.contains("[4, 6, 6]"), "{}", Net::SUMMARY);
+    /// ```
     const SUMMARY: &'static str;
     /// The total number of trainable parameters.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(4, 3) -> BatchNorm1d(3) -> Linear(3, 1) } }
+    /// assert_eq!(Net::PARAMETERS, (4 * 3 + 3) + (3 + 3) + (3 + 1)); // running statistics are buffers
+    /// ```
     const PARAMETERS: usize;
     /// Whether the last layer is `Softmax`.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(4, 3) -> Softmax } }
+    /// assert!(Net::ENDS_WITH_SOFTMAX);
+    /// ```
     const ENDS_WITH_SOFTMAX: bool;
     /// The multiply-adds of one sample's forward pass, roughly (a convolution's are many times
     /// its parameters): whether a batch step moves to a rayon worker thread, where its layers'
     /// splits across the threads are cheap.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(4, 3) -> ReLU -> Linear(3, 1) } }
+    /// assert!(Net::MULTIPLY_ADDS >= 4 * 3 + 3);
+    /// ```
     const MULTIPLY_ADDS: usize;
     /// The fewest samples a training step takes: 2 with a `BatchNorm1d` (one value per channel
     /// has no variance in train mode), otherwise 1.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! {
+    ///     struct Plain { Linear(4, 3) }
+    ///     struct Normalized { Linear(4, 3) -> BatchNorm1d(3) }
+    /// }
+    /// assert_eq!((Plain::MIN_TRAINING_BATCH, Normalized::MIN_TRAINING_BATCH), (1, 2));
+    /// ```
     const MIN_TRAINING_BATCH: usize;
 
     /// A network with freshly initialised parameters (see [`Init`](crate::init::Init) for the
     /// scheme each layer gets).
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 2) } }
+    /// let a = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(3));
+    /// assert_eq!(a, Net::new(&mut nn::Pcg64Mcg::seed_from_u64(3))); // the same seed, the same network
+    /// assert_ne!(a, Net::zeroed());
+    /// ```
     fn new<R: Rng + ?Sized>(rng: &mut R) -> Self;
 
     /// A network whose parameters are all zero.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 2) } }
+    /// assert_eq!(Net::zeroed().forward(&[1.0, 2.0]), [0.0, 0.0]);
+    /// ```
     fn zeroed() -> Self;
 
     /// The output for one input, in eval mode. Nothing is allocated: a small network keeps its
     /// activations on the stack, a large one in buffers of the calling thread, allocated by its
     /// first call.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) -> Sigmoid } }
+    /// assert_eq!(Net::zeroed().forward(&[3.0, -1.0]), [0.5]);
+    /// ```
     fn forward(&self, input: &[f32; IN]) -> [f32; OUT];
 
     /// The buffers for training and batched inference of this network.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) } }
+    /// let mut net = Net::zeroed();
+    /// let mut workspace = net.workspace(); // once, then reused by every step
+    /// for _ in 0..3 {
+    ///     net.train_step(&mut workspace, &[1.0, 0.0], &[1.0], &Mse, &mut Sgd::new(0.1))?;
+    /// }
+    /// # Ok::<(), nn::TrainError>(())
+    /// ```
     fn workspace(&self) -> Workspace<Self, IN, OUT> {
         Workspace::new(self)
     }
 
     /// The output for one input in train mode, keeping every activation in the workspace for
     /// [`backward`](Network::backward): the first half of a hand-written training step.
+    ///
+    /// ```
+    /// use nn::layers::Update;
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) } }
+    /// let mut net = Net::zeroed();
+    /// let mut workspace = net.workspace();
+    /// // A hand-written step: output, the loss's gradient, backward with plain SGD.
+    /// let output = *net.forward_with(&mut workspace, &[1.0, 2.0]);
+    /// let mut gradient = [0.0];
+    /// Mse.loss_and_gradient(&output, &[1.0], &mut gradient);
+    /// net.backward(&mut workspace, &gradient, Update::Sgd { learning_rate: 0.1 });
+    /// assert!(net.forward(&[1.0, 2.0])[0] > 0.0);
+    /// ```
     fn forward_with<'w>(&self, workspace: &'w mut Workspace<Self, IN, OUT>, input: &[f32; IN]) -> &'w [f32; OUT] {
         workspace.context.set_mode(Mode::Train);
         self.forward_sample(&mut workspace.context, &mut workspace.buffers, input)
@@ -159,6 +254,18 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     /// [`forward_with`](Network::forward_with), and either adds the parameter gradients to the
     /// workspace's ([`Update::Accumulate`]; see [`visit_gradients`](Network::visit_gradients))
     /// or applies SGD at once ([`Update::Sgd`]).
+    ///
+    /// ```
+    /// use nn::layers::Update;
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) } }
+    /// let mut net = Net::zeroed();
+    /// let mut workspace = net.workspace();
+    /// net.forward_with(&mut workspace, &[1.0, 2.0]);
+    /// net.backward(&mut workspace, &[1.0], Update::Accumulate);
+    /// assert_eq!(workspace.gradients(), [1.0, 2.0, 1.0]); // ∂/∂weight, then ∂/∂bias
+    /// ```
     fn backward(&mut self, workspace: &mut Workspace<Self, IN, OUT>, output_gradient: &[f32; OUT], update: Update) {
         let Workspace { context, buffers, gradients, .. } = workspace;
         self.backward_sample(context, buffers, output_gradient, gradients, update);
@@ -166,6 +273,18 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
 
     /// The outputs of a whole batch, in eval mode, one shard of rows per rayon thread, written
     /// to `outputs`.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) } }
+    /// let mut net = Net::zeroed();
+    /// net.layer0.bias[0] = 0.5;
+    /// let mut outputs = [[0.0]; 3];
+    /// net.forward_batch(&mut net.workspace(), &[[1.0, 2.0]; 3], &mut outputs)?;
+    /// assert_eq!(outputs, [[0.5]; 3]);
+    /// # Ok::<(), nn::TrainError>(())
+    /// ```
     fn forward_batch(
         &self,
         workspace: &mut Workspace<Self, IN, OUT>,
@@ -176,6 +295,15 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     }
 
     /// The index of the largest output: the predicted class.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 3) } }
+    /// let mut net = Net::zeroed();
+    /// net.layer0.bias[2] = 1.0;
+    /// assert_eq!(net.predict(&[0.0, 0.0]), 2);
+    /// ```
     fn predict(&self, input: &[f32; IN]) -> usize {
         argmax(&self.forward(input))
     }
@@ -191,11 +319,29 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     ///
     /// # Errors
     /// [`TrainError::BatchSizeMismatch`] if there are not as many labels as inputs.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 2) } }
+    /// let mut net = Net::zeroed();
+    /// net.layer0.bias[1] = 1.0; // always predicts 1
+    /// assert_eq!(net.accuracy(&[[0.0, 0.0]; 4], &[1, 1, 0, 1])?, 0.75);
+    /// # Ok::<(), nn::TrainError>(())
+    /// ```
     fn accuracy(&self, inputs: &[[f32; IN]], labels: &[u8]) -> Result<f32, TrainError> {
         train::accuracy(self, inputs, labels)
     }
 
     /// The [`SUMMARY`](Network::SUMMARY) table.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(784, 100) -> Sigmoid -> Linear(100, 10) } }
+    /// let summary = Net::zeroed().summary();
+    /// assert!(summary.contains("Linear(100, 10)") && summary.contains("79,510"), "{summary}");
+    /// ```
     fn summary(&self) -> &'static str {
         Self::SUMMARY
     }
@@ -239,6 +385,24 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
 
     /// [`visit_tensors`](Network::visit_tensors) with each parameter's gradients from the
     /// workspace (as the last step that stored them left them) beside its values.
+    ///
+    /// ```
+    /// use nn::layers::Update;
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) } }
+    /// let mut net = Net::zeroed();
+    /// let mut workspace = net.workspace();
+    /// net.forward_with(&mut workspace, &[3.0, 4.0]);
+    /// net.backward(&mut workspace, &[1.0], Update::Accumulate);
+    /// let mut weight_gradient = Vec::new();
+    /// net.visit_gradients(&workspace, &mut |tensor| {
+    ///     if tensor.name.to_string() == "0.weight" {
+    ///         weight_gradient = tensor.gradients.unwrap().to_vec();
+    ///     }
+    /// });
+    /// assert_eq!(weight_gradient, [3.0, 4.0]);
+    /// ```
     fn visit_gradients(&self, workspace: &Workspace<Self, IN, OUT>, visitor: &mut dyn FnMut(Tensor<'_>)) {
         self.each_tensor(Some(&workspace.gradients), visitor);
     }
@@ -247,6 +411,18 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     ///
     /// With plain [`Sgd`](crate::optim::Sgd) the update is fused into the backward pass. If the
     /// loss is not finite the parameters are left untouched and an error is returned.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(1, 1) } }
+    /// let mut net = Net::zeroed();
+    /// let mut workspace = net.workspace();
+    /// let first = net.train_step(&mut workspace, &[1.0], &[2.0], &Mse, &mut Sgd::new(0.1))?;
+    /// let second = net.train_step(&mut workspace, &[1.0], &[2.0], &Mse, &mut Sgd::new(0.1))?;
+    /// assert!(second < first);
+    /// # Ok::<(), nn::TrainError>(())
+    /// ```
     fn train_step<L: Loss, O: Optimizer + ?Sized>(
         &mut self,
         workspace: &mut Workspace<Self, IN, OUT>,
@@ -273,6 +449,22 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     ///
     /// If a sample's loss is not finite, the samples before it have been trained on, the
     /// parameters are left as they were after them, and the error names the sample's position.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) -> Sigmoid } }
+    /// let mut net = Net::zeroed();
+    /// let mut workspace = net.workspace();
+    /// let inputs = [[0.0, 1.0], [1.0, 0.0]];
+    /// let targets = [[1.0], [0.0]];
+    /// let mut sgd = Sgd::new(1.0);
+    /// for _ in 0..200 {
+    ///     net.train_samples(&mut workspace, inputs.iter().zip(&targets), &Mse, &mut sgd)?;
+    /// }
+    /// assert!(net.forward(&inputs[0])[0] > 0.8 && net.forward(&inputs[1])[0] < 0.2);
+    /// # Ok::<(), nn::TrainError>(())
+    /// ```
     fn train_samples<'s, L: Loss, O: Optimizer + ?Sized>(
         &mut self,
         workspace: &mut Workspace<Self, IN, OUT>,
@@ -290,6 +482,20 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     ///
     /// If any sample's loss is not finite, the parameters are left untouched and the error names
     /// the first such sample.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 2) } }
+    /// let mut net = Net::zeroed();
+    /// let mut workspace = net.workspace();
+    /// let (inputs, targets) = ([[1.0, 0.0], [0.0, 1.0]], [one_hot(0), one_hot(1)]);
+    /// for _ in 0..20 {
+    ///     net.train_batch(&mut workspace, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.5))?;
+    /// }
+    /// assert_eq!(net.accuracy(&inputs, &[0, 1])?, 1.0);
+    /// # Ok::<(), nn::TrainError>(())
+    /// ```
     fn train_batch<L: Loss, O: Optimizer + ?Sized>(
         &mut self,
         workspace: &mut Workspace<Self, IN, OUT>,
@@ -304,12 +510,39 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     /// Saves the parameters to `path`, atomically: the file is written next to its destination
     /// and renamed over it, so an interrupted save never destroys the previous model.
     /// See [`io`](crate::io) for the format.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) } }
+    /// let path = std::env::temp_dir().join(format!("save-{}.model", std::process::id()));
+    /// let net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(1));
+    /// net.save(&path)?;
+    /// assert_eq!(Net::load(&path)?, net);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelFileError> {
         io::save(self, path.as_ref())
     }
 
     /// Loads a network saved by [`save`](Network::save), checking that the file holds this
     /// architecture.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! {
+    ///     struct Small { Linear(2, 1) }
+    ///     struct Other { Linear(2, 2) }
+    /// }
+    /// let path = std::env::temp_dir().join(format!("load-{}.model", std::process::id()));
+    /// Small::zeroed().save(&path)?;
+    /// let error = Other::load(&path).unwrap_err(); // another architecture: refused, with both named
+    /// assert!(error.to_string().contains("Linear(2, 1)"), "{error}");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn load(path: impl AsRef<Path>) -> Result<Self, ModelFileError> {
         io::load(path.as_ref())
     }

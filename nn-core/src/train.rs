@@ -21,6 +21,17 @@ use rayon::prelude::*;
 const INFERENCE_BLOCK_ROWS: usize = 64;
 
 /// Why a step refused to run. The network's parameters are left as they were.
+///
+/// ```
+/// use nn::prelude::*;
+///
+/// network! { struct Net { Linear(2, 1) } }
+/// let mut net = Net::zeroed();
+/// let mut workspace = net.workspace();
+/// let error = net.train_step(&mut workspace, &[f32::NAN, 0.0], &[1.0], &Mse, &mut Sgd::new(0.1)).unwrap_err();
+/// assert!(matches!(error, TrainError::NonFiniteLoss { .. }), "{error}");
+/// assert_eq!(net, Net::zeroed()); // untouched
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainError {
     /// The loss (or its gradient) was NaN or infinite.

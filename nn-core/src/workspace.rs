@@ -31,6 +31,14 @@ pub struct Workspace<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
 
 impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OUT> {
     /// Buffers for `network`.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(4, 2) } }
+    /// let workspace = Workspace::new(&Net::zeroed()); // the same as `net.workspace()`
+    /// assert_eq!(workspace.gradients().len(), 10);
+    /// ```
     pub fn new(network: &N) -> Self {
         Self {
             buffers: network.buffers(),
@@ -42,6 +50,20 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OU
     }
 
     /// Restarts the random number generator of training passes (dropout masks) from `seed`.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(4, 4) -> Dropout(0.5) -> Linear(4, 1) } }
+    /// let net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(1));
+    /// let mut outputs = Vec::new();
+    /// for _ in 0..2 {
+    ///     let mut workspace = net.workspace();
+    ///     workspace.reseed(9); // the same dropout masks each time
+    ///     outputs.push(*net.forward_with(&mut workspace, &[1.0; 4]));
+    /// }
+    /// assert_eq!(outputs[0], outputs[1]);
+    /// ```
     pub fn reseed(&mut self, seed: u64) {
         self.context.reseed(seed);
     }
@@ -49,11 +71,31 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OU
     /// The parameter gradients stored by the last step that stored them (not the fused SGD
     /// path), flat, layer after layer, each in its layer's own layout; see
     /// [`Network::visit_gradients`] for them by name in PyTorch's layout.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(1, 1) } }
+    /// let mut net = Net::zeroed();
+    /// let mut workspace = net.workspace();
+    /// net.forward_with(&mut workspace, &[2.0]);
+    /// net.backward(&mut workspace, &[1.0], nn::layers::Update::Accumulate);
+    /// assert_eq!(workspace.gradients(), [2.0, 1.0]); // d(weight), d(bias)
+    /// ```
     pub fn gradients(&self) -> &[f32] {
         &self.gradients
     }
 
     /// Mutable access to the flat parameter gradients.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(1, 1) } }
+    /// let mut workspace = Net::zeroed().workspace();
+    /// workspace.gradients_mut().fill(0.5);
+    /// assert_eq!(workspace.gradients(), [0.5, 0.5]);
+    /// ```
     pub fn gradients_mut(&mut self) -> &mut [f32] {
         &mut self.gradients
     }

@@ -22,23 +22,48 @@ pub struct Dataset {
 
 impl Dataset {
     /// The number of samples.
+    ///
+    /// ```
+    /// let mnist = nn::data::mnist::Mnist::embedded()?;
+    /// assert_eq!(mnist.test.len(), 1_000);
+    /// # Ok::<(), nn::data::DataError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.images.len()
     }
 
     /// Whether there are no samples.
+    ///
+    /// ```
+    /// assert!(nn::data::Dataset::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.images.is_empty()
     }
 
     /// The labels as one-hot vectors, the targets for [`Mse`](crate::losses::Mse) or
     /// [`CrossEntropy`](crate::losses::CrossEntropy).
+    ///
+    /// ```
+    /// let mnist = nn::data::mnist::Mnist::embedded()?;
+    /// let targets = mnist.test.one_hot_targets();
+    /// assert_eq!(targets[0][usize::from(mnist.test.labels[0])], 1.0);
+    /// assert_eq!(targets[0].iter().sum::<f32>(), 1.0);
+    /// # Ok::<(), nn::data::DataError>(())
+    /// ```
     pub fn one_hot_targets(&self) -> Vec<[f32; CLASSES]> {
         self.labels.iter().map(|&label| one_hot(label as usize)).collect()
     }
 
     /// Splits off a held-out part: a seeded shuffle, then the last `fraction` of the samples
     /// (rounded down) go to the second data set. The same seed always gives the same split.
+    ///
+    /// ```
+    /// let mnist = nn::data::mnist::Mnist::embedded()?;
+    /// let (train, validation) = mnist.train.split(0.2, 7);
+    /// assert_eq!((train.len(), validation.len()), (4_000, 1_000));
+    /// # Ok::<(), nn::data::DataError>(())
+    /// ```
     pub fn split(self, fraction: f32, seed: u64) -> (Dataset, Dataset) {
         let mut order: Vec<usize> = (0..self.len()).collect();
         order.shuffle(&mut rand_pcg::Pcg64Mcg::seed_from_u64(seed));
@@ -48,6 +73,13 @@ impl Dataset {
     }
 
     /// The samples at `indices`, in that order.
+    ///
+    /// ```
+    /// let mnist = nn::data::mnist::Mnist::embedded()?;
+    /// let firsts = mnist.test.select(&[0, 1]);
+    /// assert_eq!(firsts.labels, mnist.test.labels[..2]);
+    /// # Ok::<(), nn::data::DataError>(())
+    /// ```
     pub fn select(&self, indices: &[usize]) -> Dataset {
         Dataset {
             images: indices.iter().map(|&i| self.images[i]).collect(),

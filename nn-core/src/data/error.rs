@@ -1,6 +1,11 @@
 use std::path::PathBuf;
 
 /// Why a data file could not be read. Every variant names the file and where in it.
+///
+/// ```
+/// let error = nn::data::read_idx_labels("no/such/file").unwrap_err();
+/// assert!(error.to_string().starts_with("no/such/file"), "{error}");
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The operating system refused to read the file, or its gzip stream is broken.

@@ -13,6 +13,12 @@ const LABELS_MAGIC: u32 = 0x0000_0801;
 const MAX_DATA_BYTES: u64 = 1 << 32;
 
 /// The contents of an IDX images file: `count` images of `rows x columns` bytes, row-major.
+///
+/// ```no_run
+/// let images = nn::data::read_idx_images("t10k-images-idx3-ubyte.gz")?;
+/// assert_eq!(images.pixels.len(), images.count * (images.rows * images.columns) as usize);
+/// # Ok::<(), nn::data::DataError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdxImages {
     /// The number of images.

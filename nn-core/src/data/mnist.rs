@@ -12,11 +12,25 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Pixels per image (28 x 28).
+///
+/// ```
+/// assert_eq!(nn::data::mnist::PIXELS, 784);
+/// ```
 pub const PIXELS: usize = 28 * 28;
 /// The number of classes (the digits 0-9).
+///
+/// ```
+/// assert_eq!(nn::one_hot::<{ nn::data::mnist::CLASSES }>(3)[3], 1.0);
+/// ```
 pub const CLASSES: usize = 10;
 
 /// The training and test sets of MNIST.
+///
+/// ```
+/// let mnist = nn::data::mnist::Mnist::embedded()?;
+/// assert_eq!((mnist.train.len(), mnist.test.len()), (5_000, 1_000));
+/// # Ok::<(), nn::data::DataError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mnist {
     /// The training digits (60,000 in the full set).
@@ -74,6 +88,13 @@ impl Mnist {
 
 /// Reads one images file and its labels file into a [`Dataset`], checking that the images are
 /// 28x28, that the counts agree and that every label is a digit.
+///
+/// ```no_run
+/// use std::path::Path;
+/// let test = nn::data::mnist::read_idx_pair(Path::new("mnist/t10k-images-idx3-ubyte.gz"), Path::new("mnist/t10k-labels-idx1-ubyte.gz"))?;
+/// assert_eq!(test.len(), 10_000);
+/// # Ok::<(), nn::data::DataError>(())
+/// ```
 pub fn read_idx_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset, DataError> {
     dataset(open(images_path)?, images_path, open(labels_path)?, labels_path)
 }

@@ -1,6 +1,15 @@
 use std::path::PathBuf;
 
 /// Why a model file could not be saved or loaded. Every variant names the file.
+///
+/// ```
+/// use nn::prelude::*;
+///
+/// network! { struct Net { Linear(2, 1) } }
+/// let error = Net::load("no/such/model").unwrap_err();
+/// assert!(matches!(error, nn::io::ModelFileError::Io { .. }));
+/// assert!(error.to_string().contains("no/such/model"), "{error}");
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum ModelFileError {
     /// The operating system refused to read or write the file.

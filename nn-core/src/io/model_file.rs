@@ -6,12 +6,31 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The first eight bytes of every model file.
+///
+/// ```
+/// use nn::prelude::*;
+///
+/// network! { struct Net { Linear(2, 1) } }
+/// let path = std::env::temp_dir().join(format!("magic-{}.model", std::process::id()));
+/// Net::zeroed().save(&path)?;
+/// assert!(std::fs::read(&path)?.starts_with(nn::io::MAGIC));
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const MAGIC: &[u8; 8] = b"nn-model";
 /// The format version this library writes (3: every tensor in PyTorch's layout, with its shape
 /// and kind).
+///
+/// ```
+/// assert!(nn::io::OLDEST_FORMAT_VERSION <= nn::io::FORMAT_VERSION);
+/// ```
 pub const FORMAT_VERSION: u32 = 3;
 /// The oldest format version this library reads (2: tensors with lengths only, the first
 /// layer's weight input-major).
+///
+/// ```
+/// assert_eq!(nn::io::OLDEST_FORMAT_VERSION, 2);
+/// ```
 pub const OLDEST_FORMAT_VERSION: u32 = 2;
 
 const HEADER_LIMIT: usize = 1 << 20;

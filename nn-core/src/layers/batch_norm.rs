@@ -43,6 +43,16 @@ pub struct BatchNorm<const C: usize, const S: usize> {
 }
 
 /// The statistics of the last forward pass, for the backward pass.
+///
+/// ```
+/// use nn::layers::{BatchNorm, BatchNormCache, Context, Layer, Mode};
+///
+/// let norm = BatchNorm::<2, 1>::new();
+/// let mut cache = BatchNormCache::default();
+/// let mut y = [[0.0; 2]; 2];
+/// norm.forward_rows(&mut Context::new(Mode::Train, 0), &mut cache, &[[1.0, 0.0], [3.0, 0.0]], &mut y);
+/// assert!((y[1][0] - 1.0).abs() < 1e-4);
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct BatchNormCache {
     /// `x̂ = (x - μ) / √(σ² + ε)`, laid out like the input rows.
@@ -61,15 +71,33 @@ pub struct BatchNormCache {
 }
 
 /// The 1-D form: `C` features of one value each.
+///
+/// ```
+/// use nn::layers::{BatchNorm1d, Layer};
+/// assert_eq!(<BatchNorm1d<8> as Layer<8, 8>>::PARAMETERS, 16);
+/// ```
 pub type BatchNorm1d<const C: usize> = BatchNorm<C, 1>;
 
 impl<const C: usize, const S: usize> BatchNorm<C, S> {
     /// ε, added to the variance.
+    ///
+    /// ```
+    /// assert_eq!(nn::layers::BatchNorm::<1, 1>::EPS, 1e-5);
+    /// ```
     pub const EPS: f32 = 1e-5;
     /// How far the running statistics move toward each batch's.
+    ///
+    /// ```
+    /// assert_eq!(nn::layers::BatchNorm::<1, 1>::MOMENTUM, 0.1);
+    /// ```
     pub const MOMENTUM: f32 = 0.1;
 
     /// γ = 1, β = 0, running mean 0 and running variance 1, as PyTorch starts.
+    ///
+    /// ```
+    /// let norm = nn::layers::BatchNorm::<3, 4>::new();
+    /// assert_eq!((norm.weight[0], norm.running_var[2]), (1.0, 1.0));
+    /// ```
     pub fn new() -> Self {
         let mut norm = Self {
             weight: AlignedBuffer::zeroed(C),

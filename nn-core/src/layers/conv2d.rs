@@ -196,6 +196,18 @@ pub struct Columns {
 /// The working memory of a convolution's passes: the columns of each task of a batch, each
 /// task's partial parameter gradients, and the weight transposed. It grows on first use and
 /// is reused.
+///
+/// ```
+/// use nn::layers::{Context, Conv2d, ConvScratch, Layer, Mode};
+///
+/// // A 2x2 kernel over a 1x3x3 image: a 1x2x2 output.
+/// let mut conv = Conv2d::<1, 1, 2, 2, 1, 1, 0, 0, 3, 3, 2, 2>::zeroed();
+/// conv.weight.fill(1.0);
+/// let mut scratch = ConvScratch::default(); // grows on the first batch, reused after
+/// let mut y = [[0.0; 4]];
+/// conv.forward_rows(&mut Context::new(Mode::Eval, 0), &mut scratch, &[[1.0; 9]], &mut y);
+/// assert_eq!(y, [[4.0; 4]]);
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct ConvScratch {
     tasks: Vec<Columns>,
@@ -254,6 +266,16 @@ impl<
 
     /// A layer with weights drawn from `init` (fan-in `C·KH·KW`, fan-out `OC·KH·KW`) and zero
     /// biases.
+    ///
+    /// ```
+    /// use nn::init::Init;
+    /// use nn::layers::Conv2d;
+    /// use nn::rand::SeedableRng;
+    ///
+    /// let conv = Conv2d::<1, 6, 5, 5, 1, 1, 0, 0, 28, 28, 24, 24>::new(Init::He, &mut nn::Pcg64Mcg::seed_from_u64(1));
+    /// let bound = Init::He.bound(25, 150);
+    /// assert!(conv.weight.iter().all(|w| w.abs() <= bound) && conv.bias.iter().all(|&b| b == 0.0));
+    /// ```
     pub fn new<R: Rng + ?Sized>(init: Init, rng: &mut R) -> Self {
         let mut layer = Self::zeroed();
         init.fill(&mut layer.weight, Self::PATCH, OC * KH * KW, rng);
@@ -261,6 +283,11 @@ impl<
     }
 
     /// A layer whose parameters are all zero.
+    ///
+    /// ```
+    /// let conv = nn::layers::Conv2d::<1, 6, 5, 5, 1, 1, 0, 0, 28, 28, 24, 24>::zeroed();
+    /// assert_eq!(conv.weight.len(), 6 * 25);
+    /// ```
     pub fn zeroed() -> Self {
         Self { weight: AlignedBuffer::zeroed(OC * Self::PATCH), bias: AlignedBuffer::zeroed(OC) }
     }

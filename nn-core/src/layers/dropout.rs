@@ -28,6 +28,10 @@ impl Dropout {
     ///
     /// # Panics
     /// If `p` is not in `[0, 1)`.
+    ///
+    /// ```
+    /// assert_eq!(nn::layers::Dropout::new(0.25).p, 0.25);
+    /// ```
     pub fn new(p: f32) -> Self {
         assert!((0.0..1.0).contains(&p), "a dropout probability is in [0, 1), found {p}");
         Self { p }

@@ -31,9 +31,25 @@ use std::fmt::Debug;
 /// ```
 pub trait Elementwise: Clone + Debug + PartialEq + Send + Sync {
     /// `y = f(x)`, value by value.
+    ///
+    /// ```
+    /// use nn::layers::{Elementwise, ReLU};
+    ///
+    /// let mut y = [0.0; 3];
+    /// ReLU.apply(&[-1.0, 0.0, 2.0], &mut y);
+    /// assert_eq!(y, [0.0, 0.0, 2.0]);
+    /// ```
     fn apply(&self, x: &[f32], y: &mut [f32]);
 
     /// `dx = f'(x) ⊙ dy`, given the input `x` and the output `y` of the forward pass.
+    ///
+    /// ```
+    /// use nn::layers::{Elementwise, Sigmoid};
+    ///
+    /// let mut dx = [0.0];
+    /// Sigmoid.gradient(&[0.0], &[0.5], &[1.0], &mut dx);
+    /// assert_eq!(dx, [0.25]); // σ'(0) = σ(0) (1 - σ(0))
+    /// ```
     fn gradient(&self, x: &[f32], y: &[f32], dy: &[f32], dx: &mut [f32]);
 }
 

@@ -51,6 +51,16 @@ pub struct InputLinear<const I: usize, const O: usize> {
 impl<const I: usize, const O: usize> InputLinear<I, O> {
     /// A layer with weights drawn from `init` and zero biases. The weights are the ones
     /// [`Linear::new`](super::Linear::new) draws from the same generator, transposed.
+    ///
+    /// ```
+    /// use nn::init::Init;
+    /// use nn::layers::{InputLinear, Linear};
+    /// use nn::rand::SeedableRng;
+    ///
+    /// let input_major = InputLinear::<3, 2>::new(Init::Xavier, &mut nn::Pcg64Mcg::seed_from_u64(4));
+    /// let output_major = Linear::<3, 2>::new(Init::Xavier, &mut nn::Pcg64Mcg::seed_from_u64(4));
+    /// assert_eq!(input_major.weight[2][1], output_major.weight[1][2]);
+    /// ```
     pub fn new<R: Rng + ?Sized>(init: Init, rng: &mut R) -> Self {
         let mut output_major = vec![0.0; I * O];
         init.fill(&mut output_major, I, O, rng);
@@ -60,6 +70,11 @@ impl<const I: usize, const O: usize> InputLinear<I, O> {
     }
 
     /// A layer whose parameters are all zero (the starting point for loading a saved model).
+    ///
+    /// ```
+    /// let layer = nn::layers::InputLinear::<784, 100>::zeroed();
+    /// assert!(layer.weight.iter().flatten().all(|&w| w == 0.0));
+    /// ```
     pub fn zeroed() -> Self {
         Self { weight: heap::zeroed_matrix(), bias: heap::zeroed_array() }
     }

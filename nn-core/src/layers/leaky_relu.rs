@@ -20,6 +20,11 @@ pub struct LeakyReLU {
 
 impl LeakyReLU {
     /// The slope used when none is given: 0.01, as in PyTorch.
+    ///
+    /// ```
+    /// use nn::layers::LeakyReLU;
+    /// assert_eq!(LeakyReLU::default().slope, LeakyReLU::DEFAULT_SLOPE);
+    /// ```
     pub const DEFAULT_SLOPE: f32 = 0.01;
 }
 

@@ -33,6 +33,16 @@ pub struct Linear<const I: usize, const O: usize> {
 
 impl<const I: usize, const O: usize> Linear<I, O> {
     /// A layer with weights drawn from `init` and zero biases.
+    ///
+    /// ```
+    /// use nn::init::Init;
+    /// use nn::layers::Linear;
+    /// use nn::rand::SeedableRng;
+    ///
+    /// let layer = Linear::<100, 10>::new(Init::Xavier, &mut nn::Pcg64Mcg::seed_from_u64(1));
+    /// let bound = Init::Xavier.bound(100, 10);
+    /// assert!(layer.weight.iter().flatten().all(|w| w.abs() <= bound));
+    /// ```
     pub fn new<R: Rng + ?Sized>(init: Init, rng: &mut R) -> Self {
         let mut layer = Self::zeroed();
         init.fill(layer.weight.as_flat_mut(), I, O, rng);
@@ -40,6 +50,11 @@ impl<const I: usize, const O: usize> Linear<I, O> {
     }
 
     /// A layer whose parameters are all zero (the starting point for loading a saved model).
+    ///
+    /// ```
+    /// let layer = nn::layers::Linear::<4, 2>::zeroed();
+    /// assert_eq!(layer.bias[..], [0.0; 2]);
+    /// ```
     pub fn zeroed() -> Self {
         Self { weight: heap::zeroed_matrix(), bias: heap::zeroed_array() }
     }

@@ -28,14 +28,35 @@
 /// ```
 pub trait Optimizer: Send {
     /// Called once before the parameter updates of each step.
+    ///
+    /// ```
+    /// use nn::optim::{Optimizer, Sgd};
+    ///
+    /// let mut sgd = Sgd::new(0.1);
+    /// sgd.begin_step(); // stateless: nothing to do
+    /// assert_eq!(sgd.learning_rate, 0.1);
+    /// ```
     fn begin_step(&mut self) {}
 
     /// Moves `parameters` (tensor number `slot`) given their `gradients`.
+    ///
+    /// ```
+    /// use nn::optim::{Optimizer, Sgd};
+    ///
+    /// let mut parameters = [1.0, 2.0];
+    /// Sgd::new(0.5).update(0, &mut parameters, &[2.0, -2.0]);
+    /// assert_eq!(parameters, [0.0, 3.0]);
+    /// ```
     fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]);
 
     /// `Some(learning_rate)` when this optimizer is stateless plain SGD,
     /// `p -= learning_rate * g`. A network then fuses the update into its backward pass for
     /// single-sample steps, instead of storing gradients first.
+    ///
+    /// ```
+    /// use nn::optim::{Optimizer, Sgd};
+    /// assert_eq!(Sgd::new(0.1).plain_sgd_learning_rate(), Some(0.1));
+    /// ```
     fn plain_sgd_learning_rate(&self) -> Option<f32> {
         None
     }

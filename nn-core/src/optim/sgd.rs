@@ -24,6 +24,10 @@ pub struct Sgd {
 
 impl Sgd {
     /// Plain SGD with the given learning rate.
+    ///
+    /// ```
+    /// assert_eq!(nn::optim::Sgd::new(0.1).learning_rate, 0.1);
+    /// ```
     pub fn new(learning_rate: f32) -> Self {
         Self { learning_rate }
     }
