@@ -15,6 +15,7 @@ mod elementwise;
 mod input_major;
 mod matrix;
 mod panel;
+mod pooling;
 mod simd;
 mod vector;
 
@@ -27,6 +28,7 @@ pub use input_major::{
 };
 pub use matrix::{gemm, gemm_transposed, transpose};
 pub use panel::PanelScratch;
+pub use pooling::{max_pool_2x2, max_pool_2x2_backward};
 pub use vector::{axpy, dot};
 
 /// Defines a public kernel that dispatches at run time to the best compiled version of an

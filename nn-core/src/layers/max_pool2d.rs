@@ -2,6 +2,7 @@
 
 use super::pool::{geometry, windows, TASK_ROWS};
 use crate::buffers::grown;
+use crate::kernels;
 use crate::layer::{Context, Layer, Update};
 use rayon::prelude::*;
 
@@ -46,13 +47,25 @@ impl<
 {
     const GEOMETRY: super::conv2d::Geometry = geometry(C, (H, W), (KH, KW), (SH, SW), (OH, OW));
 
-    /// Writes each window's maximum into `y` and the input index it came from into `argmax`.
+    /// PyTorch's default, 2 x 2 windows 2 apart, which has a vectorised kernel: its cache holds
+    /// each window's winning tap (0 to 3) instead of an input index.
+    const TWO_BY_TWO: bool = KH == 2 && KW == 2 && SH == 2 && SW == 2;
+
+    /// Writes each window's maximum into `y` and where it came from into `argmax`, for whole
+    /// samples laid end to end (`x` a multiple of `H·W·C` values).
     fn pool(x: &[f32], y: &mut [f32], argmax: &mut [u32]) {
-        windows(&Self::GEOMETRY, |output, corner| {
-            let (best, at) = Self::maximum(x, corner);
-            y[output] = best;
-            argmax[output] = at as u32;
-        });
+        if Self::TWO_BY_TWO {
+            kernels::max_pool_2x2(x, x.len() / (H * W), H, W, y, argmax);
+            return;
+        }
+        let samples = x.chunks_exact(C * H * W).zip(y.chunks_exact_mut(C * OH * OW));
+        for ((x, y), argmax) in samples.zip(argmax.chunks_exact_mut(C * OH * OW)) {
+            windows(&Self::GEOMETRY, |output, corner| {
+                let (best, at) = Self::maximum(x, corner);
+                y[output] = best;
+                argmax[output] = at as u32;
+            });
+        }
     }
 
     /// The largest input of a window and its index: the first on ties, a NaN if there is one.
@@ -73,18 +86,27 @@ impl<
         (best, at)
     }
 
-    /// `dx[argmax[o]] += dy[o]`, `dx` zeroed first. Windows that do not overlap (a stride at
-    /// least the kernel, PyTorch's default) give each input at most one gradient, which is then
-    /// stored rather than added: no load waits on the store before it.
+    /// Routes each gradient of `dy` to the input that won its window, for whole samples laid end
+    /// to end; every other input gradient is 0. In the general path `dx[argmax[o]] += dy[o]` on
+    /// a zeroed `dx`, where windows that do not overlap (a stride at least the kernel) give each
+    /// input at most one gradient, which is then stored rather than added: no load waits on the
+    /// store before it.
     fn route(argmax: &[u32], dy: &[f32], dx: &mut [f32]) {
-        dx.fill(0.0);
-        if SH >= KH && SW >= KW {
-            for (at, gradient) in argmax.iter().zip(dy) {
-                dx[*at as usize] = *gradient;
-            }
-        } else {
-            for (at, gradient) in argmax.iter().zip(dy) {
-                dx[*at as usize] += gradient;
+        if Self::TWO_BY_TWO {
+            kernels::max_pool_2x2_backward(argmax, dy, dx.len() / (H * W), H, W, dx);
+            return;
+        }
+        let samples = dx.chunks_exact_mut(C * H * W).zip(dy.chunks_exact(C * OH * OW));
+        for ((dx, dy), argmax) in samples.zip(argmax.chunks_exact(C * OH * OW)) {
+            dx.fill(0.0);
+            if SH >= KH && SW >= KW {
+                for (at, gradient) in argmax.iter().zip(dy) {
+                    dx[*at as usize] = *gradient;
+                }
+            } else {
+                for (at, gradient) in argmax.iter().zip(dy) {
+                    dx[*at as usize] += gradient;
+                }
             }
         }
     }
@@ -105,7 +127,8 @@ impl<
     > Layer<I, O> for MaxPool2d<C, KH, KW, SH, SW, H, W, OH, OW>
 {
     const PARAMETERS: usize = 0;
-    /// The input index of each output's maximum.
+    /// Where each output's maximum came from: its window's tap for 2 x 2 windows 2 apart, its
+    /// input index otherwise.
     type Cache = Vec<u32>;
     type BatchCache = Vec<u32>;
 
@@ -150,15 +173,9 @@ impl<
         if super::pool::parallel(x.len() * I) {
             let rows =
                 x.par_chunks(TASK_ROWS).zip(y.par_chunks_mut(TASK_ROWS)).zip(argmax.par_chunks_mut(TASK_ROWS * O));
-            rows.for_each(|((x, y), argmax)| {
-                for ((x, y), argmax) in x.iter().zip(y).zip(argmax.chunks_exact_mut(O)) {
-                    Self::pool(x, y, argmax);
-                }
-            });
+            rows.for_each(|((x, y), argmax)| Self::pool(x.as_flattened(), y.as_flattened_mut(), argmax));
         } else {
-            for ((x, y), argmax) in x.iter().zip(y).zip(argmax.chunks_exact_mut(O)) {
-                Self::pool(x, y, argmax);
-            }
+            Self::pool(x.as_flattened(), y.as_flattened_mut(), argmax);
         }
     }
 
@@ -174,18 +191,13 @@ impl<
         _update: Update,
     ) {
         if let Some(dx) = dx {
+            let argmax = &cache[..dx.len() * O];
             if super::pool::parallel(dx.len() * I) {
                 let rows =
-                    dy.par_chunks(TASK_ROWS).zip(dx.par_chunks_mut(TASK_ROWS)).zip(cache.par_chunks(TASK_ROWS * O));
-                rows.for_each(|((dy, dx), argmax)| {
-                    for ((dy, dx), argmax) in dy.iter().zip(dx).zip(argmax.chunks_exact(O)) {
-                        Self::route(argmax, dy, dx);
-                    }
-                });
+                    dy.par_chunks(TASK_ROWS).zip(dx.par_chunks_mut(TASK_ROWS)).zip(argmax.par_chunks(TASK_ROWS * O));
+                rows.for_each(|((dy, dx), argmax)| Self::route(argmax, dy.as_flattened(), dx.as_flattened_mut()));
             } else {
-                for ((dy, dx), argmax) in dy.iter().zip(dx).zip(cache.chunks_exact(O)) {
-                    Self::route(argmax, dy, dx);
-                }
+                Self::route(argmax, dy.as_flattened(), dx.as_flattened_mut());
             }
         }
     }
