@@ -313,6 +313,33 @@ fn a_convolutional_batch_step_applies_the_mean_gradient() {
 }
 
 #[test]
+fn a_batch_step_in_whole_network_shards_applies_the_mean_gradient() {
+    // 96 rows of a convolution-heavy network: two shards of 48, each running the whole network.
+    let inputs: Vec<[f32; 144]> = (0..96).map(|seed| sample::<144>(600 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..96).map(|i| one_hot(i % 3)).collect();
+    check_batch_step(&SplittableCnn::new(&mut rng(41)), &inputs, &targets);
+}
+
+#[test]
+fn a_nan_in_a_later_shard_is_named_and_leaves_the_parameters_alone() {
+    let mut net = SplittableCnn::new(&mut rng(43));
+    let before = net.clone();
+    let mut ws = net.workspace();
+    let mut inputs: Vec<[f32; 144]> = (0..64).map(|seed| sample::<144>(800 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();
+    inputs[45][7] = f32::NAN;
+    inputs[50][3] = f32::INFINITY;
+    let error = net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(matches!(error, TrainError::NonFiniteLoss { sample: 45, .. }), "{error:?}");
+    assert_eq!(net, before);
+    // The workspace still trains afterwards, from the same parameters.
+    inputs[45][7] = 0.0;
+    inputs[50][3] = 0.0;
+    net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
+    assert_ne!(net, before);
+}
+
+#[test]
 fn convolutional_batched_forward_equals_forward_on_every_row() {
     let net = Convolutional::new(&mut rng(31));
     let mut ws = net.workspace();

@@ -310,6 +310,17 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
     /// assert_eq!(<Linear<4, 4> as Layer<4, 4>>::TRAINING_ROWS, 1);
     /// ```
     const TRAINING_ROWS: usize = 1;
+    /// Whether a train-mode batch pass computes statistics across the batch's rows (batch
+    /// normalization), so that a row's output depends on the other rows: such a batch cannot be
+    /// split into shards that run the whole network on their own.
+    ///
+    /// ```
+    /// use nn::layers::{BatchNorm, Conv2d, Layer};
+    ///
+    /// assert!(<BatchNorm<2, 9> as Layer<18, 18>>::BATCH_STATISTICS);
+    /// assert!(!<Conv2d<1, 2, 3, 3, 1, 1, 0, 0, 5, 5, 3, 3> as Layer<25, 18>>::BATCH_STATISTICS);
+    /// ```
+    const BATCH_STATISTICS: bool = false;
 
     /// What a single-sample pass keeps for the backward pass beyond the input and output.
     ///

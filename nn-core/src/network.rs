@@ -16,11 +16,14 @@ use std::path::Path;
 /// Parameter gradients are one flat buffer of `PARAMETERS` values: every layer's slice (see
 /// [`Layer`](crate::layers::Layer)), layer after layer.
 #[doc(hidden)]
-pub trait Sequential<const IN: usize, const OUT: usize>: Sized + Send + Sync {
+pub trait Sequential<const IN: usize, const OUT: usize>: Clone + Send + Sync {
     /// The activations of one sample, their gradients and every layer's cache.
     type Buffers: Send;
     /// The same for a batch of rows; they grow to the largest batch.
     type BatchBuffers: Send;
+    /// Whether a layer computes statistics across a batch (see
+    /// [`Layer::BATCH_STATISTICS`](crate::layers::Layer::BATCH_STATISTICS)).
+    const BATCH_STATISTICS: bool;
 
     /// Fresh buffers for one sample.
     fn buffers(&self) -> Self::Buffers;

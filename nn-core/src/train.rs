@@ -9,11 +9,13 @@
 //! gradients, which then had to travel between the cores' caches to be summed.) Batched
 //! inference, with no gradients, does split the rows into one shard per thread.
 
+use crate::heap::AlignedBuffer;
 use crate::layer::{Mode, Update, BLOCK_SAMPLES};
 use crate::losses::Loss;
 use crate::network::{argmax, Network};
 use crate::optim::Optimizer;
-use crate::workspace::{Batch, Shard, Workspace};
+use crate::workspace::{Batch, Shard, TrainingShard, Workspace};
+use rand::Rng;
 use rayon::prelude::*;
 
 /// Rows per call of `forward_rows` in batched inference: small enough that each layer's output
@@ -228,6 +230,11 @@ where
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch(inputs.len(), targets.len(), "targets")?;
     check_batch_size::<N, IN, OUT>(inputs.len())?;
+    let shards = shard_count::<N, IN, OUT>(inputs.len());
+    if shards > 1 {
+        let total = train_batch_in_shards(network, workspace, inputs, targets, loss, optimizer, shards)?;
+        return Ok(mean(total, targets.len()));
+    }
     let Workspace { gradients, batch, context, .. } = workspace;
     let Batch { buffers, output_gradients } = batch;
     context.set_mode(Mode::Train);
@@ -263,6 +270,159 @@ where
         Ok(total)
     })?;
     Ok(mean(total, targets.len()))
+}
+
+/// Rows per shard from which a batch step runs in whole-network shards.
+const SHARD_ROWS: usize = 32;
+
+/// Multiply-adds per sample per parameter from which a network's batch steps run in shards:
+/// each shard then spends far more on its rows than on the copy and the sum of the parameters
+/// and their gradients that sharding costs.
+const SHARD_WORK_PER_PARAMETER: usize = 4;
+
+/// How many shards a batch step of `rows` runs in: 1 (the layer-by-layer step) unless the
+/// network is convolution-heavy (many multiply-adds per parameter), has no batch statistics, and
+/// the batch holds at least two shards of [`SHARD_ROWS`]; then the largest power of two of
+/// shards that keeps that many rows each, so that they spread evenly over a power-of-two number
+/// of cores. The count depends on the batch alone, never on the threads, so the results do not
+/// either.
+fn shard_count<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(rows: usize) -> usize {
+    let heavy = N::MULTIPLY_ADDS >= SHARD_WORK_PER_PARAMETER * N::PARAMETERS;
+    if N::BATCH_STATISTICS || !heavy || rows < 2 * SHARD_ROWS {
+        return 1;
+    }
+    1 << (rows / SHARD_ROWS).ilog2()
+}
+
+/// A batch step in `count` shards of consecutive rows, each running the whole network, forward
+/// and backward, as one task: one hand-over between threads per step instead of several per
+/// layer, and each shard's activations stay in its core's cache. The first shard runs `network`
+/// and stores its gradients in the workspace's; the others run copies of it. The gradients are
+/// added in shard order and applied once. Returns the summed loss; on an error (the first
+/// sample's, in row order) nothing is applied.
+fn train_batch_in_shards<N, L, O, const IN: usize, const OUT: usize>(
+    network: &mut N,
+    workspace: &mut Workspace<N, IN, OUT>,
+    inputs: &[[f32; IN]],
+    targets: &[[f32; OUT]],
+    loss: &L,
+    optimizer: &mut O,
+    count: usize,
+) -> Result<f64, TrainError>
+where
+    N: Network<IN, OUT>,
+    L: Loss,
+    O: Optimizer + ?Sized,
+{
+    let Workspace { gradients, training_shards, parameters, context, .. } = workspace;
+    let shards = TrainingShard::first(training_shards, network, count);
+    copy_parameters(network, gradients, parameters, &mut shards[1..]);
+    for shard in shards.iter_mut() {
+        // Each shard's dropout masks come from a seed drawn in shard order: the same on any
+        // number of threads.
+        shard.context.reseed(context.rng().random());
+        shard.context.set_mode(Mode::Train);
+    }
+    let rows = inputs.len().div_ceil(count);
+    let rows_of = |index: usize| index * rows..((index + 1) * rows).min(inputs.len());
+    let pass = Pass { inputs, targets, loss, scale: 1.0 / inputs.len() as f32 };
+    let (first, rest) = shards.split_first_mut().expect("at least two shards");
+    let (first_total, ()) = rayon::join(
+        || pass.run(network, first, gradients, rows_of(0)),
+        || {
+            rest.par_iter_mut().enumerate().for_each(|(index, shard)| {
+                let mut copy = shard.network.take().expect("every shard but the first has a copy");
+                let mut shard_gradients = std::mem::take(&mut shard.gradients);
+                shard.total = pass.run(&mut copy, shard, &mut shard_gradients, rows_of(index + 1));
+                (shard.network, shard.gradients) = (Some(copy), shard_gradients);
+            })
+        },
+    );
+    let mut total = first_total?;
+    for shard in rest.iter() {
+        total += shard.total.clone()?;
+    }
+    for shard in rest.iter() {
+        add_in_parallel(gradients, &shard.gradients);
+    }
+    match optimizer.plain_sgd_learning_rate() {
+        Some(learning_rate) => network.each_parameter_mut(gradients, &mut |parameters, gradients| {
+            crate::kernels::axpy(parameters, -learning_rate, gradients)
+        }),
+        None => apply_gradients(network, gradients, optimizer),
+    }
+    Ok(total)
+}
+
+/// One shard's part of a batch step: what every shard shares.
+struct Pass<'a, L, const IN: usize, const OUT: usize> {
+    inputs: &'a [[f32; IN]],
+    targets: &'a [[f32; OUT]],
+    loss: &'a L,
+    /// `1 / rows` of the whole batch: the loss is the batch's mean.
+    scale: f32,
+}
+
+impl<L: Loss, const IN: usize, const OUT: usize> Pass<'_, L, IN, OUT> {
+    /// Forward, loss and backward over `rows` of the batch through `network`, with the shard's
+    /// buffers and context, writing the parameter gradients (summed over the rows, scaled to the
+    /// batch's mean) into `gradients`. Returns the summed loss.
+    fn run<N: Network<IN, OUT>>(
+        &self,
+        network: &mut N,
+        shard: &mut TrainingShard<N, IN, OUT>,
+        gradients: &mut [f32],
+        rows: std::ops::Range<usize>,
+    ) -> Result<f64, TrainError> {
+        let (inputs, targets) = (&self.inputs[rows.clone()], &self.targets[rows.clone()]);
+        let TrainingShard { buffers, output_gradients, context, .. } = shard;
+        crate::buffers::grow_rows(output_gradients, inputs.len());
+        let output_gradients = &mut output_gradients[..inputs.len()];
+        let outputs = network.forward_rows(context, buffers, inputs);
+        let mut total = 0.0f64;
+        for (row, ((output, target), gradient)) in
+            outputs.iter().zip(targets).zip(output_gradients.iter_mut()).enumerate()
+        {
+            total += f64::from(checked_loss(self.loss, output, target, gradient, rows.start + row)?);
+            gradient.iter_mut().for_each(|value| *value *= self.scale);
+        }
+        network.backward_rows(context, buffers, inputs, output_gradients, gradients, Update::Accumulate);
+        Ok(total)
+    }
+}
+
+/// Copies `network`'s parameters into every shard's copy, through `parameters` (the
+/// parameter visitor lends one network at a time); `gradients` only sizes the visits.
+fn copy_parameters<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &mut N,
+    gradients: &[f32],
+    parameters: &mut AlignedBuffer,
+    shards: &mut [TrainingShard<N, IN, OUT>],
+) {
+    parameters.grow(N::PARAMETERS);
+    let mut offset = 0;
+    network.each_parameter_mut(gradients, &mut |values, _| {
+        parameters[offset..offset + values.len()].copy_from_slice(values);
+        offset += values.len();
+    });
+    for copy in shards.iter_mut().filter_map(|shard| shard.network.as_mut()) {
+        let mut offset = 0;
+        copy.each_parameter_mut(gradients, &mut |values, _| {
+            values.copy_from_slice(&parameters[offset..offset + values.len()]);
+            offset += values.len();
+        });
+    }
+}
+
+/// Values per task of [`add_in_parallel`].
+const ADD_CHUNK: usize = 1 << 16;
+
+/// `total += part`, in chunks spread over the threads (each value is one addition, so the
+/// result does not depend on them).
+fn add_in_parallel(total: &mut [f32], part: &[f32]) {
+    total.par_chunks_mut(ADD_CHUNK).zip(part.par_chunks(ADD_CHUNK)).for_each(|(total, part)| {
+        crate::kernels::axpy(total, 1.0, part);
+    });
 }
 
 pub(crate) fn forward_batch<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(

@@ -3,6 +3,7 @@
 use crate::heap::AlignedBuffer;
 use crate::layer::{Context, Mode};
 use crate::network::Network;
+use crate::train::TrainError;
 
 /// Everything a network needs to train or run beyond its parameters: the activations and layer
 /// caches of one sample, the flat parameter gradients, the buffers of a batch, and the
@@ -26,6 +27,9 @@ pub struct Workspace<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
     pub(crate) gradients: AlignedBuffer,
     pub(crate) batch: Batch<N, IN, OUT>,
     pub(crate) shards: Vec<Shard<N, IN, OUT>>,
+    pub(crate) training_shards: Vec<TrainingShard<N, IN, OUT>>,
+    /// The parameters on their way from the network to the training shards' copies.
+    pub(crate) parameters: AlignedBuffer,
     pub(crate) context: Context,
 }
 
@@ -45,6 +49,8 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Workspace<N, IN, OU
             gradients: AlignedBuffer::zeroed(N::PARAMETERS),
             batch: Batch { buffers: network.batch_buffers(), output_gradients: Vec::new() },
             shards: Vec::new(),
+            training_shards: Vec::new(),
+            parameters: AlignedBuffer::default(),
             context: Context::new(Mode::Train, 0),
         }
     }
@@ -132,6 +138,39 @@ impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> Shard<N, IN, OUT> {
     pub(crate) fn first<'s>(shards: &'s mut Vec<Self>, network: &N, count: usize) -> &'s mut [Self] {
         while shards.len() < count {
             shards.push(Shard { buffers: network.batch_buffers(), context: Context::new(Mode::Eval, 0) });
+        }
+        &mut shards[..count]
+    }
+}
+
+/// One shard of a training batch that runs the whole network on its own rows: the activations,
+/// output gradients and parameter gradients of its rows, its train-mode context, and (except
+/// for the first shard, which runs the network itself) a copy of the network.
+pub(crate) struct TrainingShard<N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
+    pub(crate) buffers: N::BatchBuffers,
+    pub(crate) output_gradients: Vec<[f32; OUT]>,
+    pub(crate) gradients: AlignedBuffer,
+    pub(crate) context: Context,
+    pub(crate) network: Option<N>,
+    /// The summed loss of the shard's rows in the last step, or why it failed.
+    pub(crate) total: Result<f64, TrainError>,
+}
+
+impl<N: Network<IN, OUT>, const IN: usize, const OUT: usize> TrainingShard<N, IN, OUT> {
+    /// The first `count` training shards of `shards`, creating the missing ones (on the first
+    /// sharded step: the warm-up).
+    pub(crate) fn first<'s>(shards: &'s mut Vec<Self>, network: &N, count: usize) -> &'s mut [Self] {
+        while shards.len() < count {
+            // The first shard runs the network itself, into the workspace's gradients.
+            let first = shards.is_empty();
+            shards.push(TrainingShard {
+                buffers: network.batch_buffers(),
+                output_gradients: Vec::new(),
+                gradients: AlignedBuffer::zeroed(if first { 0 } else { N::PARAMETERS }),
+                context: Context::new(Mode::Train, 0),
+                network: (!first).then(|| network.clone()),
+                total: Ok(0.0),
+            });
         }
         &mut shards[..count]
     }

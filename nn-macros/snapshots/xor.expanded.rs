@@ -67,6 +67,23 @@ impl Xor {
 impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
     type Buffers = XorBuffers;
     type BatchBuffers = XorBatchBuffers;
+    const BATCH_STATISTICS: bool = false
+        || <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<2usize, 8usize>>::BATCH_STATISTICS
+        || <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::BATCH_STATISTICS
+        || <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<8usize, 1usize>>::BATCH_STATISTICS
+        || <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::BATCH_STATISTICS;
     fn buffers(&self) -> XorBuffers {
         XorBuffers {
             input: ::nn::__private::zeroed_array::<2usize>(),

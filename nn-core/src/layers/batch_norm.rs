@@ -239,6 +239,7 @@ impl<const C: usize, const S: usize> Default for BatchNorm<C, S> {
 impl<const C: usize, const S: usize, const N: usize> Layer<N, N> for BatchNorm<C, S> {
     const PARAMETERS: usize = 2 * C;
     const TRAINING_ROWS: usize = if S > 1 { 1 } else { 2 };
+    const BATCH_STATISTICS: bool = true;
     type Cache = BatchNormCache;
     type BatchCache = BatchNormCache;
 

@@ -115,6 +115,7 @@ fn sequential_impl(expansion: &Expansion) -> TokenStream {
     let name = &model.name;
     let (buffers, batch_buffers) = (expansion.buffers_name(), expansion.batch_buffers_name());
     let (inputs, outputs) = (model.input().len(), model.output().len());
+    let layer_traits = model.layers.iter().map(|layer| expansion.layer_trait(layer));
     let body = [
         items::buffer_constructors(expansion),
         passes::forward_sample(expansion),
@@ -128,6 +129,7 @@ fn sequential_impl(expansion: &Expansion) -> TokenStream {
         impl #p::Sequential<#inputs, #outputs> for #name {
             type Buffers = #buffers;
             type BatchBuffers = #batch_buffers;
+            const BATCH_STATISTICS: bool = false #(|| #layer_traits::BATCH_STATISTICS)*;
 
             #(#body)*
         }
