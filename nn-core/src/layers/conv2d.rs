@@ -141,6 +141,47 @@ impl Geometry {
         }
     }
 
+    /// The transpose of [`im2col`](Self::im2col), written directly: one row per output
+    /// position holding the input values under every kernel tap (channel, kernel row, kernel
+    /// column), zero in the padding. The weight gradient of a large image is a product with these
+    /// rows; building them costs a fraction of building the columns and transposing them. A
+    /// kernel row's taps are one run of the input row, copied at once unless it reaches into the
+    /// padding.
+    #[inline(always)]
+    pub fn im2row(&self, x: &[f32], rows: &mut [f32]) {
+        let (kernel_h, kernel_w) = self.kernel;
+        let patch = self.channels * kernel_h * kernel_w;
+        let mut rows = rows.chunks_exact_mut(patch);
+        for oh in 0..self.output.0 {
+            for ow in 0..self.output.1 {
+                let row = rows.next().expect("one row per output position");
+                let first_column = (ow * self.stride.1).checked_sub(self.padding.1);
+                let whole = first_column.filter(|&column| column + kernel_w <= self.width);
+                for (c, plane) in x.chunks_exact(self.height * self.width).take(self.channels).enumerate() {
+                    for kh in 0..kernel_h {
+                        let taps = &mut row[(c * kernel_h + kh) * kernel_w..][..kernel_w];
+                        let Some(input_row) =
+                            (oh * self.stride.0 + kh).checked_sub(self.padding.0).filter(|&r| r < self.height)
+                        else {
+                            taps.fill(0.0);
+                            continue;
+                        };
+                        let source = &plane[input_row * self.width..(input_row + 1) * self.width];
+                        match whole {
+                            Some(column) => taps.copy_from_slice(&source[column..column + kernel_w]),
+                            None => {
+                                for (kw, tap) in taps.iter_mut().enumerate() {
+                                    let column = (ow * self.stride.1 + kw).checked_sub(self.padding.1);
+                                    *tap = column.and_then(|column| source.get(column)).copied().unwrap_or(0.0);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The inverse scatter of [`im2col`](Self::im2col): adds each tap's gradient to the input
     /// value it was read from; `dx` is overwritten.
     #[inline(always)]
@@ -263,6 +304,11 @@ impl<
     };
     const PATCH: usize = C * KH * KW;
     const POSITIONS: usize = OH * OW;
+    /// Whether the weight gradient is `dy` times the rows of [`Geometry::im2row`] (a product
+    /// whose `k` is the positions, for the register-blocked gemm) rather than dot products of
+    /// `dy`'s planes with the columns: on a large image the gemm runs about twice as fast; on a
+    /// small one (LeNet's second convolution, 8 x 8) the dot products win.
+    const WEIGHT_GRADIENT_BY_ROWS: bool = Self::PATCH >= WIDE_PATCH && Self::POSITIONS >= MANY_POSITIONS;
 
     /// A layer with weights drawn from `init` (fan-in `C·KH·KW`, fan-out `OC·KH·KW`) and zero
     /// biases.
@@ -307,28 +353,26 @@ impl<
         self.forward_columns(columns, y);
     }
 
-    /// One sample's backward pass from its columns in `task`: adds `∂L/∂W = dy · columnsᵀ` and
+    /// One sample's backward pass from its input `x` (and, for the dot-product weight gradient,
+    /// its columns in `task`): adds `∂L/∂W = dy · columnsᵀ` and
     /// `∂L/∂b` (the sums of `dy`'s planes) to `gradients` (weight, then bias), and with `dx`
     /// scatters `Wᵀ · dy` back to the input (`transposed` is `Wᵀ`).
     fn backward_columns(
         &self,
         task: &mut Columns,
         transposed: &[f32],
+        x: &[f32],
         dy: &[f32],
         dx: Option<&mut [f32]>,
         gradients: &mut [f32],
     ) {
         let (weight_gradient, bias_gradient) = gradients.split_at_mut(OC * Self::PATCH);
-        let columns = &task.columns[..Self::PATCH * Self::POSITIONS];
-        if Self::PATCH >= WIDE_PATCH && Self::POSITIONS >= MANY_POSITIONS {
-            // dy · columnsᵀ as a product with the columns transposed: on a large image the
-            // register-blocked gemm (k = the positions) runs about twice as fast as four dot
-            // products at a time, more than the transpose costs. On a small one (LeNet's
-            // second convolution, 8 x 8) the dot products win.
-            let positions = grown(&mut task.positions, Self::PATCH * Self::POSITIONS);
-            kernels::transpose(columns, Self::PATCH, Self::POSITIONS, positions);
-            kernels::gemm(dy, positions, weight_gradient, OC, Self::POSITIONS, Self::PATCH, true);
+        if Self::WEIGHT_GRADIENT_BY_ROWS {
+            let rows = grown(&mut task.positions, Self::PATCH * Self::POSITIONS);
+            Self::GEOMETRY.im2row(x, rows);
+            kernels::gemm(dy, rows, weight_gradient, OC, Self::POSITIONS, Self::PATCH, true);
         } else {
+            let columns = &task.columns[..Self::PATCH * Self::POSITIONS];
             kernels::gemm_transposed(dy, columns, weight_gradient, OC, Self::PATCH, Self::POSITIONS, true);
         }
         for (gradient, plane) in bias_gradient.iter_mut().zip(dy.chunks_exact(Self::POSITIONS)) {
@@ -439,7 +483,7 @@ impl<
         &mut self,
         _context: &mut Context,
         cache: &mut ConvScratch,
-        _x: &[f32; I],
+        x: &[f32; I],
         _y: &[f32; O],
         dy: &[f32; O],
         dx: Option<&mut [f32; I]>,
@@ -454,7 +498,7 @@ impl<
             self.transpose_weight(cache);
         }
         let ConvScratch { tasks, transposed_weight, .. } = cache;
-        self.backward_columns(&mut tasks[0], transposed_weight, dy, dx.map(|dx| &mut dx[..]), gradients);
+        self.backward_columns(&mut tasks[0], transposed_weight, x, dy, dx.map(|dx| &mut dx[..]), gradients);
         if let Update::Sgd { learning_rate } = update {
             self.step(gradients, learning_rate);
         }
@@ -510,9 +554,11 @@ impl<
                    mut dx: Option<&mut [[f32; I]]>| {
             partial.fill(0.0);
             for (row, (x, dy)) in x.iter().zip(dy).enumerate() {
-                Self::GEOMETRY.im2col(x, grown(&mut task.columns, Self::PATCH * Self::POSITIONS));
+                if !Self::WEIGHT_GRADIENT_BY_ROWS {
+                    Self::GEOMETRY.im2col(x, grown(&mut task.columns, Self::PATCH * Self::POSITIONS));
+                }
                 let dx = dx.as_deref_mut().map(|dx| &mut dx[row][..]);
-                self.backward_columns(task, transposed, dy, dx, partial);
+                self.backward_columns(task, transposed, x, dy, dx, partial);
             }
         };
         let work = tasks
@@ -561,5 +607,36 @@ impl<
         let (weight_gradient, bias_gradient) = gradients.split_at(OC * Self::PATCH);
         visitor(&mut self.weight, weight_gradient);
         visitor(&mut self.bias, bias_gradient);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::reference::values;
+
+    #[test]
+    fn im2row_is_the_transpose_of_im2col() {
+        // Stride, padding, non-square kernels and inputs, and a kernel as wide as the input.
+        for (channels, (height, width), kernel, stride, padding) in [
+            (1, (5, 5), (3, 3), (1, 1), (0, 0)),
+            (3, (7, 6), (3, 2), (2, 2), (1, 1)),
+            (2, (4, 9), (2, 3), (1, 2), (0, 2)),
+            (2, (6, 4), (3, 4), (2, 1), (1, 0)),
+        ] {
+            let out = |size: usize, k: usize, s: usize, p: usize| (size + 2 * p - k) / s + 1;
+            let output = (out(height, kernel.0, stride.0, padding.0), out(width, kernel.1, stride.1, padding.1));
+            let geometry = Geometry { channels, height, width, kernel, stride, padding, output };
+            let (patch, positions) = (channels * kernel.0 * kernel.1, output.0 * output.1);
+            let x = values(channels * height * width, 3);
+            let (mut columns, mut rows) = (vec![f32::NAN; patch * positions], vec![f32::NAN; patch * positions]);
+            geometry.im2col(&x, &mut columns);
+            geometry.im2row(&x, &mut rows);
+            for tap in 0..patch {
+                for position in 0..positions {
+                    assert_eq!(rows[position * patch + tap], columns[tap * positions + position], "{geometry:?}");
+                }
+            }
+        }
     }
 }
