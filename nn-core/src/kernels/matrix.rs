@@ -71,7 +71,8 @@ fn gemm_impl<const FMA: bool, const WIDE: bool>(
 }
 
 /// Rows `row..row + R` of `c += a·b`, in blocks of `B` columns kept in registers over all of
-/// `k`, then one vector, then the last columns one by one.
+/// `k`, then one vector at a time, then the last columns as one vector overlapping the one
+/// before (one by one only in a row narrower than a vector).
 #[inline(always)]
 fn gemm_rows<const FMA: bool, const R: usize, const B: usize>(
     a: &[f32],
@@ -120,6 +121,29 @@ fn gemm_rows<const FMA: bool, const R: usize, const B: usize>(
             }
         }
         column += LANES;
+    }
+    if column < n && n >= LANES {
+        // The last columns as one vector that ends at the last column and overlaps the one
+        // before it; only its new lanes are stored. One by one, each column would be a strided
+        // walk down `b`.
+        let start = n - LANES;
+        let mut sums = [[0.0f32; LANES]; R];
+        for kk in 0..k {
+            let b: &[f32; LANES] = b[kk * n + start..kk * n + n].try_into().expect("a vector");
+            for (r, sums) in sums.iter_mut().enumerate() {
+                let scale = a[(row + r) * k + kk];
+                for lane in 0..LANES {
+                    sums[lane] = madd::<FMA>(scale, b[lane], sums[lane]);
+                }
+            }
+        }
+        for (r, sums) in sums.iter().enumerate() {
+            let out = &mut c[(row + r) * n + column..(row + r) * n + n];
+            for (out, sum) in out.iter_mut().zip(&sums[column - start..]) {
+                *out += sum;
+            }
+        }
+        column = n;
     }
     for column in column..n {
         for r in 0..R {

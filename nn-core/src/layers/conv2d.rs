@@ -270,10 +270,9 @@ impl ConvScratch {
 /// added in, do not depend on the number of threads, so neither do the results.
 const TASK_SAMPLES: usize = 8;
 
-/// Patch values (kernel taps over all channels) and output positions from which the weight
-/// gradient goes through the transposed columns and `gemm` rather than `gemm_transposed`.
-const WIDE_PATCH: usize = 64;
-const MANY_POSITIONS: usize = 256;
+/// Patch values (kernel taps over all channels) from which the weight gradient is a `gemm`
+/// with the rows of [`Geometry::im2row`]: a product `n` (the patch) of at least a vector wide.
+const ROWS_MIN_PATCH: usize = 16;
 
 /// Multiply-adds of a batch pass above which its tasks are spread over the rayon threads.
 const PARALLEL_WORK: usize = 1 << 21;
@@ -305,10 +304,11 @@ impl<
     const PATCH: usize = C * KH * KW;
     const POSITIONS: usize = OH * OW;
     /// Whether the weight gradient is `dy` times the rows of [`Geometry::im2row`] (a product
-    /// whose `k` is the positions, for the register-blocked gemm) rather than dot products of
-    /// `dy`'s planes with the columns: on a large image the gemm runs about twice as fast; on a
-    /// small one (LeNet's second convolution, 8 x 8) the dot products win.
-    const WEIGHT_GRADIENT_BY_ROWS: bool = Self::PATCH >= WIDE_PATCH && Self::POSITIONS >= MANY_POSITIONS;
+    /// whose `k` is the positions, for the register-blocked gemm, its sums in registers over
+    /// all of them) rather than dot products of `dy`'s planes with the columns, each summed
+    /// across its vector at the end: the dot products stay only for patches narrower than a
+    /// vector (a 3x3 kernel over one channel), where the gemm's tiles would be mostly empty.
+    const WEIGHT_GRADIENT_BY_ROWS: bool = Self::PATCH >= ROWS_MIN_PATCH;
 
     /// A layer with weights drawn from `init` (fan-in `C·KH·KW`, fan-out `OC·KH·KW`) and zero
     /// biases.
