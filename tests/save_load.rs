@@ -166,15 +166,29 @@ fn crc32(bytes: &[u8]) -> u32 {
 /// A model file of format version 2, as the previous release wrote it: tensor lengths only,
 /// the first layer's weight input-major (`[in, out]`).
 fn version_2_file(net: &Small) -> Vec<u8> {
+    version_2_file_of(net, Small::ARCHITECTURE)
+}
+
+/// bincode's variable-length integer: one byte below 251, else a marker and the little-endian
+/// bytes.
+fn varint(value: usize) -> Vec<u8> {
+    match value {
+        0..=250 => vec![value as u8],
+        251..=0xffff => [vec![251], (value as u16).to_le_bytes().to_vec()].concat(),
+        _ => [vec![252], (value as u32).to_le_bytes().to_vec()].concat(),
+    }
+}
+
+/// [`version_2_file`] with any architecture string.
+fn version_2_file_of(net: &Small, architecture: &str) -> Vec<u8> {
     let mut tensors = Vec::new();
     net.visit_tensors(&mut |tensor| {
         tensors.push((tensor.name.to_string(), tensor.shape.to_vec(), tensor.values.to_vec()))
     });
     let mut bytes = b"nn-model".to_vec();
     bytes.push(2); // format version, a one-byte varint
-    let architecture = Small::ARCHITECTURE.as_bytes();
-    bytes.push(architecture.len() as u8);
-    bytes.extend_from_slice(architecture);
+    bytes.extend(varint(architecture.len()));
+    bytes.extend_from_slice(architecture.as_bytes());
     bytes.push(tensors.len() as u8);
     for (name, _, values) in &tensors {
         bytes.push(name.len() as u8);
@@ -236,4 +250,109 @@ fn the_header_describes_every_tensor_with_its_shape() {
         ),
         "{error}"
     );
+}
+
+#[test]
+fn an_architecture_of_100_kb_is_quoted_short() {
+    let directory = scratch("an_architecture_of_100_kb_is_quoted_short");
+    let architecture = "Linear(4, 3) -> ".repeat(6_400);
+    let error = load_bytes(&directory, &version_2_file_of(&trained(), &architecture));
+    assert!(matches!(error, ModelFileError::ArchitectureMismatch { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.len() < 600, "{} bytes: {}", message.len(), &message[..600.min(message.len())]);
+    assert!(message.contains("(102200 more characters)"), "{message}");
+}
+
+#[test]
+fn a_newer_format_is_named_by_its_version_even_with_another_header_or_length() {
+    let directory = scratch("a_newer_format_is_named_by_its_version_even_with_another_header_or_length");
+    for tail in [vec![0xff; 7], vec![7; 2 << 20]] {
+        let bytes = [b"nn-model".to_vec(), vec![4], tail].concat();
+        let error = load_bytes(&directory, &bytes);
+        assert!(
+            error.to_string().ends_with("model file format version 4; this library reads versions 2 to 3"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn a_file_longer_than_any_model_of_the_network_is_refused_unread() {
+    let directory = scratch("a_file_longer_than_any_model_of_the_network_is_refused_unread");
+    let (_, bytes) = saved(&directory);
+    let long = [bytes, vec![0; 2 << 20]].concat();
+    let error = load_bytes(&directory, &long);
+    assert!(matches!(error, ModelFileError::TooLong { .. }), "{error:?}");
+}
+
+#[test]
+fn a_directory_or_a_device_is_not_loaded() {
+    let directory = scratch("a_directory_or_a_device_is_not_loaded");
+    let error = Small::load(&directory).unwrap_err();
+    assert!(error.to_string().ends_with("not a regular file (a directory); a model is loaded from a file"), "{error}");
+    #[cfg(unix)]
+    {
+        let error = Small::load("/dev/zero").unwrap_err();
+        assert!(error.to_string().contains("(a character device)"), "{error}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pipe_is_refused_instead_of_waited_on() {
+    let directory = scratch("a_pipe_is_refused_instead_of_waited_on");
+    let fifo = directory.join("model.fifo");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(status.success());
+    // No writer ever opens it: opening it to read would block for ever.
+    let error = Small::load(&fifo).unwrap_err();
+    assert!(error.to_string().contains("(a pipe)"), "{error}");
+}
+
+#[cfg(unix)]
+#[test]
+fn saving_keeps_the_permissions_of_the_file_it_replaces() {
+    use std::os::unix::fs::PermissionsExt;
+    let directory = scratch("saving_keeps_the_permissions_of_the_file_it_replaces");
+    let (path, _) = saved(&directory);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    trained().save(&path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[cfg(unix)]
+#[test]
+fn saving_through_a_symbolic_link_writes_its_target() {
+    let directory = scratch("saving_through_a_symbolic_link_writes_its_target");
+    let (target, _) = saved(&directory);
+    let link = directory.join("latest.model");
+    std::os::unix::fs::symlink("small.model", &link).unwrap();
+    let other = Small::new(&mut nn::Pcg64Mcg::seed_from_u64(99));
+    other.save(&link).unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+    assert_eq!(Small::load(&target).unwrap(), other);
+}
+
+#[test]
+fn a_file_name_near_the_limit_saves() {
+    let directory = scratch("a_file_name_near_the_limit_saves");
+    let path = directory.join(format!("{}.model", "m".repeat(244)));
+    trained().save(&path).unwrap();
+    assert_eq!(Small::load(&path).unwrap(), trained());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn temporaries_of_ended_saves_are_cleaned_up() {
+    let directory = scratch("temporaries_of_ended_saves_are_cleaned_up");
+    // Process 4294967295 cannot exist; process 1 always does.
+    let stale = directory.join(".nn-save.4294967295.0.tmp");
+    let running = directory.join(".nn-save.1.0.tmp");
+    let unrelated = directory.join(".nn-save.notes.tmp");
+    for path in [&stale, &running, &unrelated] {
+        std::fs::write(path, b"partial").unwrap();
+    }
+    trained().save(directory.join("small.model")).unwrap();
+    assert!(!stale.exists(), "the temporary of an ended process is removed");
+    assert!(running.exists() && unrelated.exists(), "others are left alone");
 }

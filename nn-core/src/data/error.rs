@@ -78,6 +78,16 @@ pub enum DataError {
         /// The underlying error.
         source: csv::Error,
     },
+    /// A CSV field is not valid UTF-8 text.
+    #[error("{}: line {line}, column {column}: not valid UTF-8 text", path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: u64,
+        /// The column, from 1.
+        column: usize,
+    },
     /// A CSV header or record has the wrong number of columns.
     #[error("{}: line {line}: {found} columns, expected {expected} ({layout})", path.display())]
     WrongColumnCount {
@@ -129,6 +139,19 @@ pub enum DataError {
         value: i64,
         /// The allowed range, like `0..=255`.
         range: &'static str,
+    },
+    /// An IDX header announces more data than any data set this reader is meant for.
+    #[error(
+        "{}: the header announces {announced} of data, more than the limit of {limit} bytes for an IDX file",
+        path.display()
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What the header announces: a byte count, or the dimensions whose product overflows.
+        announced: String,
+        /// The most bytes of data an IDX file may hold.
+        limit: u64,
     },
     /// A file has no samples at all.
     #[error("{}: the file holds no samples", path.display())]

@@ -3,7 +3,7 @@
 //! pixels 0-255. Either may be gzip-compressed.
 
 use super::mnist::{CLASSES, PIXELS};
-use super::source::open;
+use super::source::{open, BoundedText};
 use super::{DataError, Dataset};
 use std::path::Path;
 
@@ -37,13 +37,22 @@ pub fn read_kaggle_test(path: impl AsRef<Path>) -> Result<Vec<[f32; PIXELS]>, Da
 }
 
 fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32; PIXELS])) -> Result<(), DataError> {
-    let csv_error = |source| DataError::Csv { path: path.to_owned(), source };
+    let csv_error = |source: csv::Error| match source.kind() {
+        // The csv crate counts fields from 0; every other message here counts columns from 1.
+        csv::ErrorKind::Utf8 { pos, err } => DataError::NotUtf8 {
+            path: path.to_owned(),
+            line: pos.as_ref().map_or(0, csv::Position::line),
+            column: err.field() + 1,
+        },
+        _ => DataError::Csv { path: path.to_owned(), source },
+    };
     let (columns, layout, first) = if labelled {
         (PIXELS + 1, "label,pixel0,...,pixel783", "label")
     } else {
         (PIXELS, "pixel0,...,pixel783", "pixel0")
     };
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open(path)?);
+    let text = BoundedText::new(open(path)?);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
     let mut records = reader.records();
     let header = match records.next() {
         Some(header) => header.map_err(csv_error)?,
@@ -54,8 +63,11 @@ fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32
     if header.len() != columns {
         return Err(wrong_count(1, header.len()));
     }
-    if header.get(0).map(str::trim) != Some(first) {
-        return Err(DataError::WrongHeader { path: path.to_owned(), expected: first, found: header[0].to_owned() });
+    // A byte-order mark (which spreadsheet programs write) is not part of the first name.
+    let first_name = header.get(0).map(|name| name.trim_start_matches('\u{feff}').trim());
+    if first_name != Some(first) {
+        let found = header[0].chars().take(40).collect();
+        return Err(DataError::WrongHeader { path: path.to_owned(), expected: first, found });
     }
     let mut count = 0;
     for record in records {
@@ -183,6 +195,62 @@ mod tests {
     fn header_only_is_empty() {
         let file = file(&[header(true)]);
         assert!(matches!(read_kaggle_train(file.path()).unwrap_err(), DataError::Empty { .. }));
+    }
+
+    fn gzip(text: &str) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(text.as_bytes()).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn file_of(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(bytes).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_header_is_not_part_of_it() {
+        let file = file(&[format!("\u{feff}{}", header(true)), row(Some("4"), "0")]);
+        assert_eq!(read_kaggle_train(file.path()).unwrap().labels, [4]);
+    }
+
+    #[test]
+    fn every_member_of_a_multi_member_gzip_file_is_read() {
+        // As `cat a.gz b.gz` or pigz write it.
+        let first = gzip(&format!("{}\n{}\n", header(true), row(Some("1"), "0")));
+        let second = gzip(&format!("{}\n", row(Some("2"), "0")));
+        let file = file_of(&[first, second].concat());
+        assert_eq!(read_kaggle_train(file.path()).unwrap().labels, [1, 2]);
+    }
+
+    #[test]
+    fn garbage_after_the_last_gzip_member_is_an_error() {
+        let bytes = [gzip(&format!("{}\n{}\n", header(true), row(Some("1"), "0"))), b"not gzip".to_vec()].concat();
+        let error = read_kaggle_train(file_of(&bytes).path()).unwrap_err();
+        assert!(matches!(error, DataError::Csv { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn a_line_without_end_fails_at_the_limit_naming_it() {
+        // A small gzip file that expands to 2 MB without a line break.
+        let bytes = gzip(&"7".repeat(2 << 20));
+        assert!(bytes.len() < 10_000);
+        let error = read_kaggle_test(file_of(&bytes).path()).unwrap_err();
+        assert!(
+            error.to_string().ends_with("line 1 is longer than 1048576 bytes (the limit, `MAX_LINE_BYTES`)"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_column_from_1() {
+        let mut line = row(Some("1"), "0").into_bytes();
+        line[2] = 0xff; // the first pixel's field
+        let bytes = [header(true).into_bytes(), b"\n".to_vec(), line, b"\n".to_vec()].concat();
+        let file = file_of(&bytes);
+        let error = read_kaggle_train(file.path()).unwrap_err();
+        assert_eq!(error.to_string(), format!("{}: line 2, column 2: not valid UTF-8 text", file.path().display()));
     }
 
     #[test]

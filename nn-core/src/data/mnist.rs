@@ -5,7 +5,7 @@
 //! run with no files at all. The Kaggle CSV layout is read by
 //! [`read_kaggle_train`](super::read_kaggle_train).
 
-use super::idx::{parse_images, parse_labels};
+use super::idx::{parse_images_checked, parse_labels};
 use super::source::open;
 use super::{DataError, Dataset};
 use std::io::Read;
@@ -100,13 +100,13 @@ pub fn read_idx_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset, 
 }
 
 fn dataset(images: impl Read, images_path: &Path, labels: impl Read, labels_path: &Path) -> Result<Dataset, DataError> {
-    let images = parse_images(images, images_path)?;
-    if (images.rows, images.columns) != (28, 28) {
-        return Err(DataError::WrongImageSize {
-            path: images_path.to_owned(),
-            rows: images.rows,
-            columns: images.columns,
-        });
+    // The size is checked from the header, before gigabytes of images of another size are read.
+    let images = parse_images_checked(images, images_path, |rows, columns| match (rows, columns) {
+        (28, 28) => Ok(()),
+        _ => Err(DataError::WrongImageSize { path: images_path.to_owned(), rows, columns }),
+    })?;
+    if images.count == 0 {
+        return Err(DataError::Empty { path: images_path.to_owned() });
     }
     let labels = parse_labels(labels, labels_path)?;
     if images.count != labels.len() {
@@ -176,6 +176,23 @@ mod tests {
         let labels: Vec<u8> = [0x0801u32, 2].iter().flat_map(|w| w.to_be_bytes()).chain([1, 12]).collect();
         let error = dataset(&images[..], Path::new("i.idx"), &labels[..], Path::new("l.idx")).unwrap_err();
         assert_eq!(error.to_string(), "l.idx: offset 9: label 12 is outside 0..=9");
+    }
+
+    #[test]
+    fn a_set_of_no_digits_is_an_error() {
+        let images: Vec<u8> = [0x0803u32, 0, 28, 28].iter().flat_map(|w| w.to_be_bytes()).collect();
+        let labels: Vec<u8> = [0x0801u32, 0].iter().flat_map(|w| w.to_be_bytes()).collect();
+        let error = dataset(&images[..], Path::new("i.idx"), &labels[..], Path::new("l.idx")).unwrap_err();
+        assert_eq!(error.to_string(), "i.idx: the file holds no samples");
+    }
+
+    #[test]
+    fn images_of_another_size_are_refused_before_their_data_is_read() {
+        // 100,000 images of 64x64 announced, none present: the size is the error, not the length.
+        let images: Vec<u8> = [0x0803u32, 100_000, 64, 64].iter().flat_map(|w| w.to_be_bytes()).collect();
+        let labels: Vec<u8> = [0x0801u32, 0].iter().flat_map(|w| w.to_be_bytes()).collect();
+        let error = dataset(&images[..], Path::new("i.idx"), &labels[..], Path::new("l.idx")).unwrap_err();
+        assert_eq!(error.to_string(), "i.idx: images are 64x64, expected 28x28");
     }
 
     #[test]

@@ -9,5 +9,6 @@ mod source;
 
 pub use dataset::Dataset;
 pub use error::DataError;
-pub use idx::{read_idx_images, read_idx_labels, IdxImages};
+pub use idx::{read_idx_images, read_idx_labels, IdxImages, MAX_IDX_BYTES};
 pub use kaggle::{read_kaggle_test, read_kaggle_train};
+pub use source::{MAX_LINE_BYTES, MAX_TEXT_BYTES};

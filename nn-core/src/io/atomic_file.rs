@@ -16,26 +16,66 @@ const NAME_ATTEMPTS: usize = 100;
 
 /// Writes `bytes` to `path`, replacing what was there only once every byte is on disk.
 ///
+/// As `File::create` would, a symbolic link is written through (its final target is replaced,
+/// the link stays) and an existing file keeps its permissions. Temporaries left behind by
+/// saving processes that no longer run are removed from the directory.
+///
 /// # Errors
 /// Any error creating, writing, flushing or renaming the temporary file (which is then removed),
 /// or a `path` without a file name.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let file_name =
-        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file"))?;
+    let path = &final_target(path)?;
+    if path.file_name().is_none() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file"));
+    }
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
+    let permissions = std::fs::metadata(path).ok().filter(|metadata| metadata.is_file()).map(|m| m.permissions());
     // Bound in this order so that on an early return the file is closed before it is removed.
-    let (temporary, mut file) = create_temporary(directory, &file_name.to_string_lossy())?;
+    let (temporary, mut file) = create_temporary(directory)?;
     file.write_all(bytes)?;
+    if let Some(permissions) = permissions {
+        file.set_permissions(permissions)?;
+    }
     file.sync_all()?;
     drop(file);
     std::fs::rename(&temporary.path, path)?;
     temporary.persisted();
     sync_directory(directory);
+    remove_stale_temporaries(directory);
     Ok(())
 }
+
+/// Symbolic links followed this many times at most, as the operating system does.
+const LINK_LEVELS: usize = 40;
+
+/// `path` with symbolic links followed to the file they finally name (which may not exist yet).
+fn final_target(path: &Path) -> io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..LINK_LEVELS {
+        match std::fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path)?;
+                // A relative target is relative to the link's directory; `join` keeps an
+                // absolute one as it is.
+                path = match path.parent() {
+                    Some(parent) => parent.join(target),
+                    None => target,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::other(format!("{}: too many levels of symbolic links", path.display())))
+}
+
+/// The first part of every temporary's name: short, so that a destination whose name is near
+/// the file system's limit still has a temporary beside it, and fixed, so that leftovers are
+/// recognised.
+const TEMPORARY_PREFIX: &str = ".nn-save.";
+const TEMPORARY_SUFFIX: &str = ".tmp";
 
 /// A temporary file that is removed when dropped, unless it was renamed into place.
 #[derive(Debug)]
@@ -59,14 +99,45 @@ impl Drop for Temporary {
     }
 }
 
-/// Creates a new file `.{file_name}.{process id}.{n}.tmp` in `directory`, never opening one
-/// that exists.
-fn create_temporary(directory: &Path, file_name: &str) -> io::Result<(Temporary, File)> {
+/// Creates a new file `.nn-save.{process id}.{n}.tmp` in `directory`, never opening one that
+/// exists.
+fn create_temporary(directory: &Path) -> io::Result<(Temporary, File)> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let process = std::process::id();
     let names = std::iter::repeat_with(|| COUNTER.fetch_add(1, Ordering::Relaxed))
-        .map(|n| directory.join(format!(".{file_name}.{process}.{n}.tmp")));
+        .map(|n| directory.join(format!("{TEMPORARY_PREFIX}{process}.{n}{TEMPORARY_SUFFIX}")));
     create_first_free(names.take(NAME_ATTEMPTS))
+}
+
+/// Removes the temporaries in `directory` whose saving process no longer runs (killed during a
+/// save), so that they do not pile up. Best effort, and only where a process's liveness can be
+/// told (Linux, through `/proc`); a temporary of a running process is never touched.
+fn remove_stale_temporaries(directory: &Path) {
+    let Ok(entries) = std::fs::read_dir(directory) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(process) = name.to_str().and_then(temporary_process) else { continue };
+        if process != std::process::id() && process_ended(process) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The process id in a temporary's name, if `name` is one.
+fn temporary_process(name: &str) -> Option<u32> {
+    let middle = name.strip_prefix(TEMPORARY_PREFIX)?.strip_suffix(TEMPORARY_SUFFIX)?;
+    let (process, counter) = middle.split_once('.')?;
+    counter.parse::<u64>().ok()?;
+    process.parse().ok()
+}
+
+/// Whether process `id` is known to have ended.
+fn process_ended(id: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc/self").exists() && !Path::new("/proc").join(id.to_string()).exists()
+    } else {
+        false
+    }
 }
 
 /// Creates the first of `paths` that does not exist yet.

@@ -20,6 +20,15 @@ pub enum ModelFileError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The path is not a regular file (a directory, a device such as `/dev/zero`, a pipe): a
+    /// model is read only from a file whose end is known.
+    #[error("{}: not a regular file ({kind}); a model is loaded from a file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
+    },
     /// The file does not start with the nn model magic.
     #[error("{}: not an nn model file (it does not start with the bytes \"nn-model\")", path.display())]
     NotAModelFile {
@@ -57,6 +66,14 @@ pub enum ModelFileError {
         expected: u64,
         /// The actual length.
         found: u64,
+    },
+    /// The file is longer than any model file of the network being loaded can be.
+    #[error("{}: the file is longer than {longest} bytes, the most a model file of this network can hold", path.display())]
+    TooLong {
+        /// The file.
+        path: PathBuf,
+        /// The longest model file of the network: its tensors and the largest header.
+        longest: u64,
     },
     /// The checksum does not match the contents.
     #[error("{}: the file is corrupted (CRC-32 {found:#010x} does not match the stored {stored:#010x})", path.display())]

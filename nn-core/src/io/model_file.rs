@@ -34,6 +34,20 @@ pub const FORMAT_VERSION: u32 = 3;
 pub const OLDEST_FORMAT_VERSION: u32 = 2;
 
 const HEADER_LIMIT: usize = 1 << 20;
+
+/// Characters of a string read from a file quoted in an error message: a header may hold a
+/// megabyte of text, which would bury the message.
+const QUOTED_CHARACTERS: usize = 200;
+/// Dimensions of a stored shape quoted in an error message.
+const QUOTED_DIMENSIONS: usize = 8;
+
+/// `text`, or its first [`QUOTED_CHARACTERS`] characters and how many more there are.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARACTERS) {
+        Some((end, _)) => format!("{}... ({} more characters)", &text[..end], text[end..].chars().count()),
+        None => text.to_owned(),
+    }
+}
 const CHECKSUM_LEN: usize = 4;
 
 /// The first field of every header, decoded alone to choose the header's layout.
@@ -76,12 +90,16 @@ impl TensorEntry {
     }
 
     fn describe(&self) -> String {
-        let dims: Vec<String> = self.shape.iter().map(u64::to_string).collect();
+        let dims: Vec<String> = self.shape.iter().take(QUOTED_DIMENSIONS).map(u64::to_string).collect();
+        let dims = match self.shape.len() > QUOTED_DIMENSIONS {
+            true => [dims, vec!["...".to_owned()]].concat(),
+            false => dims,
+        };
         let kind = match self.kind {
             StoredKind::Parameter => "parameter",
             StoredKind::Buffer => "buffer",
         };
-        format!("{} [{}] ({kind})", self.name, dims.join(", "))
+        format!("{} [{}] ({kind})", quoted(&self.name), dims.join(", "))
     }
 }
 
@@ -136,22 +154,70 @@ pub(crate) fn save<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
 
 pub(crate) fn load<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(path: &Path) -> Result<N, ModelFileError> {
     let io_error = |source| ModelFileError::Io { path: path.to_owned(), source };
-    let length = std::fs::metadata(path).map_err(io_error)?.len();
+    let file_type = std::fs::metadata(path).map_err(io_error)?.file_type();
+    if !file_type.is_file() {
+        // A device never ends and a pipe may never deliver: neither can hold a model.
+        return Err(ModelFileError::NotAFile { path: path.to_owned(), kind: kind_of(&file_type) });
+    }
     let mut values = 0;
     N::zeroed().visit_tensors(&mut |tensor| values += tensor.values.len());
     let longest = (MAGIC.len() + HEADER_LIMIT + values * 4 + CHECKSUM_LEN) as u64;
-    if length > longest {
-        // Checked before reading, so a huge foreign file is never pulled into memory.
-        return Err(ModelFileError::WrongLength { path: path.to_owned(), expected: longest, found: length });
+    // Read through a bound, not sized by the metadata (which may change under the reader): a
+    // huge foreign file is never pulled into memory.
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, longest + 1), &mut bytes).map_err(io_error)?;
+    if bytes.len() as u64 > longest {
+        // A foreign file or one of a newer format is named as such, not as too long.
+        check_version(&bytes, path)?;
+        return Err(ModelFileError::TooLong { path: path.to_owned(), longest });
     }
-    let bytes = std::fs::read(path).map_err(io_error)?;
     decode(&bytes, path)
+}
+
+/// What a path that is not a regular file is, for the error.
+fn kind_of(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_fifo() {
+            return "a pipe";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else {
+        "neither a file nor a directory"
+    }
 }
 
 /// A decoded header: the architecture, the tensors, and how long the header was.
 struct Decoded {
     header: Header,
     header_len: usize,
+}
+
+/// Checks the magic and the format version at the start of `bytes`, without the rest.
+fn check_version(bytes: &[u8], path: &Path) -> Result<(), ModelFileError> {
+    let body = bytes.strip_prefix(MAGIC).ok_or_else(|| ModelFileError::NotAModelFile { path: path.to_owned() })?;
+    let corrupted = |error: bincode::error::DecodeError| ModelFileError::CorruptedHeader {
+        path: path.to_owned(),
+        reason: error.to_string(),
+    };
+    let (version, _): (Version, usize) = bincode::serde::decode_from_slice(body, config()).map_err(corrupted)?;
+    match version.format_version {
+        OLDEST_FORMAT_VERSION..=FORMAT_VERSION => Ok(()),
+        found => Err(ModelFileError::UnsupportedVersion { path: path.to_owned(), found, supported: FORMAT_VERSION }),
+    }
 }
 
 fn decode_header(body: &[u8], path: &Path) -> Result<Decoded, ModelFileError> {
@@ -204,7 +270,7 @@ fn decode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
         return Err(ModelFileError::ArchitectureMismatch {
             path: path_buf(),
             expected: N::ARCHITECTURE,
-            found: header.architecture,
+            found: quoted(&header.architecture),
         });
     }
     let mut network = N::zeroed();
