@@ -236,9 +236,9 @@ fn train_samples_equals_one_step_after_another() {
 
 #[test]
 fn train_samples_stops_at_a_non_finite_loss() {
-    let mut inputs: Vec<[f32; 5]> = (0..10).map(|seed| sample::<5>(400 + seed)).collect();
-    inputs[6][1] = f32::INFINITY;
-    let targets: Vec<[f32; 3]> = (0..10).map(|i| one_hot(i % 3)).collect();
+    let inputs: Vec<[f32; 5]> = (0..10).map(|seed| sample::<5>(400 + seed)).collect();
+    let mut targets: Vec<[f32; 3]> = (0..10).map(|i| one_hot(i % 3)).collect();
+    targets[6][1] = f32::INFINITY;
     let mut expected = Logits::new(&mut rng(33));
     let mut net = expected.clone();
     let mut ws = expected.workspace();
@@ -325,16 +325,16 @@ fn a_nan_in_a_later_shard_is_named_and_leaves_the_parameters_alone() {
     let mut net = SplittableCnn::new(&mut rng(43));
     let before = net.clone();
     let mut ws = net.workspace();
-    let mut inputs: Vec<[f32; 144]> = (0..64).map(|seed| sample::<144>(800 + seed)).collect();
-    let targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();
-    inputs[45][7] = f32::NAN;
-    inputs[50][3] = f32::INFINITY;
+    let inputs: Vec<[f32; 144]> = (0..64).map(|seed| sample::<144>(800 + seed)).collect();
+    let mut targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();
+    targets[45][2] = f32::NAN;
+    targets[50][0] = f32::INFINITY;
     let error = net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
     assert!(matches!(error, TrainError::NonFiniteLoss { sample: 45, .. }), "{error:?}");
     assert_eq!(net, before);
     // The workspace still trains afterwards, from the same parameters.
-    inputs[45][7] = 0.0;
-    inputs[50][3] = 0.0;
+    targets[45] = one_hot(0);
+    targets[50] = one_hot(2);
     net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.1)).unwrap();
     assert_ne!(net, before);
 }
@@ -475,12 +475,88 @@ fn nan_input_is_an_error_and_leaves_the_parameters_alone() {
     let mut input = sample::<5>(16);
     input[2] = f32::NAN;
     let error = net.train_step(&mut ws, &input, &one_hot(0), &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
-    assert!(matches!(error, TrainError::NonFiniteLoss { sample: 0, .. }), "{error:?}");
-    assert!(error.to_string().contains("not a finite number; the parameters were not updated"), "{error}");
+    assert!(matches!(error, TrainError::NonFiniteInput { sample: 0, index: 2, .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "input 2 of sample 0 in this step is NaN, not a finite number; the parameters were not updated"
+    );
     let batch = [sample::<5>(17), input];
     let error =
         net.train_batch(&mut ws, &batch, &[one_hot(0), one_hot(1)], &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(matches!(error, TrainError::NonFiniteInput { sample: 1, .. }), "{error:?}");
+    // A NaN target makes the loss NaN: refused too, naming the sample.
+    let error = net
+        .train_batch(&mut ws, &[sample::<5>(17); 2], &[one_hot(0), [f32::NAN; 3]], &CrossEntropy, &mut Sgd::new(0.1))
+        .unwrap_err();
     assert!(matches!(error, TrainError::NonFiniteLoss { sample: 1, .. }), "{error:?}");
+    assert!(error.to_string().contains("not a finite number; the parameters were not updated"), "{error}");
+    assert_eq!(net, before);
+}
+
+network! {
+    /// Saturating activations: an infinite input has a derivative of exactly 0 behind it.
+    struct Saturating {
+        Linear(5, 4) -> Sigmoid -> Linear(4, 3) -> Tanh
+    }
+}
+
+#[test]
+fn an_infinite_input_is_refused_on_every_path_and_changes_nothing() {
+    let mut net = Saturating::new(&mut rng(50));
+    let before = net.clone();
+    let mut ws = net.workspace();
+    let mut bad = sample::<5>(51);
+    bad[3] = f32::INFINITY;
+    let good: Vec<[f32; 5]> = (0..40).map(|seed| sample::<5>(60 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..40).map(|i| one_hot(i % 3)).collect();
+    let refused = |error: TrainError, sample: usize| {
+        assert!(matches!(error, TrainError::NonFiniteInput { sample: s, index: 3, .. } if s == sample), "{error:?}");
+    };
+    // One sample, with plain SGD (fused update) and with an optimizer that takes gradients.
+    refused(net.train_step(&mut ws, &bad, &targets[0], &Mse, &mut Sgd::new(0.1)).unwrap_err(), 0);
+    refused(net.train_step(&mut ws, &bad, &targets[0], &Mse, &mut Halving(0.1)).unwrap_err(), 0);
+    // A batch, whether the bad row is first or last.
+    for at in [0, 39] {
+        let mut inputs = good.clone();
+        inputs[at] = bad;
+        refused(net.train_batch(&mut ws, &inputs, &targets, &Mse, &mut Sgd::new(0.1)).unwrap_err(), at);
+    }
+    assert_eq!(net, before);
+    // A sequence: the samples before the bad one are trained on, then it is named.
+    let mut inputs = good.clone();
+    inputs[21] = bad;
+    let mut trained = before.clone();
+    let mut reference_ws = trained.workspace();
+    trained.train_samples(&mut reference_ws, inputs[..21].iter().zip(&targets), &Mse, &mut Sgd::new(0.1)).unwrap();
+    refused(net.train_samples(&mut ws, inputs.iter().zip(&targets), &Mse, &mut Sgd::new(0.1)).unwrap_err(), 21);
+    assert_eq!(net, trained);
+    let mut stepwise = before.clone();
+    refused(stepwise.train_samples(&mut ws, inputs.iter().zip(&targets), &Mse, &mut Halving(0.1)).unwrap_err(), 21);
+    assert!(parameters(&stepwise).iter().all(|(_, values)| values.iter().all(|v| v.is_finite())));
+}
+
+/// Gradient descent through the `Optimizer` trait, so steps take the path that stores gradients.
+struct Halving(f32);
+
+impl Optimizer for Halving {
+    fn update(&mut self, _slot: usize, parameters: &mut [f32], gradients: &[f32]) {
+        parameters.iter_mut().zip(gradients).for_each(|(p, g)| *p -= self.0 * g);
+    }
+}
+
+#[test]
+fn a_negative_or_non_finite_learning_rate_is_refused() {
+    let mut net = Saturating::new(&mut rng(52));
+    let before = net.clone();
+    let mut ws = net.workspace();
+    for learning_rate in [-0.1, f32::NAN, f32::INFINITY] {
+        let error =
+            net.train_step(&mut ws, &sample::<5>(1), &one_hot(0), &Mse, &mut Sgd::new(learning_rate)).unwrap_err();
+        assert!(matches!(error, TrainError::InvalidLearningRate { .. }), "{error:?}");
+        let error =
+            net.train_batch(&mut ws, &[sample::<5>(1)], &[one_hot(0)], &Mse, &mut Sgd::new(learning_rate)).unwrap_err();
+        assert!(error.to_string().contains("it must be a finite number of at least 0"), "{error}");
+    }
     assert_eq!(net, before);
 }
 

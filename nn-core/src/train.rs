@@ -2,7 +2,7 @@
 //!
 //! A mini-batch runs through the network once, layer by layer over all its rows; kernels with
 //! enough work split it across the rayon threads by ranges of outputs (see
-//! [`dense_forward_rows`](crate::kernels::dense_forward_rows)). Every value is computed by one
+//! [`dense_forward_rows`](kernels::dense_forward_rows)). Every value is computed by one
 //! thread in a fixed order, so results are bit-identical whatever the number of threads, and
 //! there are no per-thread gradients to add up. (Splitting the batch into one shard per thread
 //! instead made two threads slower than one here: each shard wrote its own copy of the
@@ -10,6 +10,7 @@
 //! inference, with no gradients, does split the rows into one shard per thread.
 
 use crate::heap::AlignedBuffer;
+use crate::kernels;
 use crate::layer::{Mode, Update, BLOCK_SAMPLES};
 use crate::losses::Loss;
 use crate::network::{argmax, Network};
@@ -31,7 +32,7 @@ const INFERENCE_BLOCK_ROWS: usize = 64;
 /// let mut net = Net::zeroed();
 /// let mut workspace = net.workspace();
 /// let error = net.train_step(&mut workspace, &[f32::NAN, 0.0], &[1.0], &Mse, &mut Sgd::new(0.1)).unwrap_err();
-/// assert!(matches!(error, TrainError::NonFiniteLoss { .. }), "{error}");
+/// assert!(matches!(error, TrainError::NonFiniteInput { sample: 0, index: 0, .. }), "{error}");
 /// assert_eq!(net, Net::zeroed()); // untouched
 /// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -46,6 +47,26 @@ pub enum TrainError {
         sample: usize,
         /// The loss value that was computed.
         loss: f32,
+    },
+    /// An input held NaN or an infinity, which would reach the parameters (an activation whose
+    /// derivative is 0 there still multiplies the input into the weight update: 0 x inf = NaN).
+    #[error(
+        "input {index} of sample {sample} in this step is {value}, not a finite number; the parameters \
+         were not updated"
+    )]
+    NonFiniteInput {
+        /// The index of the offending sample within the step (0 for a single-sample step).
+        sample: usize,
+        /// The index of the first non-finite value in its input.
+        index: usize,
+        /// That value.
+        value: f32,
+    },
+    /// Plain SGD was given a learning rate that is negative, NaN or infinite.
+    #[error("the learning rate is {learning_rate}; it must be a finite number of at least 0")]
+    InvalidLearningRate {
+        /// The learning rate given.
+        learning_rate: f32,
     },
     /// A batch had a different number of inputs and targets (or outputs).
     #[error("the batch has {inputs} inputs but {targets} {what}; they must pair up one to one")]
@@ -100,6 +121,8 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch_size::<N, IN, OUT>(1)?;
+    check_learning_rate(optimizer)?;
+    check_input(input, 0)?;
     let mut gradient = [0.0; OUT];
     let Workspace { context, buffers, gradients, .. } = workspace;
     context.set_mode(Mode::Train);
@@ -132,6 +155,7 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch_size::<N, IN, OUT>(1)?;
+    check_learning_rate(optimizer)?;
     match optimizer.plain_sgd_learning_rate() {
         Some(learning_rate) => train_samples_deferred(network, workspace, samples, loss, learning_rate),
         None => train_samples_stepwise(network, workspace, samples, loss, optimizer),
@@ -171,6 +195,19 @@ where
         let Some((first, _)) = block[0] else {
             return Ok(mean(total, count));
         };
+        // A sample with a non-finite input ends the block before it: the samples before it are
+        // trained on, then the error names it.
+        let mut stop = None;
+        if let Some(bad) = block[..len].iter().flatten().position(|(input, _)| !kernels::all_finite(*input)) {
+            stop = check_input(block[bad].expect("a sample").0, count + bad).err();
+            len = bad;
+            for slot in &mut block[bad..] {
+                *slot = None;
+            }
+        }
+        if len == 0 {
+            return Err(stop.expect("a block is cut short only by a bad input"));
+        }
         let inputs: [&[f32; IN]; BLOCK_SAMPLES] = std::array::from_fn(|t| block[t].map_or(first, |(input, _)| input));
         network.begin_block(buffers, &inputs[..len]);
         for (input, target) in block.iter().map_while(|sample| *sample) {
@@ -186,6 +223,9 @@ where
             network.backward_sample(context, buffers, &gradient, gradients, update);
         }
         network.end_block(buffers);
+        if let Some(error) = stop {
+            return Err(error);
+        }
     }
 }
 
@@ -206,6 +246,9 @@ where
     for (input, target) in samples {
         let value = train_step(network, workspace, input, target, loss, optimizer).map_err(|error| match error {
             TrainError::NonFiniteLoss { loss, .. } => TrainError::NonFiniteLoss { sample: count, loss },
+            TrainError::NonFiniteInput { index, value, .. } => {
+                TrainError::NonFiniteInput { sample: count, index, value }
+            }
             other => other,
         })?;
         total += f64::from(value);
@@ -230,6 +273,10 @@ where
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch(inputs.len(), targets.len(), "targets")?;
     check_batch_size::<N, IN, OUT>(inputs.len())?;
+    check_learning_rate(optimizer)?;
+    for (sample, input) in inputs.iter().enumerate() {
+        check_input(input, sample)?;
+    }
     let shards = shard_count::<N, IN, OUT>(inputs.len());
     if shards > 1 {
         let total = train_batch_in_shards(network, workspace, inputs, targets, loss, optimizer, shards)?;
@@ -239,7 +286,7 @@ where
     let Batch { buffers, output_gradients } = batch;
     context.set_mode(Mode::Train);
     // A step too small for its kernels to split stays on the calling thread.
-    let split = crate::kernels::batch_splits(inputs.len() * N::MULTIPLY_ADDS);
+    let split = kernels::batch_splits(inputs.len() * N::MULTIPLY_ADDS);
     let total = on_worker_thread(split, || -> Result<f64, TrainError> {
         // The inputs are read where they are: the first layer reads only each row's nonzero
         // values, and an aligned copy (which the dense kernels wanted) now costs more than it saves.
@@ -347,7 +394,7 @@ where
     }
     match optimizer.plain_sgd_learning_rate() {
         Some(learning_rate) => network.each_parameter_mut(gradients, &mut |parameters, gradients| {
-            crate::kernels::axpy(parameters, -learning_rate, gradients)
+            kernels::axpy(parameters, -learning_rate, gradients)
         }),
         None => apply_gradients(network, gradients, optimizer),
     }
@@ -421,7 +468,7 @@ const ADD_CHUNK: usize = 1 << 16;
 /// result does not depend on them).
 fn add_in_parallel(total: &mut [f32], part: &[f32]) {
     total.par_chunks_mut(ADD_CHUNK).zip(part.par_chunks(ADD_CHUNK)).for_each(|(total, part)| {
-        crate::kernels::axpy(total, 1.0, part);
+        kernels::axpy(total, 1.0, part);
     });
 }
 
@@ -539,6 +586,26 @@ fn check_loss_fits<N: Network<IN, OUT>, L: Loss, const IN: usize, const OUT: usi
         return Err(TrainError::SoftmaxBeforeLogitLoss { architecture: N::ARCHITECTURE });
     }
     Ok(())
+}
+
+/// An error naming `sample` and the first non-finite value of its `input`, if it has one.
+fn check_input(input: &[f32], sample: usize) -> Result<(), TrainError> {
+    if kernels::all_finite(input) {
+        return Ok(());
+    }
+    let index = input.iter().position(|value| !value.is_finite()).expect("a non-finite value");
+    Err(TrainError::NonFiniteInput { sample, index, value: input[index] })
+}
+
+/// Refuses plain SGD with a learning rate that would write non-finite parameters or climb the
+/// loss (PyTorch refuses a negative one too). Other optimizers check their own settings.
+fn check_learning_rate<O: Optimizer + ?Sized>(optimizer: &O) -> Result<(), TrainError> {
+    match optimizer.plain_sgd_learning_rate() {
+        Some(learning_rate) if !(learning_rate.is_finite() && learning_rate >= 0.0) => {
+            Err(TrainError::InvalidLearningRate { learning_rate })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The loss of one sample, with its gradient written to `gradient`; an error if either is not

@@ -168,6 +168,22 @@ mod tests {
     use crate::kernels::reference::{values, SIZES};
 
     #[test]
+    fn all_finite_finds_any_non_finite_value_anywhere() {
+        for n in SIZES {
+            let x = values(n, 9);
+            assert!(all_finite(&x) && all_finite_impl::<false>(&x), "{n}");
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -f32::NAN] {
+                for at in [0, n / 2, n.saturating_sub(1)].into_iter().filter(|&at| at < n) {
+                    let mut x = x.clone();
+                    x[at] = bad;
+                    assert!(!all_finite(&x) && !all_finite_impl::<false>(&x), "{bad} at {at} of {n}");
+                }
+            }
+        }
+        assert!(all_finite(&[f32::MAX, f32::MIN, f32::MIN_POSITIVE, -0.0]));
+    }
+
+    #[test]
     fn sigmoid_matches_the_scalar_formula() {
         for n in SIZES {
             let x: Vec<f32> = values(n, 1).iter().map(|v| v * 20.0).collect();
@@ -212,3 +228,29 @@ mod tests {
         }
     }
 }
+
+kernel! {
+    /// Whether every value of `x` is finite (neither NaN nor infinite): the check a training
+    /// step makes on each input, so it runs on the widest vectors, without an exit per value.
+    ///
+    /// ```
+    /// assert!(nn::__private::kernels::all_finite(&[0.0, -1e30, 5.0]));
+    /// assert!(!nn::__private::kernels::all_finite(&[0.0, f32::INFINITY]));
+    /// assert!(!nn::__private::kernels::all_finite(&[f32::NAN]));
+    /// ```
+    pub fn all_finite(x: &[f32]) -> bool => all_finite_impl
+}
+
+/// The bits of `f32::INFINITY`: a value is finite exactly when its bits without the sign are
+/// below these.
+const INFINITY_BITS: u32 = 0x7f80_0000;
+
+#[inline(always)]
+fn all_finite_impl<const FMA: bool>(x: &[f32]) -> bool {
+    // The largest magnitude's bits: an integer maximum over the slice, a reduction the loop
+    // vectoriser handles (a test with an exit per value, or flags kept per lane, it does not).
+    x.iter().fold(0, |largest: u32, value| largest.max(value.to_bits() & !SIGN_BIT)) < INFINITY_BITS
+}
+
+/// The sign bit of an `f32`.
+const SIGN_BIT: u32 = 0x8000_0000;
