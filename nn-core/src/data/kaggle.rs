@@ -66,7 +66,7 @@ fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32
     // A byte-order mark (which spreadsheet programs write) is not part of the first name.
     let first_name = header.get(0).map(|name| name.trim_start_matches('\u{feff}').trim());
     if first_name != Some(first) {
-        let found = header[0].chars().take(40).collect();
+        let found = quoted(&header[0]);
         return Err(DataError::WrongHeader { path: path.to_owned(), expected: first, found });
     }
     let mut count = 0;
@@ -78,13 +78,13 @@ fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32
         }
         let field = |column: usize, range: std::ops::RangeInclusive<i64>, what, range_text| {
             let text = record[column].trim();
-            let location = || format!("line {line}, column {} ({})", column + 1, &header[column]);
+            let location = || format!("line {line}, column {} ({})", column + 1, quoted(&header[column]));
             let value: i64 = text.parse().map_err(|_| DataError::NotAnInteger {
                 path: path.to_owned(),
                 line,
                 column: column + 1,
-                name: header[column].to_owned(),
-                value: text.to_owned(),
+                name: quoted(&header[column]),
+                value: quoted(text),
             })?;
             if !range.contains(&value) {
                 return Err(DataError::OutOfRange {
@@ -110,6 +110,17 @@ fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32
         return Err(DataError::Empty { path: path.to_owned() });
     }
     Ok(())
+}
+
+/// Characters of a field quoted in an error message: a field may be a megabyte long.
+const QUOTED_CHARACTERS: usize = 40;
+
+/// `field`, or its first [`QUOTED_CHARACTERS`] characters and an ellipsis.
+fn quoted(field: &str) -> String {
+    match field.char_indices().nth(QUOTED_CHARACTERS) {
+        Some((end, _)) => format!("{}...", &field[..end]),
+        None => field.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +186,13 @@ mod tests {
         let error = read_kaggle_train(file.path()).unwrap_err();
         assert!(matches!(error, DataError::NotAnInteger { line: 2, column: 2, .. }), "{error:?}");
         assert!(error.to_string().contains("line 2, column 2 (`pixel0`): `0.5` is not an integer"), "{error}");
+    }
+
+    #[test]
+    fn a_long_field_is_quoted_short() {
+        let file = file(&[header(true), row(Some("1"), "0").replacen(",0", &format!(",{}", "x".repeat(100_000)), 1)]);
+        let message = read_kaggle_train(file.path()).unwrap_err().to_string();
+        assert!(message.len() < 300 && message.contains(&format!("`{}...`", "x".repeat(40))), "{message}");
     }
 
     #[test]
