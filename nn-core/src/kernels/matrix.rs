@@ -258,6 +258,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any shape, accumulating or not, against the product in f64.
+        #[test]
+        fn gemm_and_gemm_transposed_equal_the_product(
+            m in 1usize..20, k in 0usize..40, n in 0usize..90, seed in 0u64..1000, accumulate: bool,
+        ) {
+            let (a, b) = (values(m * k, seed), values(k * n, seed + 1));
+            let start = values(m * n, seed + 2);
+            let base = if accumulate { start.clone() } else { vec![0.0; m * n] };
+            let expected: Vec<f32> = product(&a, &b, m, k, n).iter().zip(&base).map(|(p, s)| p + s).collect();
+            let mut c = start.clone();
+            gemm(&a, &b, &mut c, m, k, n, accumulate);
+            assert_all_close(&c, &expected, 1e-5);
+            // The same product as dot products of rows: a·(bᵀ)ᵀ.
+            let mut b_transposed = vec![0.0; n * k];
+            transpose(&b, k, n, &mut b_transposed);
+            let mut c = start;
+            gemm_transposed(&a, &b_transposed, &mut c, m, n, k, accumulate);
+            assert_all_close(&c, &expected, 1e-5);
+        }
+    }
+
     #[test]
     fn transpose_moves_every_value() {
         for (rows, columns) in [(1, 1), (3, 40), (17, 33), (288, 576)] {

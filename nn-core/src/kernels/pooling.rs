@@ -158,6 +158,29 @@ mod tests {
         (y, taps)
     }
 
+    proptest::proptest! {
+        /// Any planes and sizes, with values from a few levels (so ties are common), against the
+        /// window-by-window definition; the backward pass routes each gradient to the winner.
+        #[test]
+        fn pooling_matches_the_definition(
+            planes in 1usize..5, height in 1usize..13, width in 1usize..13,
+            levels in proptest::collection::vec(0u8..4, 1..700),
+        ) {
+            let x: Vec<f32> = (0..planes * height * width).map(|i| f32::from(levels[i % levels.len()])).collect();
+            let (expected_y, expected_taps) = reference(&x, planes, height, width);
+            let outputs = expected_y.len();
+            let (mut y, mut taps) = (vec![0.0; outputs], vec![0; outputs]);
+            max_pool_2x2(&x, planes, height, width, &mut y, &mut taps);
+            proptest::prop_assert_eq!(&y, &expected_y);
+            proptest::prop_assert_eq!(&taps, &expected_taps);
+            let dy: Vec<f32> = (0..outputs).map(|i| i as f32 + 1.0).collect();
+            let mut dx = vec![f32::NAN; x.len()];
+            max_pool_2x2_backward(&taps, &dy, planes, height, width, &mut dx);
+            proptest::prop_assert_eq!(dx.iter().sum::<f32>(), dy.iter().sum::<f32>());
+            proptest::prop_assert_eq!(dx.iter().filter(|&&g| g != 0.0).count(), outputs);
+        }
+    }
+
     #[test]
     fn forward_and_backward_match_the_definition_on_odd_sizes() {
         for (planes, height, width) in [(1, 2, 2), (3, 5, 7), (2, 4, 9), (6, 24, 24), (2, 3, 1), (1, 1, 4)] {

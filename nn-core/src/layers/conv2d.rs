@@ -615,6 +615,113 @@ mod tests {
     use super::*;
     use crate::kernels::reference::values;
 
+    proptest::proptest! {
+        /// Any geometry: the rows are the columns transposed, value for value.
+        #[test]
+        fn im2row_is_the_transpose_of_im2col_for_any_geometry(
+            channels in 1usize..4, height in 1usize..10, width in 1usize..10,
+            kernel in (1usize..5, 1usize..5), stride in (1usize..4, 1usize..4), padding in (0usize..3, 0usize..3),
+        ) {
+            proptest::prop_assume!(height + 2 * padding.0 >= kernel.0 && width + 2 * padding.1 >= kernel.1);
+            let out = |size: usize, k: usize, s: usize, p: usize| (size + 2 * p - k) / s + 1;
+            let output = (out(height, kernel.0, stride.0, padding.0), out(width, kernel.1, stride.1, padding.1));
+            let geometry = Geometry { channels, height, width, kernel, stride, padding, output };
+            let (patch, positions) = (channels * kernel.0 * kernel.1, output.0 * output.1);
+            let x = values(channels * height * width, 5);
+            let (mut columns, mut rows) = (vec![f32::NAN; patch * positions], vec![f32::NAN; patch * positions]);
+            geometry.im2col(&x, &mut columns);
+            geometry.im2row(&x, &mut rows);
+            for tap in 0..patch {
+                for position in 0..positions {
+                    proptest::prop_assert_eq!(rows[position * patch + tap], columns[tap * positions + position]);
+                }
+            }
+        }
+
+        /// Any batch size on any number of threads: the batch passes of a convolution whose
+        /// weight gradient takes each path give every row's output of `infer`, and the sum of
+        /// the rows' single-sample gradients.
+        #[test]
+        fn batch_passes_equal_the_rows_one_by_one(rows in 1usize..40, threads in 1usize..4) {
+            check_batch_against_rows::<Wide>(rows, threads);
+            check_batch_against_rows::<Narrow>(rows, threads);
+        }
+    }
+
+    /// 3 channels of 3x3 taps (27 values: the rows path), stride 2, padding 1.
+    type Wide = Conv2d<3, 4, 3, 3, 2, 2, 1, 1, 9, 8, 5, 4>;
+    /// One channel of 2x3 taps (6 values: the dot-product path).
+    type Narrow = Conv2d<1, 3, 2, 3, 1, 1, 0, 0, 7, 9, 6, 7>;
+
+    fn check_batch_against_rows<L: BatchConv>(rows: usize, threads: usize) {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| L::check(rows));
+    }
+
+    /// The sizes of the two test layers, for the generic check.
+    trait BatchConv {
+        fn check(rows: usize);
+    }
+
+    macro_rules! batch_conv {
+        ($layer:ty, $inputs:expr, $outputs:expr) => {
+            impl BatchConv for $layer {
+                fn check(rows: usize) {
+                    use crate::layer::Mode;
+                    use rand::SeedableRng;
+                    let layer =
+                        <$layer>::new(crate::init::Init::He, &mut rand_pcg::Pcg64Mcg::seed_from_u64(rows as u64));
+                    let x: Vec<[f32; $inputs]> =
+                        (0..rows).map(|r| values($inputs, r as u64).try_into().unwrap()).collect();
+                    let dy: Vec<[f32; $outputs]> =
+                        (0..rows).map(|r| values($outputs, 100 + r as u64).try_into().unwrap()).collect();
+                    let mut context = Context::new(Mode::Train, 0);
+                    let (mut cache, mut y) = (ConvScratch::default(), vec![[0.0; $outputs]; rows]);
+                    Layer::forward_rows(&layer, &mut context, &mut cache, &x, &mut y);
+                    let (mut dx, mut gradients) =
+                        (vec![[0.0; $inputs]; rows], vec![0.0; <$layer as Layer<$inputs, $outputs>>::PARAMETERS]);
+                    let mut batch = layer.clone();
+                    Layer::backward_rows(
+                        &mut batch,
+                        &mut context,
+                        &mut cache,
+                        &x,
+                        &y,
+                        &dy,
+                        Some(&mut dx),
+                        &mut gradients,
+                        Update::Accumulate,
+                    );
+                    let mut expected_gradients = vec![0.0; gradients.len()];
+                    for row in 0..rows {
+                        let mut single = [0.0; $outputs];
+                        Layer::infer(&layer, &x[row], &mut single);
+                        crate::kernels::reference::assert_all_close(&y[row], &single, 1e-5);
+                        let (mut sample_cache, mut sample_dx, mut sample_y) =
+                            (ConvScratch::default(), [0.0; $inputs], [0.0; $outputs]);
+                        let mut sample = layer.clone();
+                        Layer::forward(&sample, &mut context, &mut sample_cache, &x[row], &mut sample_y);
+                        Layer::backward(
+                            &mut sample,
+                            &mut context,
+                            &mut sample_cache,
+                            &x[row],
+                            &sample_y,
+                            &dy[row],
+                            Some(&mut sample_dx),
+                            &mut expected_gradients,
+                            Update::Accumulate,
+                        );
+                        crate::kernels::reference::assert_all_close(&dx[row], &sample_dx, 1e-5);
+                    }
+                    crate::kernels::reference::assert_all_close(&gradients, &expected_gradients, 1e-4);
+                }
+            }
+        };
+    }
+    batch_conv!(Wide, 216, 80);
+    batch_conv!(Narrow, 63, 126);
+
     #[test]
     fn im2row_is_the_transpose_of_im2col() {
         // Stride, padding, non-square kernels and inputs, and a kernel as wide as the input.
