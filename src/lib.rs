@@ -85,7 +85,7 @@ pub mod prelude {
     pub use nn_core::data::mnist::Mnist;
     pub use nn_core::data::Dataset;
     pub use nn_core::losses::{CrossEntropy, Loss, Mse};
-    pub use nn_core::optim::{Optimizer, Sgd};
+    pub use nn_core::optim::{Adam, Optimizer, RmsProp, Sgd};
     pub use nn_core::{argmax, one_hot, Network, TrainError, Workspace};
     pub use rand::SeedableRng;
 }

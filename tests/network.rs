@@ -552,10 +552,11 @@ fn a_negative_or_non_finite_learning_rate_is_refused() {
     for learning_rate in [-0.1, f32::NAN, f32::INFINITY] {
         let error =
             net.train_step(&mut ws, &sample::<5>(1), &one_hot(0), &Mse, &mut Sgd::new(learning_rate)).unwrap_err();
-        assert!(matches!(error, TrainError::InvalidLearningRate { .. }), "{error:?}");
+        assert!(matches!(error, TrainError::InvalidHyperParameter(_)), "{error:?}");
         let error =
             net.train_batch(&mut ws, &[sample::<5>(1)], &[one_hot(0)], &Mse, &mut Sgd::new(learning_rate)).unwrap_err();
-        assert!(error.to_string().contains("it must be a finite number of at least 0"), "{error}");
+        assert!(error.to_string().contains("Sgd: the learning rate is"), "{error}");
+        assert!(error.to_string().ends_with("it must be a finite number of at least 0"), "{error}");
     }
     assert_eq!(net, before);
 }

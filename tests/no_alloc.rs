@@ -104,6 +104,19 @@ fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
     });
     assert_eq!(batch, 0, "mini-batch steps");
 
+    // Optimizers with state: their buffers are made on the first step, then reused.
+    let mut adam = nn::optim::Adam::new(1e-3).with_amsgrad(true);
+    let mut momentum = Sgd::new(0.01).with_momentum(0.9).with_nesterov(true);
+    let mut rms_prop = nn::optim::RmsProp::new(1e-3).with_centered(true).with_momentum(0.5);
+    let mut stateful = |net: &mut Mlp, ws: &mut Workspace| {
+        net.train_batch(ws, &inputs, &targets, &CrossEntropy, &mut adam).unwrap();
+        net.train_step(ws, &inputs[1], &targets[1], &CrossEntropy, &mut momentum).unwrap();
+        net.train_samples(ws, inputs.iter().zip(&targets).take(20), &CrossEntropy, &mut rms_prop).unwrap();
+    };
+    stateful(&mut net, &mut ws); // warm-up
+    let optimizers = allocations_in(|| stateful(&mut net, &mut ws));
+    assert_eq!(optimizers, 0, "steps with Adam, SGD with momentum and RMSprop");
+
     let forward = allocations_in(|| {
         net.forward_batch(&mut ws, &inputs, &mut outputs).unwrap();
         for input in &inputs {

@@ -62,12 +62,10 @@ pub enum TrainError {
         /// That value.
         value: f32,
     },
-    /// Plain SGD was given a learning rate that is negative, NaN or infinite.
-    #[error("the learning rate is {learning_rate}; it must be a finite number of at least 0")]
-    InvalidLearningRate {
-        /// The learning rate given.
-        learning_rate: f32,
-    },
+    /// The optimizer's hyper-parameters are outside its range (a negative or non-finite learning
+    /// rate, a beta of 1, ...), checked before the step changes anything.
+    #[error(transparent)]
+    InvalidHyperParameter(#[from] crate::optim::InvalidHyperParameter),
     /// A batch had a different number of inputs and targets (or outputs).
     #[error("the batch has {inputs} inputs but {targets} {what}; they must pair up one to one")]
     BatchSizeMismatch {
@@ -121,7 +119,7 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch_size::<N, IN, OUT>(1)?;
-    check_learning_rate(optimizer)?;
+    check_hyper_parameters(optimizer)?;
     check_input(input, 0)?;
     let mut gradient = [0.0; OUT];
     let Workspace { context, buffers, gradients, .. } = workspace;
@@ -155,7 +153,7 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch_size::<N, IN, OUT>(1)?;
-    check_learning_rate(optimizer)?;
+    check_hyper_parameters(optimizer)?;
     match optimizer.plain_sgd_learning_rate() {
         Some(learning_rate) => train_samples_deferred(network, workspace, samples, loss, learning_rate),
         None => train_samples_stepwise(network, workspace, samples, loss, optimizer),
@@ -273,7 +271,7 @@ where
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch(inputs.len(), targets.len(), "targets")?;
     check_batch_size::<N, IN, OUT>(inputs.len())?;
-    check_learning_rate(optimizer)?;
+    check_hyper_parameters(optimizer)?;
     for (sample, input) in inputs.iter().enumerate() {
         check_input(input, sample)?;
     }
@@ -597,15 +595,10 @@ fn check_input(input: &[f32], sample: usize) -> Result<(), TrainError> {
     Err(TrainError::NonFiniteInput { sample, index, value: input[index] })
 }
 
-/// Refuses plain SGD with a learning rate that would write non-finite parameters or climb the
-/// loss (PyTorch refuses a negative one too). Other optimizers check their own settings.
-fn check_learning_rate<O: Optimizer + ?Sized>(optimizer: &O) -> Result<(), TrainError> {
-    match optimizer.plain_sgd_learning_rate() {
-        Some(learning_rate) if !(learning_rate.is_finite() && learning_rate >= 0.0) => {
-            Err(TrainError::InvalidLearningRate { learning_rate })
-        }
-        _ => Ok(()),
-    }
+/// Refuses hyper-parameters that would write non-finite parameters or climb the loss (the
+/// optimizer's own check, PyTorch's ranges).
+fn check_hyper_parameters<O: Optimizer + ?Sized>(optimizer: &O) -> Result<(), TrainError> {
+    optimizer.check().map_err(TrainError::from)
 }
 
 /// The loss of one sample, with its gradient written to `gradient`; an error if either is not
@@ -624,12 +617,14 @@ fn checked_loss<L: Loss, const OUT: usize>(
     Ok(value)
 }
 
-/// Hands each parameter tensor and its slice of the flat `gradients` to the optimizer.
+/// Hands the flat `gradients` to the optimizer's `prepare` (clipping), then each parameter
+/// tensor and its slice of them to its `update`.
 fn apply_gradients<N: Network<IN, OUT>, O: Optimizer + ?Sized, const IN: usize, const OUT: usize>(
     network: &mut N,
-    gradients: &[f32],
+    gradients: &mut [f32],
     optimizer: &mut O,
 ) {
+    optimizer.prepare(gradients);
     optimizer.begin_step();
     let mut slot = 0;
     network.each_parameter_mut(gradients, &mut |parameters, gradients| {

@@ -27,6 +27,36 @@
 /// assert_eq!(parameters, [0.5]);
 /// ```
 pub trait Optimizer: Send {
+    /// Checks the hyper-parameters before a step uses them; a training step refuses to run
+    /// (changing nothing) when they are outside what PyTorch accepts.
+    ///
+    /// ```
+    /// use nn::optim::{Optimizer, Sgd};
+    ///
+    /// assert!(Sgd::new(0.1).check().is_ok());
+    /// let error = Sgd::new(-0.1).check().unwrap_err();
+    /// assert_eq!(error.to_string(), "Sgd: the learning rate is -0.1; it must be a finite number of at least 0");
+    /// ```
+    fn check(&self) -> Result<(), InvalidHyperParameter> {
+        Ok(())
+    }
+
+    /// Called once per step with every parameter gradient (the network's flat gradient buffer,
+    /// layer after layer) before any update: where gradients are clipped (see
+    /// [`Clipped`](super::Clipped)). Nothing by default.
+    ///
+    /// ```
+    /// use nn::optim::{Clip, Clipped, Optimizer, Sgd};
+    ///
+    /// let mut clipped = Clipped::new(Sgd::new(0.1), Clip::Value(1.0));
+    /// let mut gradients = [3.0, -0.5, -2.0];
+    /// clipped.prepare(&mut gradients);
+    /// assert_eq!(gradients, [1.0, -0.5, -1.0]);
+    /// ```
+    fn prepare(&mut self, gradients: &mut [f32]) {
+        let _ = gradients;
+    }
+
     /// Called once before the parameter updates of each step.
     ///
     /// ```
@@ -59,5 +89,86 @@ pub trait Optimizer: Send {
     /// ```
     fn plain_sgd_learning_rate(&self) -> Option<f32> {
         None
+    }
+}
+
+/// A hyper-parameter outside the range the optimizer accepts (PyTorch's ranges).
+///
+/// ```
+/// use nn::optim::{Adam, Optimizer};
+///
+/// let error = Adam::new(1e-3).with_betas(0.9, 1.0).check().unwrap_err();
+/// assert_eq!(error.name, "beta2");
+/// ```
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{optimizer}: the {description} is {value}; it must be {requirement}")]
+pub struct InvalidHyperParameter {
+    /// The optimizer: `Sgd`, `Adam`, `RmsProp`.
+    pub optimizer: &'static str,
+    /// The hyper-parameter's name, as PyTorch's argument: `lr`, `momentum`, `beta2`, ...
+    pub name: &'static str,
+    /// What it is, in words: `learning rate`, `momentum`, ...
+    pub description: &'static str,
+    /// The value given, as Rust prints it (`-0.1`, `NaN`).
+    pub value: String,
+    /// What it must be.
+    pub requirement: &'static str,
+}
+
+/// `Ok` if `value` is finite and at least 0, else the error for `name`.
+pub(crate) fn non_negative<T: Into<f64> + std::fmt::Display + Copy>(
+    optimizer: &'static str,
+    name: &'static str,
+    description: &'static str,
+    value: T,
+) -> Result<(), InvalidHyperParameter> {
+    let number: f64 = value.into();
+    if number.is_finite() && number >= 0.0 {
+        return Ok(());
+    }
+    let (value, requirement) = (value.to_string(), "a finite number of at least 0");
+    Err(InvalidHyperParameter { optimizer, name, description, value, requirement })
+}
+
+/// `Ok` if `value` is in `[0, 1)`, else the error for `name`.
+pub(crate) fn below_one(
+    optimizer: &'static str,
+    name: &'static str,
+    description: &'static str,
+    value: f64,
+) -> Result<(), InvalidHyperParameter> {
+    if (0.0..1.0).contains(&value) {
+        return Ok(());
+    }
+    Err(InvalidHyperParameter { optimizer, name, description, value: value.to_string(), requirement: "in [0, 1)" })
+}
+
+/// Each tensor's state buffers (`N` per tensor: velocity, moments), created zeroed on the first
+/// step that reaches the tensor's slot and reused after, so that steps allocate nothing once
+/// warmed up.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Slots<const N: usize> {
+    buffers: Vec<[Vec<f32>; N]>,
+}
+
+impl<const N: usize> Slots<N> {
+    /// The buffers of `slot`, each `len` values, and whether they were just created.
+    pub(crate) fn get(&mut self, slot: usize, len: usize) -> (&mut [Vec<f32>; N], bool) {
+        let fresh = slot >= self.buffers.len() || self.buffers[slot][0].len() != len;
+        while self.buffers.len() <= slot {
+            self.buffers.push(std::array::from_fn(|_| Vec::new()));
+        }
+        if fresh {
+            for buffer in &mut self.buffers[slot] {
+                buffer.clear();
+                buffer.resize(len, 0.0);
+            }
+        }
+        (&mut self.buffers[slot], fresh)
+    }
+
+    /// Forgets every buffer.
+    pub(crate) fn clear(&mut self) {
+        self.buffers.clear();
     }
 }

@@ -1,0 +1,207 @@
+//! The element-wise updates of the optimizers with state, fused into one pass over a tensor and
+//! its state (as generic code they would run on the baseline's four lanes). Each follows the
+//! order of operations of PyTorch's single-tensor implementation, so that the results agree to
+//! rounding; where PyTorch's vectorised CPU kernels fuse a multiply-add (`add` with `alpha`,
+//! `lerp`), so do these.
+
+use super::kernel;
+use super::simd::madd;
+
+/// The scalars of an SGD step with momentum, as `f32` the way PyTorch applies them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SgdCoefficients {
+    /// `-learning_rate`.
+    pub step: f32,
+    /// The L2 penalty added to the gradient (0 for none).
+    pub weight_decay: f32,
+    /// The momentum factor.
+    pub momentum: f32,
+    /// `1 - dampening`.
+    pub undampened: f32,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+    /// Whether the velocity is empty (the first step): it starts as the gradient.
+    pub first: bool,
+}
+
+kernel! {
+    /// PyTorch's SGD with momentum on one tensor: `d = g + λp`; `v = d` on the first step,
+    /// else `v = μv + (1 - τ)d`; `d = d + μv` (Nesterov) or `d = v`; `p = p - ηd`.
+    ///
+    /// ```
+    /// use nn::__private::kernels::{sgd_momentum, SgdCoefficients};
+    ///
+    /// let (mut p, mut v) = ([1.0], [0.0]);
+    /// let c = SgdCoefficients { step: -0.1, weight_decay: 0.0, momentum: 0.9, undampened: 1.0, nesterov: false, first: true };
+    /// sgd_momentum(&mut p, &[1.0], &mut v, c);
+    /// sgd_momentum(&mut p, &[1.0], &mut v, SgdCoefficients { first: false, ..c });
+    /// assert_eq!(v, [1.9]);
+    /// assert!((p[0] - (1.0 - 0.1 - 0.19)).abs() < 1e-6);
+    /// ```
+    pub fn sgd_momentum(parameters: &mut [f32], gradients: &[f32], velocity: &mut [f32], c: SgdCoefficients)
+        => sgd_momentum_impl
+}
+
+#[inline(always)]
+fn sgd_momentum_impl<const FMA: bool>(
+    parameters: &mut [f32],
+    gradients: &[f32],
+    velocity: &mut [f32],
+    c: SgdCoefficients,
+) {
+    assert!(parameters.len() == gradients.len() && gradients.len() == velocity.len(), "one value each");
+    for ((p, g), v) in parameters.iter_mut().zip(gradients).zip(velocity.iter_mut()) {
+        let d = madd::<FMA>(*p, c.weight_decay, *g);
+        *v = if c.first { d } else { madd::<FMA>(d, c.undampened, *v * c.momentum) };
+        let d = if c.nesterov { madd::<FMA>(*v, c.momentum, d) } else { *v };
+        *p = madd::<FMA>(d, c.step, *p);
+    }
+}
+
+/// The scalars of an Adam or AdamW step, computed in `f64` and rounded to `f32` where PyTorch
+/// rounds them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamCoefficients {
+    /// What each parameter is multiplied by first: `1 - ηλ` for AdamW's decoupled weight decay,
+    /// else 1.
+    pub decay: f32,
+    /// The L2 penalty added to the gradient (Adam's weight decay; 0 for AdamW).
+    pub weight_decay: f32,
+    /// `1 - β₁`.
+    pub one_minus_beta1: f32,
+    /// `β₂`.
+    pub beta2: f32,
+    /// `1 - β₂`.
+    pub one_minus_beta2: f32,
+    /// `√(1 - β₂ᵗ)`.
+    pub bias_correction2_sqrt: f32,
+    /// `ε`.
+    pub eps: f32,
+    /// `-η / (1 - β₁ᵗ)`.
+    pub step: f32,
+}
+
+kernel! {
+    /// PyTorch's Adam (and AdamW) on one tensor: `m = m + (1-β₁)(g - m)`,
+    /// `v = β₂v + (1-β₂)g²`, with AMSGrad `v̂ = max(v̂, v)` (pass an empty `max_v` without it),
+    /// `p = p + step · m / (√v / √(1-β₂ᵗ) + ε)`.
+    ///
+    /// ```
+    /// use nn::__private::kernels::{adam, AdamCoefficients};
+    ///
+    /// let (mut p, mut m, mut v) = ([1.0], [0.0], [0.0]);
+    /// let c = AdamCoefficients {
+    ///     decay: 1.0, weight_decay: 0.0, one_minus_beta1: 0.1, beta2: 0.999, one_minus_beta2: 0.001,
+    ///     bias_correction2_sqrt: 0.001f64.sqrt() as f32, eps: 1e-8, step: -0.001 / 0.1,
+    /// };
+    /// adam(&mut p, &[0.5], &mut m, &mut v, &mut [], c);
+    /// assert!((p[0] - 0.999).abs() < 1e-6); // the first step moves each parameter by about η
+    /// ```
+    pub fn adam(parameters: &mut [f32], gradients: &[f32], m: &mut [f32], v: &mut [f32], max_v: &mut [f32], c: AdamCoefficients)
+        => adam_impl
+}
+
+#[inline(always)]
+fn adam_impl<const FMA: bool>(
+    parameters: &mut [f32],
+    gradients: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    max_v: &mut [f32],
+    c: AdamCoefficients,
+) {
+    let len = parameters.len();
+    assert!(gradients.len() == len && m.len() == len && v.len() == len, "one value each");
+    assert!(max_v.is_empty() || max_v.len() == len, "an AMSGrad maximum per value, or none");
+    let values = parameters.iter_mut().zip(gradients).zip(m.iter_mut()).zip(v.iter_mut());
+    if max_v.is_empty() {
+        for (((p, g), m), v) in values {
+            let (decayed, v) = moments::<FMA>(p, *g, m, v, &c);
+            *p = decayed + c.step * *m / (v.sqrt() / c.bias_correction2_sqrt + c.eps);
+        }
+    } else {
+        for ((((p, g), m), v), max) in values.zip(max_v.iter_mut()) {
+            let (decayed, v) = moments::<FMA>(p, *g, m, v, &c);
+            *max = max.max(v);
+            *p = decayed + c.step * *m / (max.sqrt() / c.bias_correction2_sqrt + c.eps);
+        }
+    }
+}
+
+/// Adam's moments updated from one gradient; returns the decayed parameter and the new `v`.
+#[inline(always)]
+fn moments<const FMA: bool>(p: &f32, g: f32, m: &mut f32, v: &mut f32, c: &AdamCoefficients) -> (f32, f32) {
+    let decayed = *p * c.decay;
+    let g = madd::<FMA>(decayed, c.weight_decay, g);
+    *m = madd::<FMA>(c.one_minus_beta1, g - *m, *m);
+    *v = *v * c.beta2 + c.one_minus_beta2 * g * g;
+    (decayed, *v)
+}
+
+/// The scalars of an RMSprop step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RmsPropCoefficients {
+    /// `-learning_rate`.
+    pub step: f32,
+    /// The L2 penalty added to the gradient.
+    pub weight_decay: f32,
+    /// The smoothing constant `α`.
+    pub alpha: f32,
+    /// `1 - α`.
+    pub one_minus_alpha: f32,
+    /// `ε`.
+    pub eps: f32,
+    /// The momentum factor (0 for none).
+    pub momentum: f32,
+}
+
+kernel! {
+    /// PyTorch's RMSprop on one tensor: `s = αs + (1-α)g²`; centred (when `mean` is not empty)
+    /// `ḡ = ḡ + (1-α)(g - ḡ)` and `a = √(s - ḡ²) + ε`, else `a = √s + ε`; with momentum
+    /// `b = μb + g/a`, `p = p - ηb` (pass an empty `buffer` without), else `p = p - ηg/a`.
+    ///
+    /// ```
+    /// use nn::__private::kernels::{rms_prop, RmsPropCoefficients};
+    ///
+    /// let (mut p, mut s) = ([1.0], [0.0]);
+    /// let c = RmsPropCoefficients { step: -0.01, weight_decay: 0.0, alpha: 0.99, one_minus_alpha: 0.01, eps: 1e-8, momentum: 0.0 };
+    /// rms_prop(&mut p, &[2.0], &mut s, &mut [], &mut [], c);
+    /// assert!((p[0] - 0.9).abs() < 1e-5); // g / √(0.01 g²) = 10
+    /// ```
+    pub fn rms_prop(parameters: &mut [f32], gradients: &[f32], square: &mut [f32], mean: &mut [f32], buffer: &mut [f32], c: RmsPropCoefficients)
+        => rms_prop_impl
+}
+
+#[inline(always)]
+fn rms_prop_impl<const FMA: bool>(
+    parameters: &mut [f32],
+    gradients: &[f32],
+    square: &mut [f32],
+    mean: &mut [f32],
+    buffer: &mut [f32],
+    c: RmsPropCoefficients,
+) {
+    let len = parameters.len();
+    assert!(gradients.len() == len && square.len() == len, "one value each");
+    assert!(mean.is_empty() || mean.len() == len, "a mean per value when centred, or none");
+    assert!(buffer.is_empty() || buffer.len() == len, "a momentum buffer per value, or none");
+    let (centred, momentum) = (!mean.is_empty(), !buffer.is_empty());
+    for (index, ((p, g), s)) in parameters.iter_mut().zip(gradients).zip(square.iter_mut()).enumerate() {
+        let g = madd::<FMA>(*p, c.weight_decay, *g);
+        *s = *s * c.alpha + c.one_minus_alpha * g * g;
+        let average = if centred {
+            let mean = &mut mean[index];
+            *mean = madd::<FMA>(c.one_minus_alpha, g - *mean, *mean);
+            (*s + -1.0 * *mean * *mean).sqrt() + c.eps
+        } else {
+            s.sqrt() + c.eps
+        };
+        if momentum {
+            let b = &mut buffer[index];
+            *b = *b * c.momentum + g / average;
+            *p = madd::<FMA>(*b, c.step, *p);
+        } else {
+            *p += c.step * g / average;
+        }
+    }
+}

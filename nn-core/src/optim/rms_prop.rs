@@ -1,0 +1,137 @@
+use super::optimizer::{non_negative, InvalidHyperParameter, Slots};
+use super::Optimizer;
+use crate::kernels::{rms_prop, RmsPropCoefficients};
+
+/// RMSprop, PyTorch's `torch.optim.RMSprop`: each step divides the gradient by the root of a
+/// running mean of its squares (centred: minus the square of the running mean of the
+/// gradients). PyTorch's defaults: learning rate 1e-2, `alpha` 0.99, `eps` 1e-8, no weight
+/// decay, no momentum, not centred. Hyper-parameters are `f64`, as for [`Adam`](super::Adam).
+///
+/// ```
+/// use nn::optim::{Optimizer, RmsProp};
+///
+/// let mut rms_prop = RmsProp::new(0.01);
+/// let mut parameters = [1.0];
+/// rms_prop.update(0, &mut parameters, &[3.0]);
+/// assert!((parameters[0] - 0.9).abs() < 1e-5); // 3 / √(0.01 · 3²) = 10
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct RmsProp {
+    /// The step size.
+    pub learning_rate: f64,
+    /// The smoothing constant of the running means.
+    pub alpha: f64,
+    /// Added to the denominator for numerical stability.
+    pub eps: f64,
+    /// The L2 penalty added to the gradients.
+    pub weight_decay: f64,
+    /// The momentum factor (0 for none).
+    pub momentum: f64,
+    /// Normalise by the estimated variance (the mean of squares minus the squared mean).
+    pub centered: bool,
+    squares: Slots<1>,
+    means: Slots<1>,
+    buffers: Slots<1>,
+}
+
+impl RmsProp {
+    /// RMSprop with PyTorch's defaults and the given learning rate.
+    ///
+    /// ```
+    /// let rms_prop = nn::optim::RmsProp::new(1e-2);
+    /// assert_eq!((rms_prop.alpha, rms_prop.eps), (0.99, 1e-8));
+    /// ```
+    pub fn new(learning_rate: f64) -> Self {
+        Self {
+            learning_rate,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+            squares: Slots::default(),
+            means: Slots::default(),
+            buffers: Slots::default(),
+        }
+    }
+
+    /// With another smoothing constant.
+    ///
+    /// ```
+    /// assert_eq!(nn::optim::RmsProp::new(1e-2).with_alpha(0.9).alpha, 0.9);
+    /// ```
+    pub fn with_alpha(self, alpha: f64) -> Self {
+        Self { alpha, ..self }
+    }
+
+    /// With another `eps`.
+    ///
+    /// ```
+    /// assert_eq!(nn::optim::RmsProp::new(1e-2).with_eps(1e-6).eps, 1e-6);
+    /// ```
+    pub fn with_eps(self, eps: f64) -> Self {
+        Self { eps, ..self }
+    }
+
+    /// With an L2 penalty.
+    ///
+    /// ```
+    /// assert_eq!(nn::optim::RmsProp::new(1e-2).with_weight_decay(1e-4).weight_decay, 1e-4);
+    /// ```
+    pub fn with_weight_decay(self, weight_decay: f64) -> Self {
+        Self { weight_decay, ..self }
+    }
+
+    /// With momentum.
+    ///
+    /// ```
+    /// assert_eq!(nn::optim::RmsProp::new(1e-2).with_momentum(0.9).momentum, 0.9);
+    /// ```
+    pub fn with_momentum(self, momentum: f64) -> Self {
+        Self { momentum, ..self }
+    }
+
+    /// Centred or not.
+    ///
+    /// ```
+    /// assert!(nn::optim::RmsProp::new(1e-2).with_centered(true).centered);
+    /// ```
+    pub fn with_centered(self, centered: bool) -> Self {
+        Self { centered, ..self }
+    }
+}
+
+impl Optimizer for RmsProp {
+    fn check(&self) -> Result<(), InvalidHyperParameter> {
+        non_negative("RmsProp", "lr", "learning rate", self.learning_rate)?;
+        non_negative("RmsProp", "alpha", "smoothing constant (alpha)", self.alpha)?;
+        non_negative("RmsProp", "eps", "eps", self.eps)?;
+        non_negative("RmsProp", "weight_decay", "weight decay", self.weight_decay)?;
+        non_negative("RmsProp", "momentum", "momentum", self.momentum)
+    }
+
+    /// # Panics
+    /// If `parameters` and `gradients` differ in length.
+    fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]) {
+        assert_eq!(parameters.len(), gradients.len(), "one gradient per parameter");
+        let len = parameters.len();
+        let coefficients = RmsPropCoefficients {
+            step: (-self.learning_rate) as f32,
+            weight_decay: self.weight_decay as f32,
+            alpha: self.alpha as f32,
+            one_minus_alpha: (1.0 - self.alpha) as f32,
+            eps: self.eps as f32,
+            momentum: self.momentum as f32,
+        };
+        let ([square], _) = self.squares.get(slot, len);
+        let mean = match self.centered {
+            true => &mut self.means.get(slot, len).0[0][..],
+            false => &mut [][..],
+        };
+        let buffer = match self.momentum > 0.0 {
+            true => &mut self.buffers.get(slot, len).0[0][..],
+            false => &mut [][..],
+        };
+        rms_prop(parameters, gradients, square, mean, buffer, coefficients);
+    }
+}
