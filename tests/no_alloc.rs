@@ -105,9 +105,9 @@ fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
     assert_eq!(batch, 0, "mini-batch steps");
 
     // Optimizers with state: their buffers are made on the first step, then reused.
-    let mut adam = nn::optim::Adam::new(1e-3).with_amsgrad(true);
+    let mut adam = Adam::new(1e-3).with_amsgrad(true);
     let mut momentum = Sgd::new(0.01).with_momentum(0.9).with_nesterov(true);
-    let mut rms_prop = nn::optim::RmsProp::new(1e-3).with_centered(true).with_momentum(0.5);
+    let mut rms_prop = RmsProp::new(1e-3).with_centered(true).with_momentum(0.5);
     let mut stateful = |net: &mut Mlp, ws: &mut Workspace| {
         net.train_batch(ws, &inputs, &targets, &CrossEntropy, &mut adam).unwrap();
         net.train_step(ws, &inputs[1], &targets[1], &CrossEntropy, &mut momentum).unwrap();
