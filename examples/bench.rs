@@ -10,6 +10,9 @@
 //!   shuffled epoch (fixed seed). `A.us_per_sample`, `A.test_acc`.
 //! - **B**, mini-batch: ReLU, softmax cross-entropy, SGD lr 0.1, batch 64, three shuffled epochs.
 //!   `B.epoch0_s`, `B.epoch1_s`, `B.epoch2_s`, `B.test_acc`.
+//! - **BA**, B's network and batches with Adam (lr 1e-3, PyTorch's defaults) instead of SGD:
+//!   `BA.epoch0_s`, `BA.epoch1_s`, `BA.epoch2_s`, `BA.test_acc`; the cost of a stateful
+//!   optimizer's step against the fused SGD one.
 //! - **I**, inference: ReLU forward of all 10,000 test images at once (`I.batch10k_ms`), and the
 //!   median of 10,000 single-image forward calls (`I.single_us_median`).
 //! - **C1**, LeNet-5: softmax cross-entropy, SGD lr 0.05, batch 64, three shuffled epochs:
@@ -57,13 +60,14 @@ network! {
 enum Workload {
     A,
     B,
+    BA,
     I,
     C1,
     C2,
     All,
 }
 
-const USAGE: &str = "usage: bench [--data DIR] [--threads N] [--c2-batches N] [--c2-epochs N] [A|B|I|C1|C2|all]";
+const USAGE: &str = "usage: bench [--data DIR] [--threads N] [--c2-batches N] [--c2-epochs N] [A|B|BA|I|C1|C2|all]";
 
 /// The command line; see the module documentation.
 #[derive(Debug)]
@@ -90,12 +94,13 @@ impl Args {
                     args.workload = match workload.string()?.to_ascii_lowercase().as_str() {
                         "a" => Workload::A,
                         "b" => Workload::B,
+                        "ba" => Workload::BA,
                         "i" => Workload::I,
                         "c1" => Workload::C1,
                         "c2" => Workload::C2,
                         "all" => Workload::All,
                         other => {
-                            return Err(format!("unknown workload `{other}`: expected A, B, I, C1, C2 or all").into())
+                            return Err(format!("unknown workload `{other}`: expected A, B, BA, I, C1, C2 or all").into())
                         }
                     }
                 }
@@ -141,7 +146,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         per_sample(&mnist)?;
     }
     if selected(Workload::B) {
-        mini_batch(&mnist)?;
+        mini_batch(&mnist, "B", &mut Sgd::new(0.1))?;
+    }
+    if selected(Workload::BA) {
+        mini_batch(&mnist, "BA", &mut Adam::new(1e-3))?;
     }
     if selected(Workload::I) {
         inference(&mnist);
@@ -259,12 +267,11 @@ fn per_sample(mnist: &Mnist) -> Result<(), TrainError> {
     Ok(())
 }
 
-fn mini_batch(mnist: &Mnist) -> Result<(), TrainError> {
+fn mini_batch(mnist: &Mnist, name: &str, optimizer: &mut impl Optimizer) -> Result<(), TrainError> {
     const BATCH: usize = 64;
     let mut rng = nn::Pcg64Mcg::seed_from_u64(SEED);
     let mut net = ReluMlp::new(&mut rng);
     let mut workspace = net.workspace();
-    let mut sgd = Sgd::new(0.1);
     let targets = mnist.train.one_hot_targets();
     let mut order: Vec<usize> = (0..mnist.train.len()).collect();
     let (mut inputs, mut batch_targets) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
@@ -276,11 +283,11 @@ fn mini_batch(mnist: &Mnist) -> Result<(), TrainError> {
             batch_targets.clear();
             inputs.extend(chunk.iter().map(|&i| mnist.train.images[i]));
             batch_targets.extend(chunk.iter().map(|&i| targets[i]));
-            net.train_batch(&mut workspace, &inputs, &batch_targets, &CrossEntropy, &mut sgd)?;
+            net.train_batch(&mut workspace, &inputs, &batch_targets, &CrossEntropy, optimizer)?;
         }
-        println!("B.epoch{epoch}_s {:.4}", started.elapsed().as_secs_f64());
+        println!("{name}.epoch{epoch}_s {:.4}", started.elapsed().as_secs_f64());
     }
-    println!("B.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+    println!("{name}.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
     Ok(())
 }
 
