@@ -100,7 +100,9 @@ impl Args {
                         "c2" => Workload::C2,
                         "all" => Workload::All,
                         other => {
-                            return Err(format!("unknown workload `{other}`: expected A, B, BA, I, C1, C2 or all").into())
+                            return Err(
+                                format!("unknown workload `{other}`: expected A, B, BA, I, C1, C2 or all").into()
+                            )
                         }
                     }
                 }

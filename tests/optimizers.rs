@@ -105,3 +105,57 @@ fn hyper_parameters_pytorch_refuses_are_refused_before_anything_changes() {
     );
     assert_eq!(net, initial());
 }
+
+mod schedules {
+    include!("fixtures/schedules.rs");
+}
+
+/// The rates a schedule sets on an optimizer starting at 0.1, at step 0 and after each step.
+fn rates(schedule: impl nn::optim::Schedule) -> Vec<f64> {
+    use nn::optim::{LearningRate, Scheduler};
+    let mut optimizer = Adam::new(0.1);
+    let mut scheduler = Scheduler::new(schedule, &mut optimizer);
+    let mut rates = vec![optimizer.learning_rate()];
+    for _ in 0..30 {
+        scheduler.step(&mut optimizer);
+        rates.push(optimizer.learning_rate());
+    }
+    rates
+}
+
+#[test]
+fn every_schedule_sets_pytorch_s_rates() {
+    use nn::optim::{
+        CosineAnnealing, ExponentialDecay, LearningRate, LinearWarmUp, MultiStepDecay, OneCycle, ReduceOnPlateau,
+        StepDecay,
+    };
+    for (name, expected) in schedules::RATES {
+        let found = match name {
+            "step" => rates(StepDecay { every: 4, gamma: 0.5 }),
+            "multi_step" => rates(MultiStepDecay { milestones: vec![3, 8, 20], gamma: 0.3 }),
+            "exponential" => rates(ExponentialDecay { gamma: 0.9 }),
+            "cosine" => rates(CosineAnnealing { period: 12, minimum: 0.001 }),
+            "linear" => rates(LinearWarmUp { start: 0.2, end: 1.0, steps: 7 }),
+            "one_cycle" => rates(OneCycle::new(0.1, 31)),
+            "plateau" => {
+                let mut optimizer = Adam::new(0.1);
+                let mut plateau = ReduceOnPlateau::default().with_factor(0.5).with_patience(2).with_cooldown(1);
+                let mut rates = vec![optimizer.learning_rate()];
+                for value in schedules::PLATEAU_VALUES {
+                    plateau.step(value, &mut optimizer);
+                    rates.push(optimizer.learning_rate());
+                }
+                rates
+            }
+            other => panic!("no schedule named {other}"),
+        };
+        for (step, (found, expected)) in found.iter().zip(expected).enumerate() {
+            // PyTorch computes cosine annealing and the linear warm-up step by step from the
+            // previous rate; these are closed forms, equal to within rounding.
+            assert!(
+                (found - expected).abs() <= 1e-12 * expected.abs().max(1e-3),
+                "{name}, step {step}: {found} against PyTorch's {expected}"
+            );
+        }
+    }
+}
