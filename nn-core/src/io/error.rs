@@ -29,6 +29,22 @@ pub enum ModelFileError {
         /// What it is instead.
         kind: &'static str,
     },
+    /// The file does not start with the checkpoint magic.
+    #[error("{}: not an nn checkpoint (it does not start with the bytes \"nn-check\")", path.display())]
+    NotACheckpoint {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A checkpoint holds the state of another optimizer type.
+    #[error("{}: the checkpoint holds the state of the optimizer `{found}`, but it is being loaded as `{expected}`", path.display())]
+    OptimizerMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The optimizer type being loaded.
+        expected: &'static str,
+        /// The optimizer type in the file.
+        found: String,
+    },
     /// The file does not start with the nn model magic.
     #[error("{}: not an nn model file (it does not start with the bytes \"nn-model\")", path.display())]
     NotAModelFile {

@@ -23,9 +23,11 @@
 //! checksum, and the architecture; each failure is a distinct [`ModelFileError`].
 
 mod atomic_file;
+mod checkpoint;
 mod error;
 mod model_file;
 
+pub use checkpoint::{load_checkpoint, save_checkpoint, CHECKPOINT_MAGIC};
 pub use error::ModelFileError;
 pub(crate) use model_file::{load, save};
 pub use model_file::{FORMAT_VERSION, MAGIC, OLDEST_FORMAT_VERSION};

@@ -33,7 +33,7 @@ pub const FORMAT_VERSION: u32 = 3;
 /// ```
 pub const OLDEST_FORMAT_VERSION: u32 = 2;
 
-const HEADER_LIMIT: usize = 1 << 20;
+pub(crate) const HEADER_LIMIT: usize = 1 << 20;
 
 /// Characters of a string read from a file quoted in an error message: a header may hold a
 /// megabyte of text, which would bury the message.
@@ -42,13 +42,13 @@ const QUOTED_CHARACTERS: usize = 200;
 const QUOTED_DIMENSIONS: usize = 8;
 
 /// `text`, or its first [`QUOTED_CHARACTERS`] characters and how many more there are.
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     match text.char_indices().nth(QUOTED_CHARACTERS) {
         Some((end, _)) => format!("{}... ({} more characters)", &text[..end], text[end..].chars().count()),
         None => text.to_owned(),
     }
 }
-const CHECKSUM_LEN: usize = 4;
+pub(crate) const CHECKSUM_LEN: usize = 4;
 
 /// The first field of every header, decoded alone to choose the header's layout.
 #[derive(Deserialize)]
@@ -118,7 +118,7 @@ struct TensorEntryV2 {
     len: u64,
 }
 
-fn config() -> impl bincode::config::Config {
+pub(crate) fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<HEADER_LIMIT>()
 }
 
@@ -128,7 +128,7 @@ fn header_of<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(network: &N
     Header { format_version: FORMAT_VERSION, architecture: N::ARCHITECTURE.to_owned(), tensors }
 }
 
-fn encode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(network: &N) -> Vec<u8> {
+pub(crate) fn encode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(network: &N) -> Vec<u8> {
     let header = bincode::serde::encode_to_vec(header_of(network), config())
         .expect("a header of a compiled network is far below the 1 MiB limit");
     let mut bytes = Vec::with_capacity(MAGIC.len() + header.len() + N::PARAMETERS * 4 + CHECKSUM_LEN);
@@ -153,26 +153,37 @@ pub(crate) fn save<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
 }
 
 pub(crate) fn load<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(path: &Path) -> Result<N, ModelFileError> {
-    let io_error = |source| ModelFileError::Io { path: path.to_owned(), source };
-    let file_type = std::fs::metadata(path).map_err(io_error)?.file_type();
-    if !file_type.is_file() {
-        // A device never ends and a pipe may never deliver: neither can hold a model.
-        return Err(ModelFileError::NotAFile { path: path.to_owned(), kind: kind_of(&file_type) });
-    }
-    let mut values = 0;
-    N::zeroed().visit_tensors(&mut |tensor| values += tensor.values.len());
-    let longest = (MAGIC.len() + HEADER_LIMIT + values * 4 + CHECKSUM_LEN) as u64;
-    // Read through a bound, not sized by the metadata (which may change under the reader): a
-    // huge foreign file is never pulled into memory.
-    let mut bytes = Vec::new();
-    let file = std::fs::File::open(path).map_err(io_error)?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, longest + 1), &mut bytes).map_err(io_error)?;
+    let longest = longest_file::<N, IN, OUT>();
+    let bytes = read_bounded(path, longest)?;
     if bytes.len() as u64 > longest {
         // A foreign file or one of a newer format is named as such, not as too long.
         check_version(&bytes, path)?;
         return Err(ModelFileError::TooLong { path: path.to_owned(), longest });
     }
     decode(&bytes, path)
+}
+
+/// The longest model file of `N`: its tensors and the largest header.
+pub(crate) fn longest_file<N: Network<IN, OUT>, const IN: usize, const OUT: usize>() -> u64 {
+    let mut values = 0;
+    N::zeroed().visit_tensors(&mut |tensor| values += tensor.values.len());
+    (MAGIC.len() + HEADER_LIMIT + values * 4 + CHECKSUM_LEN) as u64
+}
+
+/// The bytes of the regular file at `path`, at most `longest + 1` of them (one more than
+/// allowed tells a file that is too long), read through a bound rather than sized by the
+/// metadata (which may change under the reader).
+pub(crate) fn read_bounded(path: &Path, longest: u64) -> Result<Vec<u8>, ModelFileError> {
+    let io_error = |source| ModelFileError::Io { path: path.to_owned(), source };
+    let file_type = std::fs::metadata(path).map_err(io_error)?.file_type();
+    if !file_type.is_file() {
+        // A device never ends and a pipe may never deliver: neither can hold a model.
+        return Err(ModelFileError::NotAFile { path: path.to_owned(), kind: kind_of(&file_type) });
+    }
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, longest + 1), &mut bytes).map_err(io_error)?;
+    Ok(bytes)
 }
 
 /// What a path that is not a regular file is, for the error.
@@ -248,7 +259,7 @@ fn decode_header(body: &[u8], path: &Path) -> Result<Decoded, ModelFileError> {
     }
 }
 
-fn decode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+pub(crate) fn decode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
     bytes: &[u8],
     path: &Path,
 ) -> Result<N, ModelFileError> {

@@ -23,7 +23,7 @@ use crate::kernels::{adam, AdamCoefficients};
 /// // Each step moves each parameter by about the learning rate, whatever its gradient's scale.
 /// assert!((parameters[0] - 0.97).abs() < 1e-4 && (parameters[1] + 0.97).abs() < 1e-4);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Adam {
     /// The step size.
     pub learning_rate: f64,

@@ -3,7 +3,7 @@ use super::Optimizer;
 
 /// How [`Clipped`] limits the gradients before each step, as PyTorch's
 /// `torch.nn.utils.clip_grad_norm_` and `clip_grad_value_` do before `optimizer.step()`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Clip {
     /// Scale every gradient by `max_norm / (norm + 1e-6)` when the L2 norm of all of them
     /// together exceeds `max_norm`.
@@ -30,7 +30,7 @@ pub enum Clip {
 /// assert!((squares.sqrt() - 0.5).abs() < 1e-6, "{}", squares.sqrt());
 /// # Ok::<(), nn::TrainError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Clipped<O> {
     /// The optimizer that applies the clipped gradients.
     pub optimizer: O,

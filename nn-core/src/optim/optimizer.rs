@@ -145,26 +145,30 @@ pub(crate) fn below_one(
 
 /// Each tensor's state buffers (`N` per tensor: velocity, moments), created zeroed on the first
 /// step that reaches the tensor's slot and reused after, so that steps allocate nothing once
-/// warmed up.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// warmed up. Saved with the optimizer in a checkpoint.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Slots<const N: usize> {
-    buffers: Vec<[Vec<f32>; N]>,
+    /// Per slot, its `N` buffers.
+    buffers: Vec<Vec<Vec<f32>>>,
 }
 
 impl<const N: usize> Slots<N> {
     /// The buffers of `slot`, each `len` values, and whether they were just created.
     pub(crate) fn get(&mut self, slot: usize, len: usize) -> (&mut [Vec<f32>; N], bool) {
-        let fresh = slot >= self.buffers.len() || self.buffers[slot][0].len() != len;
+        let fresh = slot >= self.buffers.len() || self.buffers[slot].len() != N || self.buffers[slot][0].len() != len;
         while self.buffers.len() <= slot {
-            self.buffers.push(std::array::from_fn(|_| Vec::new()));
+            self.buffers.push(Vec::new());
         }
         if fresh {
-            for buffer in &mut self.buffers[slot] {
+            let buffers = &mut self.buffers[slot];
+            buffers.resize_with(N, Vec::new);
+            for buffer in buffers {
                 buffer.clear();
                 buffer.resize(len, 0.0);
             }
         }
-        (&mut self.buffers[slot], fresh)
+        let buffers = (&mut self.buffers[slot][..]).try_into().expect("N buffers per slot");
+        (buffers, fresh)
     }
 
     /// Forgets every buffer.

@@ -15,7 +15,7 @@ use crate::kernels::{rms_prop, RmsPropCoefficients};
 /// rms_prop.update(0, &mut parameters, &[3.0]);
 /// assert!((parameters[0] - 0.9).abs() < 1e-5); // 3 / √(0.01 · 3²) = 10
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RmsProp {
     /// The step size.
     pub learning_rate: f64,

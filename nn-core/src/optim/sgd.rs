@@ -29,7 +29,7 @@ const TASK_PARAMETERS: usize = 1 << 14;
 /// momentum.update(0, &mut parameters, &[1.0, -1.0]);
 /// assert!((parameters[0] - (0.9 - 0.1 * 1.9)).abs() < 1e-6);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sgd {
     /// The step size.
     pub learning_rate: f32,
