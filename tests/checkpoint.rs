@@ -102,3 +102,22 @@ fn a_checkpoint_of_another_optimizer_or_a_model_file_is_refused() {
     let error = nn::io::load_checkpoint::<Net, Sgd, 6, 3>(&path).unwrap_err();
     assert!(matches!(error, nn::io::ModelFileError::ChecksumMismatch { .. }), "{error:?}");
 }
+
+#[test]
+fn a_checkpoint_keeps_the_position_of_a_schedule_beside_the_optimizer() {
+    use nn::optim::{CosineAnnealing, LearningRate, Scheduler};
+    let net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(5));
+    let mut adam = Adam::new(0.1);
+    let mut scheduler = Scheduler::new(CosineAnnealing { period: 10, minimum: 0.0 }, &mut adam);
+    for _ in 0..3 {
+        scheduler.step(&mut adam);
+    }
+    let path = scratch("scheduled.checkpoint");
+    nn::io::save_checkpoint(&path, &net, &(adam.clone(), scheduler.clone())).unwrap();
+    let (_, (mut restored_adam, mut restored)): (Net, (Adam, Scheduler<CosineAnnealing>)) =
+        nn::io::load_checkpoint(&path).unwrap();
+    assert_eq!(restored.steps(), 3);
+    scheduler.step(&mut adam);
+    restored.step(&mut restored_adam);
+    assert_eq!(restored_adam.learning_rate(), adam.learning_rate());
+}

@@ -81,7 +81,7 @@ pub trait Schedule {
 /// use nn::optim::{Schedule, StepDecay};
 /// assert_eq!(StepDecay { every: 10, gamma: 0.1 }.rate(25, 1.0), 0.1f64.powi(2));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepDecay {
     /// Steps between decays.
     pub every: usize,
@@ -103,7 +103,7 @@ impl Schedule for StepDecay {
 /// let schedule = MultiStepDecay { milestones: vec![3, 8], gamma: 0.1 };
 /// assert_eq!([2, 3, 8].map(|step| schedule.rate(step, 1.0)), [1.0, 0.1, 0.1f64.powi(2)]);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MultiStepDecay {
     /// The steps at which the rate decays, increasing.
     pub milestones: Vec<usize>,
@@ -124,7 +124,7 @@ impl Schedule for MultiStepDecay {
 /// use nn::optim::{ExponentialDecay, Schedule};
 /// assert_eq!(ExponentialDecay { gamma: 0.5 }.rate(3, 1.0), 0.125);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExponentialDecay {
     /// The factor of each step.
     pub gamma: f64,
@@ -147,7 +147,7 @@ impl Schedule for ExponentialDecay {
 /// assert!((schedule.rate(5, 1.0) - 0.5).abs() < 1e-12);
 /// assert!(schedule.rate(10, 1.0).abs() < 1e-12);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CosineAnnealing {
     /// Steps from the initial rate to the minimum (PyTorch's `T_max`).
     pub period: usize,
@@ -171,7 +171,7 @@ impl Schedule for CosineAnnealing {
 /// let warm_up = LinearWarmUp { start: 0.1, end: 1.0, steps: 4 };
 /// assert_eq!([0, 2, 4, 9].map(|step| warm_up.rate(step, 1.0)), [0.1, 0.55, 1.0, 1.0]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LinearWarmUp {
     /// The factor at step 0 (PyTorch's `start_factor`, 1/3 by default there).
     pub start: f64,
@@ -201,7 +201,7 @@ impl Schedule for LinearWarmUp {
 /// assert!((one_cycle.rate(29, 0.0) - 1.0).abs() < 1e-12);
 /// assert!((one_cycle.rate(99, 0.0) - 4e-6).abs() < 1e-12);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OneCycle {
     /// The highest rate (PyTorch's `max_lr`).
     pub maximum: f64,
@@ -245,7 +245,8 @@ impl Schedule for OneCycle {
 
 /// Applies a [`Schedule`] to an optimizer: [`step`](Scheduler::step) once per epoch (per batch
 /// for [`OneCycle`]), as PyTorch's `scheduler.step()`; the initial rate is the optimizer's when
-/// the scheduler is made, and the schedule's rate for step 0 is set at once.
+/// the scheduler is made, and the schedule's rate for step 0 is set at once. Schedulers are
+/// serialisable: a checkpoint of the pair `(optimizer, scheduler)` keeps the schedule's position.
 ///
 /// ```
 /// use nn::optim::{CosineAnnealing, LearningRate, Scheduler, Sgd};
@@ -260,7 +261,7 @@ impl Schedule for OneCycle {
 /// }
 /// assert!(rates.windows(2).all(|pair| pair[1] < pair[0]) && rates[3] < 1e-9);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Scheduler<S> {
     /// The schedule.
     pub schedule: S,
@@ -330,7 +331,7 @@ impl<S: Schedule> Scheduler<S> {
 /// }
 /// assert!((sgd.learning_rate() - 0.1).abs() < 1e-7);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReduceOnPlateau {
     /// The factor of each reduction.
     pub factor: f64,
