@@ -5,6 +5,7 @@
 //! cargo run --release --example mnist -- --data ../shared/mnist --epochs 50
 //! cargo run --release --example mnist -- --model relu-ce --lr 0.01 --epochs 5 --data DIR
 //! cargo run --release --example mnist -- --data train.csv.gz --save mnist.model
+//! cargo run --release --example mnist -- --model relu-ce --batch 64 --optimizer adam
 //! ```
 //!
 //! By default this is the configuration of the original library: 784-100-10 with Sigmoid, MSE
@@ -12,6 +13,9 @@
 //! sample embedded in the crate (5,000 training and 1,000 test digits). `--data` takes a
 //! directory with the four MNIST IDX files (raw or `.gz`), or a Kaggle digit-recognizer
 //! `train.csv` (or a directory holding one), of which a seeded 10% is held out as the test set.
+//! `--optimizer` picks SGD (the default), SGD with Nesterov momentum 0.9, Adam, AdamW or RMSprop,
+//! each with PyTorch's defaults and, without `--lr`, PyTorch's default learning rate (0.1 for
+//! SGD).
 
 use nn::data::{mnist::CLASSES, mnist::PIXELS, read_kaggle_train};
 use nn::prelude::*;
@@ -49,7 +53,34 @@ impl Model {
 }
 
 const USAGE: &str = "usage: mnist [--data DIR|train.csv] [--model sigmoid-mse|relu-ce] [--epochs N] [--lr RATE]
-             [--batch N] [--seed N] [--save PATH]";
+             [--optimizer sgd|momentum|adam|adamw|rmsprop] [--batch N] [--seed N] [--save PATH]";
+
+/// The optimizers `--optimizer` names.
+#[derive(Clone, Copy, Debug)]
+enum OptimizerChoice {
+    Sgd,
+    Momentum,
+    Adam,
+    AdamW,
+    RmsProp,
+}
+
+impl OptimizerChoice {
+    /// The optimizer with PyTorch's defaults, at `lr` or PyTorch's default rate (0.1 for SGD).
+    fn make(self, lr: Option<f32>) -> (Box<dyn Optimizer>, String) {
+        let rate = |default: f64| lr.map_or(default, f64::from);
+        match self {
+            OptimizerChoice::Sgd => (Box::new(Sgd::new(rate(0.1) as f32)), format!("SGD lr {}", rate(0.1))),
+            OptimizerChoice::Momentum => (
+                Box::new(Sgd::new(rate(0.1) as f32).with_momentum(0.9).with_nesterov(true)),
+                format!("SGD lr {}, Nesterov momentum 0.9", rate(0.1)),
+            ),
+            OptimizerChoice::Adam => (Box::new(Adam::new(rate(1e-3))), format!("Adam lr {}", rate(1e-3))),
+            OptimizerChoice::AdamW => (Box::new(Adam::adamw(rate(1e-3))), format!("AdamW lr {}", rate(1e-3))),
+            OptimizerChoice::RmsProp => (Box::new(RmsProp::new(rate(1e-2))), format!("RMSprop lr {}", rate(1e-2))),
+        }
+    }
+}
 
 /// The command line; see the module documentation.
 #[derive(Debug)]
@@ -57,7 +88,8 @@ struct Args {
     data: Option<PathBuf>,
     model: Model,
     epochs: usize,
-    lr: f32,
+    lr: Option<f32>,
+    optimizer: OptimizerChoice,
     batch: usize,
     seed: u64,
     save: Option<PathBuf>,
@@ -66,8 +98,16 @@ struct Args {
 impl Args {
     fn parse() -> Result<Args, lexopt::Error> {
         use lexopt::prelude::*;
-        let mut args =
-            Args { data: None, model: Model::SigmoidMse, epochs: 50, lr: 0.1, batch: 1, seed: 42, save: None };
+        let mut args = Args {
+            data: None,
+            model: Model::SigmoidMse,
+            epochs: 50,
+            lr: None,
+            optimizer: OptimizerChoice::Sgd,
+            batch: 1,
+            seed: 42,
+            save: None,
+        };
         let mut parser = lexopt::Parser::from_env();
         while let Some(arg) = parser.next()? {
             match arg {
@@ -80,7 +120,22 @@ impl Args {
                     }
                 }
                 Long("epochs") => args.epochs = parser.value()?.parse()?,
-                Long("lr") => args.lr = parser.value()?.parse()?,
+                Long("lr") => args.lr = Some(parser.value()?.parse()?),
+                Long("optimizer") => {
+                    args.optimizer = match parser.value()?.string()?.as_str() {
+                        "sgd" => OptimizerChoice::Sgd,
+                        "momentum" => OptimizerChoice::Momentum,
+                        "adam" => OptimizerChoice::Adam,
+                        "adamw" => OptimizerChoice::AdamW,
+                        "rmsprop" => OptimizerChoice::RmsProp,
+                        other => {
+                            return Err(format!(
+                                "unknown optimizer `{other}`: expected sgd, momentum, adam, adamw or rmsprop"
+                            )
+                            .into())
+                        }
+                    }
+                }
                 Long("batch") => args.batch = parser.value()?.parse()?,
                 Long("seed") => args.seed = parser.value()?.parse()?,
                 Long("save") => args.save = Some(parser.value()?.into()),
@@ -145,19 +200,19 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
     let mut rng = nn::Pcg64Mcg::seed_from_u64(args.seed);
     let mut net = N::new(&mut rng);
     let mut workspace = net.workspace();
-    let mut sgd = Sgd::new(args.lr);
+    let (mut optimizer, optimizer_name) = args.optimizer.make(args.lr);
     let targets = mnist.train.one_hot_targets();
     let mut order: Vec<usize> = (0..mnist.train.len()).collect();
     let batch = args.batch.max(1);
     let (mut batch_inputs, mut batch_targets) = (Vec::with_capacity(batch), Vec::with_capacity(batch));
-    println!("{}\n{}, SGD lr {}, batch {batch}\n", net.summary(), args.model.describe(), args.lr);
+    println!("{}\n{}, {optimizer_name}, batch {batch}\n", net.summary(), args.model.describe());
 
     for epoch in 1..=args.epochs {
         order.shuffle(&mut rng);
         let started = Instant::now();
         let mean_loss = if batch == 1 {
             let samples = order.iter().map(|&i| (&mnist.train.images[i], &targets[i]));
-            net.train_samples(&mut workspace, samples, loss, &mut sgd)?
+            net.train_samples(&mut workspace, samples, loss, optimizer.as_mut())?
         } else {
             let mut total_loss = 0.0f64;
             for chunk in order.chunks(batch) {
@@ -165,7 +220,8 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
                 batch_targets.clear();
                 batch_inputs.extend(chunk.iter().map(|&i| mnist.train.images[i]));
                 batch_targets.extend(chunk.iter().map(|&i| targets[i]));
-                let step_loss = net.train_batch(&mut workspace, &batch_inputs, &batch_targets, loss, &mut sgd)?;
+                let step_loss =
+                    net.train_batch(&mut workspace, &batch_inputs, &batch_targets, loss, optimizer.as_mut())?;
                 total_loss += f64::from(step_loss) * chunk.len() as f64;
             }
             (total_loss / order.len() as f64) as f32
