@@ -119,7 +119,7 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch_size::<N, IN, OUT>(1)?;
-    check_hyper_parameters(optimizer)?;
+    optimizer.check()?;
     check_input(input, 0)?;
     let mut gradient = [0.0; OUT];
     let Workspace { context, buffers, gradients, .. } = workspace;
@@ -153,7 +153,7 @@ where
 {
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch_size::<N, IN, OUT>(1)?;
-    check_hyper_parameters(optimizer)?;
+    optimizer.check()?;
     match optimizer.plain_sgd_learning_rate() {
         Some(learning_rate) => train_samples_deferred(network, workspace, samples, loss, learning_rate),
         None => train_samples_stepwise(network, workspace, samples, loss, optimizer),
@@ -271,7 +271,7 @@ where
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch(inputs.len(), targets.len(), "targets")?;
     check_batch_size::<N, IN, OUT>(inputs.len())?;
-    check_hyper_parameters(optimizer)?;
+    optimizer.check()?;
     for (sample, input) in inputs.iter().enumerate() {
         check_input(input, sample)?;
     }
@@ -593,12 +593,6 @@ fn check_input(input: &[f32], sample: usize) -> Result<(), TrainError> {
     }
     let index = input.iter().position(|value| !value.is_finite()).expect("a non-finite value");
     Err(TrainError::NonFiniteInput { sample, index, value: input[index] })
-}
-
-/// Refuses hyper-parameters that would write non-finite parameters or climb the loss (the
-/// optimizer's own check, PyTorch's ranges).
-fn check_hyper_parameters<O: Optimizer + ?Sized>(optimizer: &O) -> Result<(), TrainError> {
-    optimizer.check().map_err(TrainError::from)
 }
 
 /// The loss of one sample, with its gradient written to `gradient`; an error if either is not
