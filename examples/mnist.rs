@@ -18,10 +18,9 @@
 //! SGD).
 
 use nn::data::{mnist::CLASSES, mnist::PIXELS, read_kaggle_train};
+use nn::fit::Trainer;
 use nn::prelude::*;
-use rand::seq::SliceRandom;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 network! {
     /// The original library's network: 784-100-10 with a sigmoid hidden layer.
@@ -175,8 +174,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         args.data.as_deref().map_or("the embedded sample".into(), |path| path.display().to_string())
     );
     match args.model {
-        Model::SigmoidMse => train::<SigmoidMlp, _>(args, &mnist, &Mse),
-        Model::ReluCe => train::<ReluMlp, _>(args, &mnist, &CrossEntropy),
+        Model::SigmoidMse => train::<SigmoidMlp, _>(args, &mnist, Mse),
+        Model::ReluCe => train::<ReluMlp, _>(args, &mnist, CrossEntropy),
     }
 }
 
@@ -191,49 +190,22 @@ fn load_data(data: Option<&Path>, seed: u64) -> Result<Mnist, nn::data::DataErro
     Mnist::load(path)
 }
 
-/// The training loop, written once for any network with 784 inputs and 10 outputs.
+/// Trains any network with 784 inputs and 10 outputs through the fit loop, the test set as its
+/// validation data.
 fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
     args: &Args,
     mnist: &Mnist,
-    loss: &L,
+    loss: L,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let mut rng = nn::Pcg64Mcg::seed_from_u64(args.seed);
-    let mut net = N::new(&mut rng);
-    let mut workspace = net.workspace();
-    let (mut optimizer, optimizer_name) = args.optimizer.make(args.lr);
-    let targets = mnist.train.one_hot_targets();
-    let mut order: Vec<usize> = (0..mnist.train.len()).collect();
+    let mut net = N::new(&mut nn::Pcg64Mcg::seed_from_u64(args.seed));
+    let (optimizer, optimizer_name) = args.optimizer.make(args.lr);
     let batch = args.batch.max(1);
-    let (mut batch_inputs, mut batch_targets) = (Vec::with_capacity(batch), Vec::with_capacity(batch));
     println!("{}\n{}, {optimizer_name}, batch {batch}\n", net.summary(), args.model.describe());
-
-    for epoch in 1..=args.epochs {
-        order.shuffle(&mut rng);
-        let started = Instant::now();
-        let mean_loss = if batch == 1 {
-            let samples = order.iter().map(|&i| (&mnist.train.images[i], &targets[i]));
-            net.train_samples(&mut workspace, samples, loss, optimizer.as_mut())?
-        } else {
-            let mut total_loss = 0.0f64;
-            for chunk in order.chunks(batch) {
-                batch_inputs.clear();
-                batch_targets.clear();
-                batch_inputs.extend(chunk.iter().map(|&i| mnist.train.images[i]));
-                batch_targets.extend(chunk.iter().map(|&i| targets[i]));
-                let step_loss =
-                    net.train_batch(&mut workspace, &batch_inputs, &batch_targets, loss, optimizer.as_mut())?;
-                total_loss += f64::from(step_loss) * chunk.len() as f64;
-            }
-            (total_loss / order.len() as f64) as f32
-        };
-        let seconds = started.elapsed().as_secs_f64();
-        println!(
-            "epoch {epoch}/{} loss={:.4} train_acc={:.4} test_acc={:.4} time={seconds:.2}s",
-            args.epochs,
-            mean_loss,
-            net.accuracy(&mnist.train.images, &mnist.train.labels)?,
-            net.accuracy(&mnist.test.images, &mnist.test.labels)?,
-        );
+    let (targets, test_targets) = (mnist.train.one_hot_targets(), mnist.test.one_hot_targets());
+    let mut trainer = Trainer::new(optimizer, loss).epochs(args.epochs).batch_size(batch).seed(args.seed);
+    let history = trainer.fit(&mut net, &mnist.train.images, &targets, Some((&mnist.test.images, &test_targets)))?;
+    if let Some(last) = history.epochs.last() {
+        println!("test accuracy {:.4} after {} epochs", last.validation_accuracy.unwrap_or(0.0), last.epoch);
     }
     if let Some(path) = &args.save {
         net.save(path)?;

@@ -25,6 +25,7 @@
 #[doc(hidden)]
 pub mod buffers;
 pub mod data;
+pub mod fit;
 #[doc(hidden)]
 pub mod heap;
 pub mod init;

@@ -176,3 +176,37 @@ impl<const N: usize> Slots<N> {
         self.buffers.clear();
     }
 }
+
+/// A boxed optimizer is one: an optimizer chosen at run time (`Box<dyn Optimizer>`) trains like
+/// any other.
+///
+/// ```
+/// use nn::optim::{Adam, Optimizer, Sgd};
+///
+/// let mut chosen: Box<dyn Optimizer> = if true { Box::new(Adam::new(1e-3)) } else { Box::new(Sgd::new(0.1)) };
+/// let mut parameters = [1.0];
+/// chosen.begin_step();
+/// chosen.update(0, &mut parameters, &[1.0]);
+/// assert!(parameters[0] < 1.0);
+/// ```
+impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
+    fn check(&self) -> Result<(), InvalidHyperParameter> {
+        (**self).check()
+    }
+
+    fn prepare(&mut self, gradients: &mut [f32]) {
+        (**self).prepare(gradients);
+    }
+
+    fn begin_step(&mut self) {
+        (**self).begin_step();
+    }
+
+    fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]) {
+        (**self).update(slot, parameters, gradients);
+    }
+
+    fn plain_sgd_learning_rate(&self) -> Option<f32> {
+        (**self).plain_sgd_learning_rate()
+    }
+}
