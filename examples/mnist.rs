@@ -19,6 +19,7 @@
 
 use nn::data::{mnist::CLASSES, mnist::PIXELS, read_kaggle_train};
 use nn::fit::Trainer;
+use nn::metrics::ConfusionMatrix;
 use nn::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -204,9 +205,10 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
     let (targets, test_targets) = (mnist.train.one_hot_targets(), mnist.test.one_hot_targets());
     let mut trainer = Trainer::new(optimizer, loss).epochs(args.epochs).batch_size(batch).seed(args.seed);
     let history = trainer.fit(&mut net, &mnist.train.images, &targets, Some((&mnist.test.images, &test_targets)))?;
-    if let Some(last) = history.epochs.last() {
-        println!("test accuracy {:.4} after {} epochs", last.validation_accuracy.unwrap_or(0.0), last.epoch);
-    }
+    let mut outputs = vec![[0.0; CLASSES]; mnist.test.len()];
+    net.forward_batch(&mut net.workspace(), &mnist.test.images, &mut outputs)?;
+    let labels: Vec<usize> = mnist.test.labels.iter().map(|&label| usize::from(label)).collect();
+    println!("\nthe test set after {} epochs\n{}", history.epochs.len(), ConfusionMatrix::of(&outputs, &labels));
     if let Some(path) = &args.save {
         net.save(path)?;
         println!("saved to {}", path.display());

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
-pub use nn_core::{argmax, data, fit, init, io, layers, losses, one_hot, optim, Network, TrainError, Workspace};
+pub use nn_core::{
+    argmax, data, fit, init, io, layers, losses, metrics, one_hot, optim, Network, TrainError, Workspace,
+};
 /// The random number generators `Network::new` takes, re-exported so the versions match.
 pub use rand;
 /// The seeded random number generator of the examples: PCG-64 in its MCG variant, from

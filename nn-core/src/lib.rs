@@ -37,6 +37,7 @@ pub mod layers;
 pub mod losses;
 #[doc(hidden)]
 pub mod math;
+pub mod metrics;
 mod network;
 pub mod optim;
 #[cfg(test)]
