@@ -4,8 +4,8 @@
 //!
 //! Run with `cargo run --release --example deep`.
 
+use nn::fit::Trainer;
 use nn::prelude::*;
-use rand::seq::SliceRandom;
 
 network! {
     /// Ten Linear layers with LeakyReLU between them.
@@ -19,27 +19,10 @@ network! {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mnist = Mnist::embedded()?;
-    let mut rng = nn::Pcg64Mcg::seed_from_u64(7);
-    let mut net = Deep::new(&mut rng);
-    let mut workspace = net.workspace();
-    let mut sgd = Sgd::new(0.05);
-    let targets = mnist.train.one_hot_targets();
-    let mut order: Vec<usize> = (0..mnist.train.len()).collect();
-    let (mut inputs, mut batch_targets) = (Vec::new(), Vec::new());
+    let mut net = Deep::new(&mut nn::Pcg64Mcg::seed_from_u64(7));
     println!("{}\n", net.summary());
-    for epoch in 1..=5 {
-        order.shuffle(&mut rng);
-        let mut loss = 0.0;
-        for chunk in order.chunks(32) {
-            inputs.clear();
-            batch_targets.clear();
-            inputs.extend(chunk.iter().map(|&i| mnist.train.images[i]));
-            batch_targets.extend(chunk.iter().map(|&i| targets[i]));
-            loss +=
-                net.train_batch(&mut workspace, &inputs, &batch_targets, &CrossEntropy, &mut sgd)? * chunk.len() as f32;
-        }
-        let accuracy = net.accuracy(&mnist.test.images, &mnist.test.labels)?;
-        println!("epoch {epoch}: loss {:.4} test_acc {accuracy:.4}", loss / order.len() as f32);
-    }
+    let (targets, test_targets) = (mnist.train.one_hot_targets(), mnist.test.one_hot_targets());
+    let mut trainer = Trainer::new(Sgd::new(0.05), CrossEntropy).epochs(5).batch_size(32).seed(7);
+    trainer.fit(&mut net, &mnist.train.images, &targets, Some((&mnist.test.images, &test_targets)))?;
     Ok(())
 }

@@ -11,10 +11,9 @@
 //! batch 64) on the MNIST sample embedded in the crate (5,000 training and 1,000 test digits),
 //! or with `--data` on the four MNIST IDX files in a directory (raw or `.gz`).
 
+use nn::fit::Trainer;
 use nn::prelude::*;
-use rand::seq::SliceRandom;
 use std::path::PathBuf;
-use std::time::Instant;
 
 network! {
     /// LeNet-5: two convolutions with max pooling, then three dense layers.
@@ -109,40 +108,16 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-/// The training loop, written once for any network with 784 inputs and 10 outputs.
+/// Trains any network with 784 inputs and 10 outputs through the fit loop, the test set as its
+/// validation data.
 fn train<N: Network<784, 10>>(args: &Args, mnist: &Mnist) -> Result<(), Box<dyn std::error::Error>> {
-    let mut rng = nn::Pcg64Mcg::seed_from_u64(args.seed);
-    let mut net = N::new(&mut rng);
-    let mut workspace = net.workspace();
-    workspace.reseed(args.seed);
-    let mut sgd = Sgd::new(args.lr);
-    let targets = mnist.train.one_hot_targets();
-    let mut order: Vec<usize> = (0..mnist.train.len()).collect();
+    let mut net = N::new(&mut nn::Pcg64Mcg::seed_from_u64(args.seed));
     let batch = args.batch.max(N::MIN_TRAINING_BATCH);
-    let (mut inputs, mut batch_targets) = (Vec::with_capacity(batch), Vec::with_capacity(batch));
     println!("{}\nsoftmax cross-entropy, SGD lr {}, batch {batch}\n", net.summary(), args.lr);
-
-    for epoch in 1..=args.epochs {
-        order.shuffle(&mut rng);
-        let started = Instant::now();
-        let mut total_loss = 0.0f64;
-        for chunk in order.chunks(batch) {
-            inputs.clear();
-            batch_targets.clear();
-            inputs.extend(chunk.iter().map(|&i| mnist.train.images[i]));
-            batch_targets.extend(chunk.iter().map(|&i| targets[i]));
-            let loss = net.train_batch(&mut workspace, &inputs, &batch_targets, &CrossEntropy, &mut sgd)?;
-            total_loss += f64::from(loss) * chunk.len() as f64;
-        }
-        let seconds = started.elapsed().as_secs_f64();
-        println!(
-            "epoch {epoch}/{} loss={:.4} train_acc={:.4} test_acc={:.4} time={seconds:.2}s",
-            args.epochs,
-            total_loss / order.len() as f64,
-            net.accuracy(&mnist.train.images, &mnist.train.labels)?,
-            net.accuracy(&mnist.test.images, &mnist.test.labels)?,
-        );
-    }
+    let (targets, test_targets) = (mnist.train.one_hot_targets(), mnist.test.one_hot_targets());
+    let mut trainer =
+        Trainer::new(Sgd::new(args.lr), CrossEntropy).epochs(args.epochs).batch_size(batch).seed(args.seed);
+    trainer.fit(&mut net, &mnist.train.images, &targets, Some((&mnist.test.images, &test_targets)))?;
     if let Some(path) = &args.save {
         net.save(path)?;
         println!("saved to {}", path.display());

@@ -2,6 +2,7 @@
 //!
 //! Run with `cargo run --example xor`. No data files are needed.
 
+use nn::fit::{Control, Progress, Trainer};
 use nn::prelude::*;
 
 network! {
@@ -12,23 +13,24 @@ network! {
 }
 
 fn main() -> Result<(), TrainError> {
-    let mut rng = nn::Pcg64Mcg::seed_from_u64(1);
-    let mut net = Xor::new(&mut rng);
-    let mut workspace = net.workspace();
-    let mut sgd = Sgd::new(0.5);
-    let samples = [([0.0, 0.0], [0.0]), ([0.0, 1.0], [1.0]), ([1.0, 0.0], [1.0]), ([1.0, 1.0], [0.0])];
+    let mut net = Xor::new(&mut nn::Pcg64Mcg::seed_from_u64(1));
+    let inputs = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+    let targets = [[0.0], [1.0], [1.0], [0.0]];
 
     println!("{}\n", net.summary());
-    for epoch in 1..=2000 {
-        let mut loss = 0.0;
-        for (input, target) in &samples {
-            loss += net.train_step(&mut workspace, input, target, &Mse, &mut sgd)?;
-        }
-        if epoch % 500 == 0 {
-            println!("epoch {epoch}: loss {:.5}", loss / samples.len() as f32);
-        }
-    }
-    for (input, target) in &samples {
+    // One sample per step, as the original library trained; a line every 500 epochs.
+    Trainer::new(Sgd::new(0.5), Mse)
+        .epochs(2000)
+        .batch_size(1)
+        .progress(Progress::Silent)
+        .on_epoch(|record| {
+            if record.epoch % 500 == 0 {
+                println!("epoch {}: loss {:.5}", record.epoch, record.train_loss);
+            }
+            Control::Continue
+        })
+        .fit(&mut net, &inputs, &targets, None)?;
+    for (input, target) in inputs.iter().zip(&targets) {
         println!("{input:?} -> {:.3} (target {})", net.forward(input)[0], target[0]);
     }
     Ok(())
