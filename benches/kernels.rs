@@ -126,12 +126,10 @@ fn convolution(c: &mut Criterion) {
             kernels::gemm_transposed(&dy, black_box(&columns), &mut weight_gradient, filters, taps, positions, true)
         })
     });
-    let mut positions_major = vec![0.0; taps * positions];
-    group.bench_function("transpose + gemm: weight gradient, dy · (columnsᵀ)", |b| {
-        b.iter(|| {
-            kernels::transpose(black_box(&columns), taps, positions, &mut positions_major);
-            kernels::gemm(&dy, &positions_major, &mut weight_gradient, filters, positions, taps, true)
-        })
+    // The columns' transpose, as the layer builds it directly (im2row).
+    let rows = values(positions * taps);
+    group.bench_function("gemm: weight gradient, dy · rows (im2row)", |b| {
+        b.iter(|| kernels::gemm(&dy, black_box(&rows), &mut weight_gradient, filters, positions, taps, true))
     });
     group.bench_function("gemm: column gradients, Wᵀ · dy", |b| {
         b.iter(|| kernels::gemm(&transposed, black_box(&dy), &mut column_gradients, taps, filters, positions, false))

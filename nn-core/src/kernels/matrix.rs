@@ -191,38 +191,6 @@ pub fn gemm_transposed(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, 
     }
 }
 
-/// Rows and columns per tile of [`transpose`]: a tile's rows and its transpose's stay in L1.
-const TILE: usize = 16;
-
-kernel! {
-    /// `out = matrixᵀ`: `matrix` is `rows x columns`, `out` `columns x rows`, both row-major;
-    /// tile by tile, so both sides are read and written a cache line at a time.
-    ///
-    /// ```
-    /// let mut out = [0.0; 6];
-    /// nn::__private::kernels::transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3, &mut out);
-    /// assert_eq!(out, [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
-    /// ```
-    ///
-    /// # Panics
-    /// If the slices do not hold the matrices.
-    pub fn transpose(matrix: &[f32], rows: usize, columns: usize, out: &mut [f32]) => transpose_impl
-}
-
-#[inline(always)]
-fn transpose_impl<const FMA: bool>(matrix: &[f32], rows: usize, columns: usize, out: &mut [f32]) {
-    assert!(matrix.len() == rows * columns && out.len() == rows * columns, "a {rows} x {columns} matrix");
-    for row_start in (0..rows).step_by(TILE) {
-        for column_start in (0..columns).step_by(TILE) {
-            for row in row_start..(row_start + TILE).min(rows) {
-                for column in column_start..(column_start + TILE).min(columns) {
-                    out[column * rows + row] = matrix[row * columns + column];
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,25 +240,10 @@ mod tests {
             gemm(&a, &b, &mut c, m, k, n, accumulate);
             assert_all_close(&c, &expected, 1e-5);
             // The same product as dot products of rows: a·(bᵀ)ᵀ.
-            let mut b_transposed = vec![0.0; n * k];
-            transpose(&b, k, n, &mut b_transposed);
+            let b_transposed: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
             let mut c = start;
             gemm_transposed(&a, &b_transposed, &mut c, m, n, k, accumulate);
             assert_all_close(&c, &expected, 1e-5);
-        }
-    }
-
-    #[test]
-    fn transpose_moves_every_value() {
-        for (rows, columns) in [(1, 1), (3, 40), (17, 33), (288, 576)] {
-            let matrix = values(rows * columns, 7);
-            let mut out = vec![0.0; rows * columns];
-            transpose(&matrix, rows, columns, &mut out);
-            for row in 0..rows {
-                for column in 0..columns {
-                    assert_eq!(out[column * rows + row], matrix[row * columns + column]);
-                }
-            }
         }
     }
 

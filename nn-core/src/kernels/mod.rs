@@ -29,7 +29,7 @@ pub use elementwise::{
 pub use input_major::{
     input_major_forward, input_major_forward_rows, input_major_outer, input_major_update, DENSE_FRACTION,
 };
-pub use matrix::{gemm, gemm_transposed, transpose};
+pub use matrix::{gemm, gemm_transposed};
 pub use optim::{adam, rms_prop, sgd_momentum, AdamCoefficients, RmsPropCoefficients, SgdCoefficients};
 pub use panel::PanelScratch;
 pub use pooling::{max_pool_2x2, max_pool_2x2_backward};
