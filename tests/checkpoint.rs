@@ -105,7 +105,7 @@ fn a_checkpoint_of_another_optimizer_or_a_model_file_is_refused() {
 
 #[test]
 fn a_checkpoint_keeps_the_position_of_a_schedule_beside_the_optimizer() {
-    use nn::optim::{CosineAnnealing, LearningRate, Scheduler};
+    use nn::optim::{CosineAnnealing, Optimizer, Scheduler};
     let net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(5));
     let mut adam = Adam::new(0.1);
     let mut scheduler = Scheduler::new(CosineAnnealing { period: 10, minimum: 0.0 }, &mut adam);

@@ -183,6 +183,14 @@ fn fused_sgd_step_equals_the_general_optimizer_path() {
     /// SGD without the fused fast path: the trait's general path.
     struct GeneralSgd(Sgd);
     impl Optimizer for GeneralSgd {
+        fn learning_rate(&self) -> f64 {
+            self.0.learning_rate()
+        }
+
+        fn set_learning_rate(&mut self, learning_rate: f64) {
+            self.0.set_learning_rate(learning_rate);
+        }
+
         fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]) {
             self.0.update(slot, parameters, gradients);
         }
@@ -539,6 +547,14 @@ fn an_infinite_input_is_refused_on_every_path_and_changes_nothing() {
 struct Halving(f32);
 
 impl Optimizer for Halving {
+    fn learning_rate(&self) -> f64 {
+        self.0.into()
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.0 = learning_rate as f32;
+    }
+
     fn update(&mut self, _slot: usize, parameters: &mut [f32], gradients: &[f32]) {
         parameters.iter_mut().zip(gradients).for_each(|(p, g)| *p -= self.0 * g);
     }

@@ -112,7 +112,7 @@ mod schedules {
 
 /// The rates a schedule sets on an optimizer starting at 0.1, at step 0 and after each step.
 fn rates(schedule: impl nn::optim::Schedule) -> Vec<f64> {
-    use nn::optim::{LearningRate, Scheduler};
+    use nn::optim::{Optimizer, Scheduler};
     let mut optimizer = Adam::new(0.1);
     let mut scheduler = Scheduler::new(schedule, &mut optimizer);
     let mut rates = vec![optimizer.learning_rate()];
@@ -126,8 +126,7 @@ fn rates(schedule: impl nn::optim::Schedule) -> Vec<f64> {
 #[test]
 fn every_schedule_sets_pytorch_s_rates() {
     use nn::optim::{
-        CosineAnnealing, ExponentialDecay, LearningRate, LinearWarmUp, MultiStepDecay, OneCycle, ReduceOnPlateau,
-        StepDecay,
+        CosineAnnealing, ExponentialDecay, LinearWarmUp, MultiStepDecay, OneCycle, ReduceOnPlateau, StepDecay,
     };
     for (name, expected) in schedules::RATES {
         let found = match name {

@@ -192,6 +192,12 @@ fn a_convolutional_network_gives_pytorchs_logits() {
 struct Frozen;
 
 impl Optimizer for Frozen {
+    fn learning_rate(&self) -> f64 {
+        0.0
+    }
+
+    fn set_learning_rate(&mut self, _learning_rate: f64) {}
+
     fn update(&mut self, _slot: usize, _parameters: &mut [f32], _gradients: &[f32]) {}
 }
 

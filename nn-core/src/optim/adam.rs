@@ -144,6 +144,14 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate;
+    }
+
     fn check(&self) -> Result<(), InvalidHyperParameter> {
         non_negative("Adam", "lr", "learning rate", self.learning_rate)?;
         non_negative("Adam", "eps", "eps", self.eps)?;

@@ -54,6 +54,14 @@ impl<O> Clipped<O> {
 const NORM_EPS: f64 = 1e-6;
 
 impl<O: Optimizer> Optimizer for Clipped<O> {
+    fn learning_rate(&self) -> f64 {
+        self.optimizer.learning_rate()
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.optimizer.set_learning_rate(learning_rate);
+    }
+
     fn check(&self) -> Result<(), InvalidHyperParameter> {
         match self.clip {
             Clip::Norm(limit) => non_negative("Clipped", "max_norm", "largest gradient norm", limit)?,

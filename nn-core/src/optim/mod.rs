@@ -15,7 +15,7 @@ pub use clip::{Clip, Clipped};
 pub use optimizer::{InvalidHyperParameter, Optimizer};
 pub use rms_prop::RmsProp;
 pub use schedule::{
-    CosineAnnealing, ExponentialDecay, LearningRate, LinearWarmUp, MultiStepDecay, OneCycle, ReduceOnPlateau, Schedule,
-    Scheduler, StepDecay,
+    CosineAnnealing, ExponentialDecay, LinearWarmUp, MultiStepDecay, OneCycle, ReduceOnPlateau, Schedule, Scheduler,
+    StepDecay,
 };
 pub use sgd::Sgd;

@@ -12,6 +12,8 @@
 /// struct Halving { learning_rate: f32 }
 ///
 /// impl Optimizer for Halving {
+///     fn learning_rate(&self) -> f64 { self.learning_rate.into() }
+///     fn set_learning_rate(&mut self, learning_rate: f64) { self.learning_rate = learning_rate as f32; }
 ///     fn begin_step(&mut self) { self.learning_rate *= 0.5; }
 ///     fn update(&mut self, _slot: usize, parameters: &mut [f32], gradients: &[f32]) {
 ///         for (p, g) in parameters.iter_mut().zip(gradients) {
@@ -27,6 +29,29 @@
 /// assert_eq!(parameters, [0.5]);
 /// ```
 pub trait Optimizer: Send {
+    /// The step size of the next steps, PyTorch's `param_groups[0]["lr"]`: every optimizer has
+    /// one, and [schedules](super::Scheduler) set it.
+    ///
+    /// ```
+    /// use nn::optim::{Adam, Optimizer};
+    ///
+    /// let mut adam = Adam::new(1e-3);
+    /// adam.set_learning_rate(5e-4);
+    /// assert_eq!(adam.learning_rate(), 5e-4);
+    /// ```
+    fn learning_rate(&self) -> f64;
+
+    /// Sets the step size of the next steps.
+    ///
+    /// ```
+    /// use nn::optim::{Optimizer, Sgd};
+    ///
+    /// let mut sgd = Sgd::new(0.1);
+    /// sgd.set_learning_rate(0.05);
+    /// assert_eq!(sgd.learning_rate(), 0.05f32 as f64);
+    /// ```
+    fn set_learning_rate(&mut self, learning_rate: f64);
+
     /// Checks the hyper-parameters before a step uses them; a training step refuses to run
     /// (changing nothing) when they are outside what PyTorch accepts.
     ///
@@ -208,5 +233,13 @@ impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
 
     fn plain_sgd_learning_rate(&self) -> Option<f32> {
         (**self).plain_sgd_learning_rate()
+    }
+
+    fn learning_rate(&self) -> f64 {
+        (**self).learning_rate()
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        (**self).set_learning_rate(learning_rate);
     }
 }

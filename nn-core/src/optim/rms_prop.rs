@@ -102,6 +102,14 @@ impl RmsProp {
 }
 
 impl Optimizer for RmsProp {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate;
+    }
+
     fn check(&self) -> Result<(), InvalidHyperParameter> {
         non_negative("RmsProp", "lr", "learning rate", self.learning_rate)?;
         non_negative("RmsProp", "alpha", "smoothing constant (alpha)", self.alpha)?;

@@ -1,66 +1,9 @@
 //! Learning-rate schedules, PyTorch's `torch.optim.lr_scheduler` in closed form: a schedule
 //! maps a step count (epochs, or batches for [`OneCycle`]) and the optimizer's initial rate to a
-//! rate, and a [`Scheduler`] applies it to any optimizer with a [`LearningRate`].
+//! rate, and a [`Scheduler`] applies it to any optimizer.
 
-use super::{Adam, Clipped, RmsProp, Sgd};
+use super::Optimizer;
 use std::f64::consts::PI;
-
-/// An optimizer whose step size a schedule can set.
-///
-/// ```
-/// use nn::optim::{LearningRate, Sgd};
-///
-/// let mut sgd = Sgd::new(0.1);
-/// sgd.set_learning_rate(0.05);
-/// assert_eq!(sgd.learning_rate(), 0.05f32 as f64);
-/// ```
-pub trait LearningRate {
-    /// The current step size.
-    fn learning_rate(&self) -> f64;
-
-    /// Sets the step size of the next steps.
-    fn set_learning_rate(&mut self, learning_rate: f64);
-}
-
-impl LearningRate for Sgd {
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate.into()
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.learning_rate = learning_rate as f32;
-    }
-}
-
-impl LearningRate for Adam {
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.learning_rate = learning_rate;
-    }
-}
-
-impl LearningRate for RmsProp {
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.learning_rate = learning_rate;
-    }
-}
-
-impl<O: LearningRate> LearningRate for Clipped<O> {
-    fn learning_rate(&self) -> f64 {
-        self.optimizer.learning_rate()
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.optimizer.set_learning_rate(learning_rate);
-    }
-}
 
 /// A learning rate as a function of the steps taken and of the initial rate.
 ///
@@ -73,6 +16,21 @@ impl<O: LearningRate> LearningRate for Clipped<O> {
 pub trait Schedule {
     /// The rate after `step` steps (0: the initial one) for an initial rate of `initial`.
     fn rate(&self, step: usize, initial: f64) -> f64;
+}
+
+/// A boxed schedule is one: a schedule chosen at run time, or kept by a
+/// [`Trainer`](crate::fit::Trainer).
+///
+/// ```
+/// use nn::optim::{ExponentialDecay, Schedule};
+///
+/// let boxed: Box<dyn Schedule> = Box::new(ExponentialDecay { gamma: 0.5 });
+/// assert_eq!(boxed.rate(2, 1.0), 0.25);
+/// ```
+impl<S: Schedule + ?Sized> Schedule for Box<S> {
+    fn rate(&self, step: usize, initial: f64) -> f64 {
+        (**self).rate(step, initial)
+    }
 }
 
 /// PyTorch's `StepLR`: the rate times `gamma` every `every` steps.
@@ -249,7 +207,7 @@ impl Schedule for OneCycle {
 /// serialisable: a checkpoint of the pair `(optimizer, scheduler)` keeps the schedule's position.
 ///
 /// ```
-/// use nn::optim::{CosineAnnealing, LearningRate, Scheduler, Sgd};
+/// use nn::optim::{CosineAnnealing, Optimizer, Scheduler, Sgd};
 ///
 /// let mut sgd = Sgd::new(0.1);
 /// let mut scheduler = Scheduler::new(CosineAnnealing { period: 4, minimum: 0.0 }, &mut sgd);
@@ -274,13 +232,13 @@ impl<S: Schedule> Scheduler<S> {
     /// rate for step 0.
     ///
     /// ```
-    /// use nn::optim::{LearningRate, LinearWarmUp, Scheduler, Sgd};
+    /// use nn::optim::{Optimizer, LinearWarmUp, Scheduler, Sgd};
     ///
     /// let mut sgd = Sgd::new(0.1);
     /// Scheduler::new(LinearWarmUp { start: 0.5, end: 1.0, steps: 3 }, &mut sgd);
     /// assert_eq!(sgd.learning_rate(), 0.05f32 as f64);
     /// ```
-    pub fn new(schedule: S, optimizer: &mut impl LearningRate) -> Self {
+    pub fn new(schedule: S, optimizer: &mut impl Optimizer) -> Self {
         let initial = optimizer.learning_rate();
         optimizer.set_learning_rate(schedule.rate(0, initial));
         Self { schedule, initial, steps: 0 }
@@ -289,14 +247,14 @@ impl<S: Schedule> Scheduler<S> {
     /// Advances one step and sets the optimizer's rate for it.
     ///
     /// ```
-    /// use nn::optim::{LearningRate, Scheduler, Sgd, StepDecay};
+    /// use nn::optim::{Optimizer, Scheduler, Sgd, StepDecay};
     ///
     /// let mut sgd = Sgd::new(1.0);
     /// let mut scheduler = Scheduler::new(StepDecay { every: 1, gamma: 0.5 }, &mut sgd);
     /// scheduler.step(&mut sgd);
     /// assert_eq!(sgd.learning_rate(), 0.5);
     /// ```
-    pub fn step(&mut self, optimizer: &mut impl LearningRate) {
+    pub fn step(&mut self, optimizer: &mut impl Optimizer) {
         self.steps += 1;
         optimizer.set_learning_rate(self.schedule.rate(self.steps, self.initial));
     }
@@ -322,7 +280,7 @@ impl<S: Schedule> Scheduler<S> {
 /// below `minimum`. PyTorch's defaults: factor 0.1, patience 10, threshold 1e-4, no cooldown.
 ///
 /// ```
-/// use nn::optim::{LearningRate, ReduceOnPlateau, Sgd};
+/// use nn::optim::{Optimizer, ReduceOnPlateau, Sgd};
 ///
 /// let mut sgd = Sgd::new(1.0);
 /// let mut plateau = ReduceOnPlateau::default().with_patience(1);
@@ -415,14 +373,14 @@ impl ReduceOnPlateau {
     /// Records the epoch's monitored value and reduces the optimizer's rate if it has stalled.
     ///
     /// ```
-    /// use nn::optim::{LearningRate, ReduceOnPlateau, Sgd};
+    /// use nn::optim::{Optimizer, ReduceOnPlateau, Sgd};
     ///
     /// let mut sgd = Sgd::new(1.0);
     /// let mut plateau = ReduceOnPlateau::default();
     /// plateau.step(0.3, &mut sgd);
     /// assert_eq!(sgd.learning_rate(), 1.0); // one value is an improvement
     /// ```
-    pub fn step(&mut self, value: f64, optimizer: &mut impl LearningRate) {
+    pub fn step(&mut self, value: f64, optimizer: &mut impl Optimizer) {
         if value < self.best * (1.0 - self.threshold) {
             (self.best, self.bad_epochs) = (value, 0);
         } else {

@@ -115,6 +115,14 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
+    fn learning_rate(&self) -> f64 {
+        self.learning_rate.into()
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate as f32;
+    }
+
     fn check(&self) -> Result<(), InvalidHyperParameter> {
         non_negative("Sgd", "lr", "learning rate", self.learning_rate)?;
         non_negative("Sgd", "momentum", "momentum", self.momentum)?;
