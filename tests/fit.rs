@@ -1,6 +1,7 @@
 //! The fit loop: its progress lines, the per-sample path, early stopping and callbacks.
 
 use nn::fit::{Control, EarlyStopping, Progress, Trainer};
+use nn::optim::{OneCycle, Optimizer, ReduceOnPlateau, StepDecay};
 use nn::prelude::*;
 use rand::seq::SliceRandom;
 use std::io::Write;
@@ -50,9 +51,10 @@ fn progress_in_lines_has_one_line_per_epoch_with_the_figures() {
     assert_eq!(lines.len(), 5, "{text}");
     for (epoch, (line, record)) in lines.iter().zip(&history.epochs).enumerate() {
         let expected = format!(
-            "epoch {}/5 loss={:.4} val_loss={:.4} val_acc={:.4} time=",
+            "epoch {}/5 loss={:.4} acc={:.4} val_loss={:.4} val_acc={:.4} lr=0.01 time=",
             epoch + 1,
             record.train_loss,
+            record.train_accuracy,
             record.validation_loss.unwrap(),
             record.validation_accuracy.unwrap()
         );
@@ -131,4 +133,177 @@ fn a_callback_can_stop_the_run() {
         .unwrap();
     assert_eq!((history.epochs.len(), history.stopped_early), (3, true));
     assert_eq!(seen, [1, 2, 3]);
+}
+
+/// The share of `inputs` whose largest output is at their target's largest value.
+fn accuracy_of<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    net: &N,
+    inputs: &[[f32; IN]],
+    targets: &[[f32; OUT]],
+) -> f32 {
+    let correct = inputs.iter().zip(targets).filter(|(input, target)| net.predict(input) == argmax(*target)).count();
+    correct as f32 / inputs.len() as f32
+}
+
+#[test]
+fn the_training_accuracy_counts_the_predictions_the_steps_made() {
+    // With a learning rate of 0 nothing moves: the running accuracy is the network's accuracy.
+    let (inputs, targets) = data(50, 0);
+    let net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(5));
+    let expected = accuracy_of(&net, &inputs, &targets);
+    assert!(expected > 0.0 && expected < 1.0, "{expected}");
+    for batch_size in [1, 7, 50] {
+        let mut fitted = net.clone();
+        let history = Trainer::new(Sgd::new(0.0), CrossEntropy)
+            .epochs(2)
+            .batch_size(batch_size)
+            .progress(Progress::Silent)
+            .fit(&mut fitted, &inputs, &targets, None)
+            .unwrap();
+        for record in &history.epochs {
+            assert!((record.train_accuracy - expected).abs() < 1e-6, "batch {batch_size}: {record:?} vs {expected}");
+        }
+    }
+}
+
+network! {
+    /// Convolution-heavy: its batch steps run in whole-network shards.
+    struct Conv: [1, 12, 12] {
+        Conv2d(1, 8, 3) -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(200, 3)
+    }
+}
+
+#[test]
+fn the_training_accuracy_is_counted_in_sharded_steps_too() {
+    // The library shards a batch step from 4 multiply-adds per parameter and 64 rows.
+    const { assert!(Conv::MULTIPLY_ADDS >= 4 * Conv::PARAMETERS) };
+    let inputs: Vec<[f32; 144]> =
+        (0..128).map(|i| std::array::from_fn(|j| ((i * 13 + j * 5) % 17) as f32 / 17.0 - 0.5)).collect();
+    let targets: Vec<[f32; 3]> = (0..128).map(|i| one_hot(i % 3)).collect();
+    let net = Conv::new(&mut nn::Pcg64Mcg::seed_from_u64(6));
+    let expected = accuracy_of(&net, &inputs, &targets);
+    let mut fitted = net.clone();
+    let history = Trainer::new(Sgd::new(0.0), CrossEntropy)
+        .epochs(1)
+        .batch_size(128)
+        .progress(Progress::Silent)
+        .fit(&mut fitted, &inputs, &targets, None)
+        .unwrap();
+    assert!((history.epochs[0].train_accuracy - expected).abs() < 1e-6, "{history:?} vs {expected}");
+}
+
+#[test]
+fn a_validation_split_holds_out_a_seeded_part() {
+    let (inputs, targets) = data(40, 0);
+    let fit = |seed: u64| {
+        let mut net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(7));
+        let history = Trainer::new(Sgd::new(0.1), CrossEntropy)
+            .epochs(2)
+            .validation_split(0.25)
+            .seed(seed)
+            .progress(Progress::Silent)
+            .fit(&mut net, &inputs, &targets, None)
+            .unwrap();
+        (net, history)
+    };
+    let (net, history) = fit(1);
+    let accuracy = history.epochs[1].validation_accuracy.unwrap();
+    // 10 of 40 held out: the accuracy is a multiple of 1/10, and the same split next time.
+    assert!(((accuracy * 10.0).round() - accuracy * 10.0).abs() < 1e-5, "{accuracy}");
+    assert_eq!(fit(1).0, net);
+    assert_ne!(fit(2).0, net);
+    for fraction in [0.0, 1.0, f32::NAN, 0.001] {
+        let error = Trainer::new(Sgd::new(0.1), CrossEntropy)
+            .validation_split(fraction)
+            .progress(Progress::Silent)
+            .fit(&mut Net::zeroed(), &inputs[..2], &targets[..2], None)
+            .unwrap_err();
+        assert!(matches!(error, TrainError::InvalidSetting { setting: "validation split", .. }), "{error}");
+    }
+}
+
+#[test]
+fn an_epoch_schedule_sets_each_epochs_rate_and_the_history_records_it() {
+    let (inputs, targets) = data(16, 0);
+    let history = Trainer::new(Sgd::new(0.8), CrossEntropy)
+        .epochs(5)
+        .schedule(StepDecay { every: 2, gamma: 0.5 })
+        .progress(Progress::Silent)
+        .fit(&mut Net::new(&mut nn::Pcg64Mcg::seed_from_u64(8)), &inputs, &targets, None)
+        .unwrap();
+    let rates: Vec<f64> = history.epochs.iter().map(|record| record.learning_rate).collect();
+    assert_eq!(rates, [0.8f32, 0.8, 0.4, 0.4, 0.2].map(f64::from));
+}
+
+#[test]
+fn a_batch_schedule_steps_after_every_batch() {
+    let (inputs, targets) = data(32, 0);
+    let (epochs, batches) = (3, 4);
+    let mut trainer = Trainer::new(Sgd::new(0.1), CrossEntropy)
+        .epochs(epochs)
+        .batch_size(8)
+        .schedule_per_batch(OneCycle::new(0.5, epochs * batches))
+        .progress(Progress::Silent);
+    let history = trainer.fit(&mut Net::new(&mut nn::Pcg64Mcg::seed_from_u64(9)), &inputs, &targets, None).unwrap();
+    let schedule = OneCycle::new(0.5, epochs * batches);
+    use nn::optim::Schedule;
+    for (epoch, record) in history.epochs.iter().enumerate() {
+        let expected = schedule.rate(epoch * batches, 0.1) as f32 as f64;
+        assert_eq!(record.learning_rate, expected, "epoch {}", epoch + 1);
+    }
+    assert_eq!(trainer.optimizer.learning_rate(), schedule.rate(epochs * batches, 0.1) as f32 as f64);
+}
+
+#[test]
+fn reduce_on_plateau_lowers_the_rate_when_the_loss_stalls() {
+    let (inputs, _) = data(16, 0);
+    // A zero network already outputs the zero targets: the loss stays 0 from the first epoch.
+    let targets = vec![[0.0; 3]; inputs.len()];
+    let history = Trainer::new(Sgd::new(1.0), Mse)
+        .epochs(6)
+        .reduce_on_plateau(ReduceOnPlateau::default().with_patience(1).with_factor(0.5))
+        .progress(Progress::Silent)
+        .fit(&mut Net::zeroed(), &inputs, &targets, None)
+        .unwrap();
+    let rates: Vec<f64> = history.epochs.iter().map(|record| record.learning_rate).collect();
+    assert_eq!(rates, [1.0, 1.0, 1.0, 0.5, 0.5, 0.25], "{history:?}");
+}
+
+#[test]
+fn checkpoints_and_the_best_model_are_written_as_the_run_goes() {
+    let directory = tempfile::tempdir().unwrap();
+    let (checkpoint, best) = (directory.path().join("run.checkpoint"), directory.path().join("best.model"));
+    let (inputs, targets) = data(64, 0);
+    let validation_targets: Vec<[f32; 3]> = targets.iter().map(|t| [t[2], t[0], t[1]]).collect();
+    let mut net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(11));
+    let mut trainer = Trainer::new(Adam::new(0.05), CrossEntropy)
+        .epochs(6)
+        .batch_size(16)
+        .checkpoint_every(3, &checkpoint)
+        .save_best(&best)
+        .early_stopping(EarlyStopping { patience: 100, min_delta: 0.0, restore_best: true })
+        .progress(Progress::Silent);
+    let history = trainer.fit(&mut net, &inputs, &targets, Some((&inputs, &validation_targets))).unwrap();
+    // The last checkpoint is epoch 6's: the network before restoring the best, and the optimizer.
+    let (checkpointed, adam): (Net, Adam) = nn::io::load_checkpoint(&checkpoint).unwrap();
+    assert_eq!(adam.steps(), 6 * 4);
+    assert_eq!(adam, trainer.optimizer);
+    // The best model is the restored best epoch's network.
+    assert!(history.best_epoch.unwrap() < 6, "{history:?}");
+    assert_eq!(Net::load(&best).unwrap(), net);
+    assert_ne!(checkpointed, net);
+}
+
+#[test]
+fn an_unwritable_checkpoint_is_an_error_naming_the_file() {
+    let (inputs, targets) = data(8, 0);
+    let path = std::path::Path::new("/nonexistent-directory/run.checkpoint");
+    let error = Trainer::new(Sgd::new(0.1), CrossEntropy)
+        .epochs(1)
+        .checkpoint_every(1, path)
+        .progress(Progress::Silent)
+        .fit(&mut Net::zeroed(), &inputs, &targets, None)
+        .unwrap_err();
+    assert!(matches!(&error, TrainError::Save { path: p, .. } if p == path), "{error}");
+    assert!(error.to_string().contains("/nonexistent-directory/run.checkpoint"), "{error}");
 }

@@ -93,6 +93,24 @@ pub enum TrainError {
         /// The network's architecture.
         architecture: &'static str,
     },
+    /// A file the fit loop writes (a checkpoint, the best model) could not be written.
+    #[error("the fit loop could not save {}: {reason}", path.display())]
+    Save {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why, as the save's error says.
+        reason: String,
+    },
+    /// A setting of the fit loop is outside its range.
+    #[error("the {setting} is {value}; it must be {requirement}")]
+    InvalidSetting {
+        /// The setting, in words.
+        setting: &'static str,
+        /// The value given.
+        value: String,
+        /// What it must be.
+        requirement: &'static str,
+    },
     /// The loss applies softmax itself but the network already ends with `Softmax`.
     #[error(
         "this loss applies softmax to the network's output itself, but the network ({architecture}) \
@@ -122,10 +140,11 @@ where
     optimizer.check()?;
     check_input(input, 0)?;
     let mut gradient = [0.0; OUT];
-    let Workspace { context, buffers, gradients, .. } = workspace;
+    let Workspace { context, buffers, gradients, correct, .. } = workspace;
     context.set_mode(Mode::Train);
     let output = network.forward_sample(context, buffers, input);
     let value = checked_loss(loss, output, target, &mut gradient, 0)?;
+    *correct += usize::from(predicted(output, target));
     match optimizer.plain_sgd_learning_rate() {
         Some(learning_rate) => {
             network.backward_sample(context, buffers, &gradient, gradients, Update::Sgd { learning_rate })
@@ -173,7 +192,7 @@ where
     N: Network<IN, OUT>,
     L: Loss,
 {
-    let Workspace { context, buffers, gradients, .. } = workspace;
+    let Workspace { context, buffers, gradients, correct, .. } = workspace;
     context.set_mode(Mode::Train);
     let update = Update::Sgd { learning_rate };
     let (mut total, mut count) = (0.0f64, 0usize);
@@ -218,6 +237,7 @@ where
                 }
             }
             count += 1;
+            *correct += usize::from(predicted(output, target));
             network.backward_sample(context, buffers, &gradient, gradients, update);
         }
         network.end_block(buffers);
@@ -280,7 +300,7 @@ where
         let total = train_batch_in_shards(network, workspace, inputs, targets, loss, optimizer, shards)?;
         return Ok(mean(total, targets.len()));
     }
-    let Workspace { gradients, batch, context, .. } = workspace;
+    let Workspace { gradients, batch, context, correct, .. } = workspace;
     let Batch { buffers, output_gradients } = batch;
     context.set_mode(Mode::Train);
     // A step too small for its kernels to split stays on the calling thread.
@@ -302,6 +322,7 @@ where
                 *value *= scale;
             }
         }
+        *correct += count_predicted(outputs, targets);
         match optimizer.plain_sgd_learning_rate() {
             Some(learning_rate) => {
                 let update = Update::Sgd { learning_rate };
@@ -359,7 +380,7 @@ where
     L: Loss,
     O: Optimizer + ?Sized,
 {
-    let Workspace { gradients, training_shards, parameters, context, .. } = workspace;
+    let Workspace { gradients, training_shards, parameters, context, correct: correct_count, .. } = workspace;
     let shards = TrainingShard::first(training_shards, network, count);
     copy_parameters(network, gradients, parameters, &mut shards[1..]);
     for shard in shards.iter_mut() {
@@ -383,10 +404,12 @@ where
             })
         },
     );
-    let mut total = first_total?;
+    let (mut total, mut correct) = first_total?;
     for shard in rest.iter() {
-        total += shard.total.clone()?;
+        let (shard_total, shard_correct) = shard.total.clone()?;
+        (total, correct) = (total + shard_total, correct + shard_correct);
     }
+    *correct_count += correct;
     for shard in rest.iter() {
         add_in_parallel(gradients, &shard.gradients);
     }
@@ -411,14 +434,14 @@ struct Pass<'a, L, const IN: usize, const OUT: usize> {
 impl<L: Loss, const IN: usize, const OUT: usize> Pass<'_, L, IN, OUT> {
     /// Forward, loss and backward over `rows` of the batch through `network`, with the shard's
     /// buffers and context, writing the parameter gradients (summed over the rows, scaled to the
-    /// batch's mean) into `gradients`. Returns the summed loss.
+    /// batch's mean) into `gradients`. Returns the summed loss and the correct predictions.
     fn run<N: Network<IN, OUT>>(
         &self,
         network: &mut N,
         shard: &mut TrainingShard<N, IN, OUT>,
         gradients: &mut [f32],
         rows: std::ops::Range<usize>,
-    ) -> Result<f64, TrainError> {
+    ) -> Result<(f64, usize), TrainError> {
         let (inputs, targets) = (&self.inputs[rows.clone()], &self.targets[rows.clone()]);
         let TrainingShard { buffers, output_gradients, context, .. } = shard;
         crate::buffers::grow_rows(output_gradients, inputs.len());
@@ -431,8 +454,9 @@ impl<L: Loss, const IN: usize, const OUT: usize> Pass<'_, L, IN, OUT> {
             total += f64::from(checked_loss(self.loss, output, target, gradient, rows.start + row)?);
             gradient.iter_mut().for_each(|value| *value *= self.scale);
         }
+        let correct = count_predicted(outputs, targets);
         network.backward_rows(context, buffers, inputs, output_gradients, gradients, Update::Accumulate);
-        Ok(total)
+        Ok((total, correct))
     }
 }
 
@@ -609,6 +633,16 @@ fn checked_loss<L: Loss, const OUT: usize>(
         return Err(TrainError::NonFiniteLoss { sample, loss: value });
     }
     Ok(value)
+}
+
+/// Whether `output`'s largest value is where `target` has its largest: a correct prediction.
+fn predicted<const OUT: usize>(output: &[f32; OUT], target: &[f32; OUT]) -> bool {
+    argmax(output) == argmax(target)
+}
+
+/// How many rows of `outputs` are correct predictions of their `targets`.
+fn count_predicted<const OUT: usize>(outputs: &[[f32; OUT]], targets: &[[f32; OUT]]) -> usize {
+    outputs.iter().zip(targets).filter(|(output, target)| predicted(output, target)).count()
 }
 
 /// Hands the flat `gradients` to the optimizer's `prepare` (clipping), then each parameter

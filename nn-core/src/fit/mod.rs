@@ -1,39 +1,24 @@
 //! A fit loop: epochs of shuffled mini-batches (or of single samples, through the per-sample
-//! fast path), validation, early stopping, a live progress display and a history, for any
-//! network and optimizer.
+//! fast path), validation, learning-rate schedules, early stopping, checkpoints, a live progress
+//! display and a history, for any network and optimizer.
 
+mod history;
+mod progress;
+
+pub use history::{EpochRecord, History};
+pub use progress::Progress;
+
+use crate::layer::BLOCK_SAMPLES;
 use crate::losses::Loss;
 use crate::network::{argmax, Network};
-use crate::optim::Optimizer;
+use crate::optim::{Optimizer, ReduceOnPlateau, Schedule, Scheduler};
 use crate::train::TrainError;
+use progress::Reporter;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use std::io::{IsTerminal, Write};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// Where a [`Trainer`] reports its progress.
-pub enum Progress {
-    /// A live bar (position, rate, time left, running loss) when standard output is a
-    /// terminal, one line per epoch otherwise (a log file, a pipe, CI).
-    Auto,
-    /// One line per epoch on standard output.
-    Lines,
-    /// One line per epoch into a writer.
-    To(Box<dyn Write + Send>),
-    /// Nothing.
-    Silent,
-}
-
-impl std::fmt::Debug for Progress {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(match self {
-            Progress::Auto => "Auto",
-            Progress::Lines => "Lines",
-            Progress::To(_) => "To(..)",
-            Progress::Silent => "Silent",
-        })
-    }
-}
 
 /// Stops training when the monitored loss (the validation loss, or the training loss without
 /// validation data) has not improved by more than `min_delta` for `patience` epochs, as Keras's
@@ -58,46 +43,6 @@ pub enum Control {
     Stop,
 }
 
-/// One epoch's figures.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EpochRecord {
-    /// The epoch, from 1.
-    pub epoch: usize,
-    /// The mean loss of the epoch's steps, over its samples.
-    pub train_loss: f32,
-    /// The mean loss on the validation data after the epoch.
-    pub validation_loss: Option<f32>,
-    /// The fraction of validation samples whose largest output is their target's largest.
-    pub validation_accuracy: Option<f32>,
-    /// Seconds spent training the epoch (validation excluded).
-    pub seconds: f64,
-}
-
-impl std::fmt::Display for EpochRecord {
-    /// `loss=0.1234 val_loss=0.2345 val_acc=0.9123 time=0.52s`
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(formatter, "loss={:.4}", self.train_loss)?;
-        if let Some(loss) = self.validation_loss {
-            write!(formatter, " val_loss={loss:.4}")?;
-        }
-        if let Some(accuracy) = self.validation_accuracy {
-            write!(formatter, " val_acc={accuracy:.4}")?;
-        }
-        write!(formatter, " time={:.2}s", self.seconds)
-    }
-}
-
-/// What a fit did, epoch by epoch.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct History {
-    /// Every epoch trained, in order.
-    pub epochs: Vec<EpochRecord>,
-    /// The epoch with the lowest monitored loss.
-    pub best_epoch: Option<usize>,
-    /// Whether early stopping (or a callback) ended the fit before its last epoch.
-    pub stopped_early: bool,
-}
-
 /// Inputs and their targets, one each.
 ///
 /// ```
@@ -109,16 +54,39 @@ pub type Samples<'s, const IN: usize, const OUT: usize> = (&'s [[f32; IN]], &'s 
 /// A callback run after each epoch.
 type Callback<'c> = Box<dyn FnMut(&EpochRecord) -> Control + 'c>;
 
+/// How a [`Trainer`] moves the learning rate.
+enum LrSchedule<'c> {
+    /// One step of the schedule after each epoch.
+    Epochs(Scheduler<Box<dyn Schedule + 'c>>),
+    /// One step after each batch ([`OneCycle`](crate::optim::OneCycle)'s way).
+    Batches(Scheduler<Box<dyn Schedule + 'c>>),
+    /// Reduced when the monitored loss stalls.
+    Plateau(ReduceOnPlateau),
+}
+
+/// Checkpoints every few epochs: the network and the optimizer's state in one file.
+struct Checkpoints<O> {
+    every: usize,
+    path: PathBuf,
+    /// The optimizer's state as bytes: set where `O: Serialize` is known, so that `fit` itself
+    /// asks nothing more of the optimizer than training does.
+    encode: fn(&O) -> Result<Vec<u8>, String>,
+    optimizer_type: &'static str,
+}
+
 /// Trains a network for a number of epochs, configured with a builder.
 ///
 /// Each epoch shuffles the training samples (seeded: the same seed gives the same run), then
 /// trains on them in mini-batches with [`Network::train_batch`], or with a batch size of 1 one
 /// sample at a time with [`Network::train_samples`] (the per-sample fast path). After each
-/// epoch it evaluates the validation data, if given, reports progress, runs the callback and
-/// checks early stopping.
+/// epoch it evaluates the validation data (given, or split off the training data), reports
+/// progress, steps the learning-rate schedule, saves checkpoints and the best model, runs the
+/// callback and checks early stopping. The monitored loss (for early stopping, the best model
+/// and reduce-on-plateau) is the validation loss, or the training loss without validation data.
 ///
 /// ```
 /// use nn::fit::{EarlyStopping, Progress, Trainer};
+/// use nn::optim::CosineAnnealing;
 /// use nn::prelude::*;
 ///
 /// network! { struct Net { Linear(2, 8) -> Tanh -> Linear(8, 2) } }
@@ -126,9 +94,15 @@ type Callback<'c> = Box<dyn FnMut(&EpochRecord) -> Control + 'c>;
 /// let inputs = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
 /// let targets = [one_hot(0), one_hot(1), one_hot(1), one_hot(0)];
 /// let mut net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(1));
-/// let mut trainer = Trainer::new(Adam::new(0.05), CrossEntropy).epochs(200).batch_size(4).progress(Progress::Silent);
+/// let mut trainer = Trainer::new(Adam::new(0.05), CrossEntropy)
+///     .epochs(200)
+///     .batch_size(4)
+///     .schedule(CosineAnnealing { period: 200, minimum: 0.005 })
+///     .progress(Progress::Silent);
 /// let history = trainer.fit(&mut net, &inputs, &targets, Some((&inputs, &targets)))?;
-/// assert_eq!(history.epochs.last().unwrap().validation_accuracy, Some(1.0));
+/// let last = history.epochs.last().unwrap();
+/// assert_eq!(last.validation_accuracy, Some(1.0));
+/// assert!(last.learning_rate < 0.0051);
 /// # Ok::<(), nn::TrainError>(())
 /// ```
 pub struct Trainer<'c, O, L> {
@@ -139,9 +113,19 @@ pub struct Trainer<'c, O, L> {
     epochs: usize,
     batch_size: usize,
     seed: u64,
+    validation_split: Option<f32>,
     early_stopping: Option<EarlyStopping>,
+    epoch_end: EpochEnd<'c, O>,
     progress: Progress,
     callback: Option<Callback<'c>>,
+}
+
+/// What the loop does after each epoch's figures: the schedule's step, the checkpoint, the
+/// best model.
+struct EpochEnd<'c, O> {
+    schedule: Option<LrSchedule<'c>>,
+    checkpoints: Option<Checkpoints<O>>,
+    best_model: Option<PathBuf>,
 }
 
 impl<O, L> std::fmt::Debug for Trainer<'_, O, L> {
@@ -151,7 +135,10 @@ impl<O, L> std::fmt::Debug for Trainer<'_, O, L> {
             .field("epochs", &self.epochs)
             .field("batch_size", &self.batch_size)
             .field("seed", &self.seed)
+            .field("validation_split", &self.validation_split)
             .field("early_stopping", &self.early_stopping)
+            .field("checkpoints", &self.epoch_end.checkpoints.as_ref().map(|plan| (plan.every, &plan.path)))
+            .field("best_model", &self.epoch_end.best_model)
             .field("progress", &self.progress)
             .finish_non_exhaustive()
     }
@@ -174,7 +161,9 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             epochs: 10,
             batch_size: 32,
             seed: 0,
+            validation_split: None,
             early_stopping: None,
+            epoch_end: EpochEnd { schedule: None, checkpoints: None, best_model: None },
             progress: Progress::Auto,
             callback: None,
         }
@@ -200,7 +189,8 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
         Self { batch_size: batch_size.max(1), ..self }
     }
 
-    /// The seed of the shuffles (and of the workspace's generator: dropout masks).
+    /// The seed of the shuffles, of the validation split and of the workspace's generator
+    /// (dropout masks).
     ///
     /// ```
     /// # use nn::{fit::Trainer, prelude::*};
@@ -208,6 +198,17 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
     /// ```
     pub fn seed(self, seed: u64) -> Self {
         Self { seed, ..self }
+    }
+
+    /// Holds out a seeded random `fraction` (in (0, 1)) of the training samples as validation
+    /// data, when [`fit`](Trainer::fit) is given none.
+    ///
+    /// ```
+    /// # use nn::{fit::Trainer, prelude::*};
+    /// let trainer = Trainer::new(Sgd::new(0.1), Mse).validation_split(0.1);
+    /// ```
+    pub fn validation_split(self, fraction: f32) -> Self {
+        Self { validation_split: Some(fraction), ..self }
     }
 
     /// Early stopping.
@@ -221,6 +222,95 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
         Self { early_stopping: Some(early_stopping), ..self }
     }
 
+    /// A learning-rate schedule stepped once per epoch, from the optimizer's rate now, as
+    /// PyTorch's `scheduler.step()` after each epoch; the rate for epoch 1 is set at once.
+    ///
+    /// ```
+    /// use nn::fit::Trainer;
+    /// use nn::optim::{Optimizer, StepDecay};
+    /// use nn::prelude::*;
+    ///
+    /// let trainer = Trainer::new(Sgd::new(0.1), Mse).schedule(StepDecay { every: 10, gamma: 0.5 });
+    /// assert_eq!(trainer.optimizer.learning_rate(), 0.1f32 as f64);
+    /// ```
+    pub fn schedule(mut self, schedule: impl Schedule + 'c) -> Self {
+        let scheduler = Scheduler::new(Box::new(schedule) as Box<dyn Schedule>, &mut self.optimizer);
+        self.epoch_end.schedule = Some(LrSchedule::Epochs(scheduler));
+        self
+    }
+
+    /// A learning-rate schedule stepped once per batch, as [`OneCycle`](crate::optim::OneCycle)
+    /// is (its `total` is then the number of batches of the whole fit).
+    ///
+    /// ```
+    /// use nn::fit::Trainer;
+    /// use nn::optim::OneCycle;
+    /// use nn::prelude::*;
+    ///
+    /// let (epochs, batches_per_epoch) = (5, 100);
+    /// let trainer = Trainer::new(Sgd::new(0.1), Mse)
+    ///     .epochs(epochs)
+    ///     .schedule_per_batch(OneCycle::new(0.5, epochs * batches_per_epoch));
+    /// ```
+    pub fn schedule_per_batch(mut self, schedule: impl Schedule + 'c) -> Self {
+        let scheduler = Scheduler::new(Box::new(schedule) as Box<dyn Schedule>, &mut self.optimizer);
+        self.epoch_end.schedule = Some(LrSchedule::Batches(scheduler));
+        self
+    }
+
+    /// Lowers the learning rate when the monitored loss stalls (PyTorch's `ReduceLROnPlateau`).
+    ///
+    /// ```
+    /// use nn::fit::Trainer;
+    /// use nn::optim::ReduceOnPlateau;
+    /// use nn::prelude::*;
+    ///
+    /// let trainer = Trainer::new(Adam::new(1e-3), CrossEntropy)
+    ///     .reduce_on_plateau(ReduceOnPlateau::default().with_patience(2).with_factor(0.5));
+    /// ```
+    pub fn reduce_on_plateau(mut self, plateau: ReduceOnPlateau) -> Self {
+        self.epoch_end.schedule = Some(LrSchedule::Plateau(plateau));
+        self
+    }
+
+    /// Writes a checkpoint (the network and the optimizer's state, read back with
+    /// [`load_checkpoint`](crate::io::load_checkpoint)) to `path` after every `every` epochs,
+    /// replacing the previous one atomically.
+    ///
+    /// ```
+    /// use nn::fit::Trainer;
+    /// use nn::prelude::*;
+    ///
+    /// let trainer = Trainer::new(Adam::new(1e-3), CrossEntropy).checkpoint_every(5, "run.checkpoint");
+    /// ```
+    pub fn checkpoint_every(mut self, every: usize, path: impl AsRef<Path>) -> Self
+    where
+        O: Serialize,
+    {
+        let checkpoints = Checkpoints {
+            every: every.max(1),
+            path: path.as_ref().to_owned(),
+            encode: crate::io::encode_state::<O>,
+            optimizer_type: std::any::type_name::<O>(),
+        };
+        self.epoch_end.checkpoints = Some(checkpoints);
+        self
+    }
+
+    /// Saves the network (a model file, as [`Network::save`]) to `path` after every epoch that
+    /// improves the monitored loss: at the end, `path` holds the best epoch's network.
+    ///
+    /// ```
+    /// use nn::fit::Trainer;
+    /// use nn::prelude::*;
+    ///
+    /// let trainer = Trainer::new(Adam::new(1e-3), CrossEntropy).save_best("best.model");
+    /// ```
+    pub fn save_best(mut self, path: impl AsRef<Path>) -> Self {
+        self.epoch_end.best_model = Some(path.as_ref().to_owned());
+        self
+    }
+
     /// Where progress goes.
     ///
     /// ```
@@ -231,7 +321,7 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
         Self { progress, ..self }
     }
 
-    /// A callback after each epoch: custom logging, a learning-rate schedule, or stopping.
+    /// A callback after each epoch: custom logging, or stopping.
     ///
     /// ```
     /// # use nn::{fit::{Control, Trainer}, prelude::*};
@@ -246,8 +336,9 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
     /// history; `validation` is evaluated after each epoch.
     ///
     /// # Errors
-    /// The first error of a step (the network keeps the steps before it), or inputs and
-    /// targets of different counts.
+    /// The first error of a step (the network keeps the steps before it), inputs and targets of
+    /// different counts, a validation split outside (0, 1), or a checkpoint or best model that
+    /// could not be written.
     pub fn fit<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
         &mut self,
         network: &mut N,
@@ -255,48 +346,48 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
         targets: &[[f32; OUT]],
         validation: Option<Samples<'_, IN, OUT>>,
     ) -> Result<History, TrainError> {
-        if inputs.len() != targets.len() {
-            return Err(TrainError::BatchSizeMismatch {
-                inputs: inputs.len(),
-                targets: targets.len(),
-                what: "targets",
-            });
-        }
+        check_pairs(inputs.len(), targets.len(), "targets")?;
         if let Some((inputs, targets)) = validation {
-            if inputs.len() != targets.len() {
-                let (inputs, targets) = (inputs.len(), targets.len());
-                return Err(TrainError::BatchSizeMismatch { inputs, targets, what: "validation targets" });
-            }
+            check_pairs(inputs.len(), targets.len(), "validation targets")?;
         }
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(self.seed);
+        let split = match (validation, self.validation_split) {
+            (None, Some(fraction)) => Some(Split::new(inputs, targets, fraction, &mut rng)?),
+            _ => None,
+        };
+        let (inputs, targets, validation) = match &split {
+            Some(split) => {
+                (&split.inputs[..], &split.targets[..], Some((&split.held_out.0[..], &split.held_out.1[..])))
+            }
+            None => (inputs, targets, validation),
+        };
         let mut workspace = network.workspace();
         workspace.reseed(self.seed);
         let mut order: Vec<usize> = (0..inputs.len()).collect();
         let mut batch = Batch::default();
-        let mut reporter = Reporter::new(&mut self.progress, self.epochs, inputs.len().div_ceil(self.batch_size));
+        let mut reporter = Reporter::new(&mut self.progress, self.epochs, inputs.len());
         let (mut history, mut stopping) = (History::default(), Stopping::default());
         for epoch in 1..=self.epochs {
             order.shuffle(&mut rng);
             reporter.begin_epoch(epoch);
+            let learning_rate = self.optimizer.learning_rate();
+            workspace.take_correct();
             let started = Instant::now();
-            let train_loss = if self.batch_size == 1 {
-                let samples = order.iter().map(|&i| (&inputs[i], &targets[i]));
-                network.train_samples(&mut workspace, samples, &self.loss, &mut self.optimizer)?
+            let mut epoch_steps = EpochSteps {
+                network: &mut *network,
+                workspace: &mut workspace,
+                loss: &self.loss,
+                optimizer: &mut self.optimizer,
+                reporter: &mut reporter,
+            };
+            let per_batch = match &mut self.epoch_end.schedule {
+                Some(LrSchedule::Batches(scheduler)) => Some(scheduler),
+                _ => None,
+            };
+            let (train_loss, correct) = if self.batch_size == 1 && per_batch.is_none() {
+                epoch_steps.samples(&order, inputs, targets)?
             } else {
-                let mut total = 0.0f64;
-                for (step, chunk) in order.chunks(self.batch_size).enumerate() {
-                    let (batch_inputs, batch_targets) = batch.gather(chunk, inputs, targets);
-                    let loss = network.train_batch(
-                        &mut workspace,
-                        batch_inputs,
-                        batch_targets,
-                        &self.loss,
-                        &mut self.optimizer,
-                    )?;
-                    total += f64::from(loss) * chunk.len() as f64;
-                    reporter.step(step + 1, (total / ((step * self.batch_size + chunk.len()) as f64)) as f32);
-                }
-                (total / inputs.len().max(1) as f64) as f32
+                epoch_steps.batches(&order, self.batch_size, inputs, targets, &mut batch, per_batch)?
             };
             let seconds = started.elapsed().as_secs_f64();
             let (validation_loss, validation_accuracy) = match validation {
@@ -306,13 +397,23 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
                 }
                 None => (None, None),
             };
-            let record = EpochRecord { epoch, train_loss, validation_loss, validation_accuracy, seconds };
+            let train_accuracy = (correct as f64 / inputs.len().max(1) as f64) as f32;
+            let record = EpochRecord {
+                epoch,
+                train_loss,
+                train_accuracy,
+                validation_loss,
+                validation_accuracy,
+                learning_rate,
+                seconds,
+            };
             reporter.end_epoch(&record);
             let monitored = validation_loss.unwrap_or(train_loss);
-            let stop_now = stopping.observe(self.early_stopping, epoch, monitored, network);
+            let verdict = stopping.observe(self.early_stopping, epoch, monitored, network);
+            self.epoch_end.run(&mut self.optimizer, epoch, monitored, verdict.improved, network)?;
             let control = self.callback.as_mut().map_or(Control::Continue, |callback| callback(&record));
             history.epochs.push(record);
-            if stop_now || control == Control::Stop {
+            if verdict.stop || control == Control::Stop {
                 history.stopped_early = epoch < self.epochs;
                 break;
             }
@@ -323,6 +424,160 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             *network = best;
         }
         Ok(history)
+    }
+}
+
+impl<O: Optimizer> EpochEnd<'_, O> {
+    /// After an epoch's figures: the best model, the schedule's step, the checkpoint.
+    fn run<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+        &mut self,
+        optimizer: &mut O,
+        epoch: usize,
+        monitored: f32,
+        improved: bool,
+        network: &N,
+    ) -> Result<(), TrainError> {
+        if let (true, Some(path)) = (improved, &self.best_model) {
+            network.save(path).map_err(|error| TrainError::Save { path: path.clone(), reason: error.to_string() })?;
+        }
+        match &mut self.schedule {
+            Some(LrSchedule::Epochs(scheduler)) => scheduler.step(optimizer),
+            Some(LrSchedule::Plateau(plateau)) => plateau.step(monitored.into(), optimizer),
+            Some(LrSchedule::Batches(_)) | None => {}
+        }
+        if let Some(plan) = self.checkpoints.as_ref().filter(|plan| epoch.is_multiple_of(plan.every)) {
+            let save_error = |reason: String| TrainError::Save { path: plan.path.clone(), reason };
+            let state = (plan.encode)(optimizer).map_err(save_error)?;
+            crate::io::write_checkpoint(&plan.path, network, plan.optimizer_type, &state)
+                .map_err(|error| save_error(error.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// An error unless `inputs` and `targets` pair up.
+fn check_pairs(inputs: usize, targets: usize, what: &'static str) -> Result<(), TrainError> {
+    if inputs == targets {
+        return Ok(());
+    }
+    Err(TrainError::BatchSizeMismatch { inputs, targets, what })
+}
+
+/// One epoch's steps: what they share.
+struct EpochSteps<'a, 'p, N: Network<IN, OUT>, L, O, const IN: usize, const OUT: usize> {
+    network: &'a mut N,
+    workspace: &'a mut crate::Workspace<N, IN, OUT>,
+    loss: &'a L,
+    optimizer: &'a mut O,
+    reporter: &'a mut Reporter<'p>,
+}
+
+/// Samples per call of the per-sample path while a live bar shows progress: a whole number of
+/// the first layer's deferred-update blocks, so that the steps are those of one call.
+const LIVE_SAMPLES: usize = 64 * BLOCK_SAMPLES;
+
+impl<N: Network<IN, OUT>, L: Loss, O: Optimizer, const IN: usize, const OUT: usize>
+    EpochSteps<'_, '_, N, L, O, IN, OUT>
+{
+    /// The epoch sample by sample, in `order`: the mean loss and the correct predictions.
+    fn samples(
+        &mut self,
+        order: &[usize],
+        inputs: &[[f32; IN]],
+        targets: &[[f32; OUT]],
+    ) -> Result<(f32, usize), TrainError> {
+        // Without a bar to update, one call: nothing between the samples.
+        let chunk = if self.reporter.is_live() { LIVE_SAMPLES } else { order.len().max(1) };
+        let (mut total, mut correct, mut done) = (0.0f64, 0, 0);
+        for indices in order.chunks(chunk) {
+            let samples = indices.iter().map(|&i| (&inputs[i], &targets[i]));
+            let mean = self
+                .network
+                .train_samples(self.workspace, samples, self.loss, self.optimizer)
+                .map_err(|error| offset_sample(error, done))?;
+            total += f64::from(mean) * indices.len() as f64;
+            correct += self.workspace.take_correct();
+            done += indices.len();
+            self.reporter.step(done, (total / done as f64) as f32, correct as f32 / done as f32);
+        }
+        Ok(((total / order.len().max(1) as f64) as f32, correct))
+    }
+
+    /// The epoch in mini-batches of `batch_size`, in `order`, stepping `per_batch` after each:
+    /// the mean loss and the correct predictions.
+    fn batches(
+        &mut self,
+        order: &[usize],
+        batch_size: usize,
+        inputs: &[[f32; IN]],
+        targets: &[[f32; OUT]],
+        batch: &mut Batch<IN, OUT>,
+        mut per_batch: Option<&mut Scheduler<Box<dyn Schedule + '_>>>,
+    ) -> Result<(f32, usize), TrainError> {
+        let (mut total, mut correct, mut done) = (0.0f64, 0, 0);
+        for chunk in order.chunks(batch_size) {
+            let (batch_inputs, batch_targets) = batch.gather(chunk, inputs, targets);
+            let loss =
+                self.network.train_batch(self.workspace, batch_inputs, batch_targets, self.loss, self.optimizer)?;
+            if let Some(scheduler) = per_batch.as_mut() {
+                scheduler.step(self.optimizer);
+            }
+            total += f64::from(loss) * chunk.len() as f64;
+            correct += self.workspace.take_correct();
+            done += chunk.len();
+            self.reporter.step(done, (total / done as f64) as f32, correct as f32 / done as f32);
+        }
+        Ok(((total / order.len().max(1) as f64) as f32, correct))
+    }
+}
+
+/// `error` with its sample index counted from the epoch's start instead of the call's.
+fn offset_sample(error: TrainError, offset: usize) -> TrainError {
+    match error {
+        TrainError::NonFiniteLoss { sample, loss } => TrainError::NonFiniteLoss { sample: sample + offset, loss },
+        TrainError::NonFiniteInput { sample, index, value } => {
+            TrainError::NonFiniteInput { sample: sample + offset, index, value }
+        }
+        other => other,
+    }
+}
+
+/// Training samples with a seeded random part held out for validation.
+struct Split<const IN: usize, const OUT: usize> {
+    inputs: Vec<[f32; IN]>,
+    targets: Vec<[f32; OUT]>,
+    held_out: (Vec<[f32; IN]>, Vec<[f32; OUT]>),
+}
+
+impl<const IN: usize, const OUT: usize> Split<IN, OUT> {
+    /// Holds out `fraction` of the samples, rounded: an error unless that leaves samples on
+    /// both sides.
+    fn new(
+        inputs: &[[f32; IN]],
+        targets: &[[f32; OUT]],
+        fraction: f32,
+        rng: &mut rand_pcg::Pcg64Mcg,
+    ) -> Result<Self, TrainError> {
+        let invalid = || TrainError::InvalidSetting {
+            setting: "validation split",
+            value: fraction.to_string(),
+            requirement: "a fraction above 0 and below 1 that leaves samples on both sides",
+        };
+        if !(fraction > 0.0 && fraction < 1.0) {
+            return Err(invalid());
+        }
+        let held = (inputs.len() as f64 * f64::from(fraction)).round() as usize;
+        if held == 0 || held >= inputs.len() {
+            return Err(invalid());
+        }
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.shuffle(rng);
+        let (train, validation) = order.split_at(inputs.len() - held);
+        let pick = |indices: &[usize]| -> (Vec<[f32; IN]>, Vec<[f32; OUT]>) {
+            indices.iter().map(|&i| (inputs[i], targets[i])).unzip()
+        };
+        let (inputs, targets) = pick(train);
+        Ok(Self { inputs, targets, held_out: pick(validation) })
     }
 }
 
@@ -374,6 +629,14 @@ struct Stopping<N> {
     waited: usize,
 }
 
+/// What an epoch's monitored loss means.
+struct Verdict {
+    /// The best so far.
+    improved: bool,
+    /// Early stopping's patience has run out.
+    stop: bool,
+}
+
 impl<N> Default for Stopping<N> {
     fn default() -> Self {
         Self { best_loss: f32::INFINITY, best_epoch: None, best: None, waited: 0 }
@@ -381,85 +644,17 @@ impl<N> Default for Stopping<N> {
 }
 
 impl<N: Clone> Stopping<N> {
-    /// Records an epoch's monitored loss; whether to stop now.
-    fn observe(&mut self, settings: Option<EarlyStopping>, epoch: usize, loss: f32, network: &N) -> bool {
+    /// Records an epoch's monitored loss.
+    fn observe(&mut self, settings: Option<EarlyStopping>, epoch: usize, loss: f32, network: &N) -> Verdict {
         let min_delta = settings.map_or(0.0, |settings| settings.min_delta);
         if loss < self.best_loss - min_delta {
             (self.best_loss, self.best_epoch, self.waited) = (loss, Some(epoch), 0);
             if settings.is_some_and(|settings| settings.restore_best) {
                 self.best = Some(network.clone());
             }
-            return false;
+            return Verdict { improved: true, stop: false };
         }
         self.waited += 1;
-        settings.is_some_and(|settings| self.waited >= settings.patience)
-    }
-}
-
-/// Reports progress the way [`Progress`] says.
-enum Reporter<'p> {
-    Bar {
-        bar: indicatif::ProgressBar,
-        epochs: usize,
-    },
-    /// Lines into a writer, or on standard output without one.
-    Lines {
-        out: Option<&'p mut (dyn Write + Send)>,
-        epochs: usize,
-    },
-    Silent,
-}
-
-impl<'p> Reporter<'p> {
-    fn new(progress: &'p mut Progress, epochs: usize, steps: usize) -> Self {
-        match progress {
-            Progress::Auto if std::io::stdout().is_terminal() => {
-                let style = indicatif::ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {pos}/{len} batches, {per_sec}, {eta} left {msg}",
-                )
-                .expect("a valid template")
-                .progress_chars("=> ");
-                let bar = indicatif::ProgressBar::new(steps as u64).with_style(style);
-                Reporter::Bar { bar, epochs }
-            }
-            Progress::Auto | Progress::Lines => Reporter::Lines { out: None, epochs },
-            Progress::To(writer) => Reporter::Lines { out: Some(writer.as_mut()), epochs },
-            Progress::Silent => Reporter::Silent,
-        }
-    }
-
-    fn begin_epoch(&mut self, epoch: usize) {
-        if let Reporter::Bar { bar, epochs } = self {
-            bar.reset();
-            bar.set_prefix(format!("epoch {epoch}/{epochs}"));
-        }
-    }
-
-    fn step(&mut self, step: usize, running_loss: f32) {
-        if let Reporter::Bar { bar, .. } = self {
-            bar.set_position(step as u64);
-            bar.set_message(format!("loss={running_loss:.4}"));
-        }
-    }
-
-    fn end_epoch(&mut self, record: &EpochRecord) {
-        match self {
-            Reporter::Bar { bar, epochs } => bar.println(format!("epoch {}/{epochs} {record}", record.epoch)),
-            Reporter::Lines { out, epochs } => {
-                let line = format!("epoch {}/{epochs} {record}", record.epoch);
-                // Progress is best effort: a closed pipe must not stop training.
-                let _ = match out {
-                    Some(out) => writeln!(out, "{line}"),
-                    None => writeln!(std::io::stdout(), "{line}"),
-                };
-            }
-            Reporter::Silent => {}
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Reporter::Bar { bar, .. } = self {
-            bar.finish_and_clear();
-        }
+        Verdict { improved: false, stop: settings.is_some_and(|settings| self.waited >= settings.patience) }
     }
 }

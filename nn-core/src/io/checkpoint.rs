@@ -67,22 +67,36 @@ where
     O: Serialize,
 {
     let path = path.as_ref();
-    let state = bincode::serde::encode_to_vec(optimizer, config_unlimited()).map_err(|error| ModelFileError::Io {
-        path: path.to_owned(),
-        source: std::io::Error::other(error.to_string()),
-    })?;
+    let state = encode_state(optimizer)
+        .map_err(|reason| ModelFileError::Io { path: path.to_owned(), source: std::io::Error::other(reason) })?;
+    write_checkpoint(path, network, std::any::type_name::<O>(), &state)
+}
+
+/// An optimizer's state as a checkpoint holds it.
+pub(crate) fn encode_state<O: Serialize>(optimizer: &O) -> Result<Vec<u8>, String> {
+    bincode::serde::encode_to_vec(optimizer, config_unlimited()).map_err(|error| error.to_string())
+}
+
+/// Writes a checkpoint of `network` and the encoded `state` of an optimizer of type
+/// `optimizer` (its type name) to `path`, atomically.
+pub(crate) fn write_checkpoint<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    path: &Path,
+    network: &N,
+    optimizer: &str,
+    state: &[u8],
+) -> Result<(), ModelFileError> {
     let model = encode(network);
     let header = Header {
         format_version: CHECKPOINT_VERSION,
         architecture: N::ARCHITECTURE.to_owned(),
-        optimizer: std::any::type_name::<O>().to_owned(),
+        optimizer: optimizer.to_owned(),
         optimizer_len: state.len() as u64,
         model_len: model.len() as u64,
     };
     let header = bincode::serde::encode_to_vec(header, config()).expect("a checkpoint header is far below 1 MiB");
     let mut bytes =
         Vec::with_capacity(CHECKPOINT_MAGIC.len() + header.len() + state.len() + model.len() + CHECKSUM_LEN);
-    for part in [&CHECKPOINT_MAGIC[..], &header, &state, &model] {
+    for part in [&CHECKPOINT_MAGIC[..], &header, state, &model] {
         bytes.extend_from_slice(part);
     }
     let checksum = crc32fast::hash(&bytes);

@@ -27,6 +27,7 @@ mod checkpoint;
 mod error;
 mod model_file;
 
+pub(crate) use checkpoint::{encode_state, write_checkpoint};
 pub use checkpoint::{load_checkpoint, save_checkpoint, CHECKPOINT_MAGIC};
 pub use error::ModelFileError;
 pub(crate) use model_file::{load, save};
