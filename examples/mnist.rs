@@ -6,6 +6,7 @@
 //! cargo run --release --example mnist -- --model relu-ce --lr 0.01 --epochs 5 --data DIR
 //! cargo run --release --example mnist -- --data train.csv.gz --save mnist.model
 //! cargo run --release --example mnist -- --model relu-ce --batch 64 --optimizer adam
+//! cargo run --release --example mnist -- --optimizer adam --plot out/
 //! ```
 //!
 //! By default this is the configuration of the original library: 784-100-10 with Sigmoid, MSE
@@ -15,11 +16,14 @@
 //! `train.csv` (or a directory holding one), of which a seeded 10% is held out as the test set.
 //! `--optimizer` picks SGD (the default), SGD with Nesterov momentum 0.9, Adam, AdamW or RMSprop,
 //! each with PyTorch's defaults and, without `--lr`, PyTorch's default learning rate (0.1 for
-//! SGD).
+//! SGD). `--schedule cosine` anneals the rate to 0 over the epochs, `--schedule step` halves it
+//! every 10 epochs. `--plot DIR` writes the loss, accuracy and learning-rate curves, the test set's
+//! confusion matrix and its misclassified digits into `DIR`, each as PNG and SVG.
 
 use nn::data::{mnist::CLASSES, mnist::PIXELS, read_kaggle_train};
-use nn::fit::Trainer;
+use nn::fit::{History, Trainer};
 use nn::metrics::ConfusionMatrix;
+use nn::optim::{CosineAnnealing, StepDecay};
 use nn::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -53,7 +57,8 @@ impl Model {
 }
 
 const USAGE: &str = "usage: mnist [--data DIR|train.csv] [--model sigmoid-mse|relu-ce] [--epochs N] [--lr RATE]
-             [--optimizer sgd|momentum|adam|adamw|rmsprop] [--batch N] [--seed N] [--save PATH]";
+             [--optimizer sgd|momentum|adam|adamw|rmsprop] [--batch N] [--seed N] [--save PATH]
+             [--schedule constant|cosine|step] [--plot DIR]";
 
 /// The optimizers `--optimizer` names.
 #[derive(Clone, Copy, Debug)]
@@ -93,6 +98,16 @@ struct Args {
     batch: usize,
     seed: u64,
     save: Option<PathBuf>,
+    plot: Option<PathBuf>,
+    schedule: ScheduleChoice,
+}
+
+/// The learning-rate schedules `--schedule` names.
+#[derive(Clone, Copy, Debug)]
+enum ScheduleChoice {
+    Constant,
+    Cosine,
+    Step,
 }
 
 impl Args {
@@ -107,6 +122,8 @@ impl Args {
             batch: 1,
             seed: 42,
             save: None,
+            plot: None,
+            schedule: ScheduleChoice::Constant,
         };
         let mut parser = lexopt::Parser::from_env();
         while let Some(arg) = parser.next()? {
@@ -139,6 +156,17 @@ impl Args {
                 Long("batch") => args.batch = parser.value()?.parse()?,
                 Long("seed") => args.seed = parser.value()?.parse()?,
                 Long("save") => args.save = Some(parser.value()?.into()),
+                Long("plot") => args.plot = Some(parser.value()?.into()),
+                Long("schedule") => {
+                    args.schedule = match parser.value()?.string()?.as_str() {
+                        "constant" => ScheduleChoice::Constant,
+                        "cosine" => ScheduleChoice::Cosine,
+                        "step" => ScheduleChoice::Step,
+                        other => {
+                            return Err(format!("unknown schedule `{other}`: expected constant, cosine or step").into())
+                        }
+                    }
+                }
                 Long("help") | Short('h') => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -204,14 +232,46 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
     println!("{}\n{}, {optimizer_name}, batch {batch}\n", net.summary(), args.model.describe());
     let (targets, test_targets) = (mnist.train.one_hot_targets(), mnist.test.one_hot_targets());
     let mut trainer = Trainer::new(optimizer, loss).epochs(args.epochs).batch_size(batch).seed(args.seed);
+    trainer = match args.schedule {
+        ScheduleChoice::Constant => trainer,
+        ScheduleChoice::Cosine => trainer.schedule(CosineAnnealing { period: args.epochs, minimum: 0.0 }),
+        ScheduleChoice::Step => trainer.schedule(StepDecay { every: 10, gamma: 0.5 }),
+    };
     let history = trainer.fit(&mut net, &mnist.train.images, &targets, Some((&mnist.test.images, &test_targets)))?;
     let mut outputs = vec![[0.0; CLASSES]; mnist.test.len()];
     net.forward_batch(&mut net.workspace(), &mnist.test.images, &mut outputs)?;
     let labels: Vec<usize> = mnist.test.labels.iter().map(|&label| usize::from(label)).collect();
-    println!("\nthe test set after {} epochs\n{}", history.epochs.len(), ConfusionMatrix::of(&outputs, &labels));
+    let matrix = ConfusionMatrix::of(&outputs, &labels);
+    println!("\nthe test set after {} epochs\n{matrix}", history.epochs.len());
+    if let Some(directory) = &args.plot {
+        let predictions: Vec<usize> = outputs.iter().map(|output| argmax(output)).collect();
+        plot(directory, &history, &matrix, &mnist.test.images, &labels, &predictions)?;
+    }
     if let Some(path) = &args.save {
         net.save(path)?;
         println!("saved to {}", path.display());
     }
+    Ok(())
+}
+
+/// Writes every plot of the run into `directory`, as PNG and SVG.
+fn plot(
+    directory: &Path,
+    history: &History,
+    matrix: &ConfusionMatrix,
+    images: &[[f32; PIXELS]],
+    labels: &[usize],
+    predictions: &[usize],
+) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(directory)?;
+    for extension in ["png", "svg"] {
+        let file = |name: &str| directory.join(format!("{name}.{extension}"));
+        nn::plot::loss(history, file("loss"))?;
+        nn::plot::accuracy(history, file("accuracy"))?;
+        nn::plot::learning_rate(history, file("learning_rate"))?;
+        nn::plot::confusion_matrix(matrix, file("confusion_matrix"))?;
+        nn::plot::misclassified(images, labels, predictions, 28, file("misclassified"))?;
+    }
+    println!("plots written to {}", directory.display());
     Ok(())
 }

@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+/// The random number generators `Network::new` takes, re-exported so the versions match.
+#[cfg(feature = "plot")]
+pub use nn_core::plot;
 pub use nn_core::{
     argmax, data, fit, init, io, layers, losses, metrics, one_hot, optim, Network, TrainError, Workspace,
 };
-/// The random number generators `Network::new` takes, re-exported so the versions match.
 pub use rand;
 /// The seeded random number generator of the examples: PCG-64 in its MCG variant, from
 /// `rand_pcg`, whose output for a given seed is fixed by that crate (`rand`'s `StdRng` may change

@@ -40,6 +40,8 @@ pub mod math;
 pub mod metrics;
 mod network;
 pub mod optim;
+#[cfg(feature = "plot")]
+pub mod plot;
 #[cfg(test)]
 mod testing;
 mod train;

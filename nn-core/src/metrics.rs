@@ -53,6 +53,15 @@ impl ConfusionMatrix {
         matrix
     }
 
+    /// The number of classes.
+    ///
+    /// ```
+    /// assert_eq!(nn::metrics::ConfusionMatrix::new(10).classes(), 10);
+    /// ```
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
     /// Counts one sample of class `actual` predicted as `predicted`.
     ///
     /// # Panics

@@ -56,9 +56,12 @@ impl<'p> Reporter<'p> {
         match progress {
             Progress::Auto if std::io::stdout().is_terminal() => {
                 let style = indicatif::ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {human_pos}/{human_len} samples, {per_sec}, {eta} left {msg}",
+                    "{prefix} [{bar:25}] {human_pos}/{human_len} {rate}, {eta} left, {msg}",
                 )
                 .expect("a valid template")
+                .with_key("rate", |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                    let _ = write!(out, "{:.0} samples/s", state.per_sec());
+                })
                 .progress_chars("=> ");
                 let bar = indicatif::ProgressBar::new(samples as u64).with_style(style);
                 Reporter::Bar { bar, epochs }
