@@ -7,6 +7,25 @@
 use super::kernel;
 use super::simd::madd;
 
+/// State values smaller than this are stored as 0. A moment that decays geometrically (the
+/// momentum of a weight whose input is always 0, such as an MNIST border pixel) would otherwise
+/// sink into subnormal floats within a few hundred steps, and arithmetic on subnormals takes a
+/// microcode assist on x86: Adam's epochs on MNIST ran about 10% slower from the second epoch
+/// on. No update is changed that a parameter could show: a moment below 1e-30 moves a parameter
+/// by at most `η·1e-30/ε`, about 1e-22 of the learning rate, below half an ulp of any parameter
+/// of magnitude above 1e-14.
+const NEGLIGIBLE: f32 = 1e-30;
+
+/// `x`, or 0 if it is [`NEGLIGIBLE`].
+#[inline(always)]
+fn flush(x: f32) -> f32 {
+    if x.abs() < NEGLIGIBLE {
+        0.0
+    } else {
+        x
+    }
+}
+
 /// The scalars of an SGD step with momentum, as `f32` the way PyTorch applies them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SgdCoefficients {
@@ -52,7 +71,7 @@ fn sgd_momentum_impl<const FMA: bool>(
     assert!(parameters.len() == gradients.len() && gradients.len() == velocity.len(), "one value each");
     for ((p, g), v) in parameters.iter_mut().zip(gradients).zip(velocity.iter_mut()) {
         let d = madd::<FMA>(*p, c.weight_decay, *g);
-        *v = if c.first { d } else { madd::<FMA>(d, c.undampened, *v * c.momentum) };
+        *v = flush(if c.first { d } else { madd::<FMA>(d, c.undampened, *v * c.momentum) });
         let d = if c.nesterov { madd::<FMA>(*v, c.momentum, d) } else { *v };
         *p = madd::<FMA>(d, c.step, *p);
     }
@@ -133,8 +152,8 @@ fn adam_impl<const FMA: bool>(
 fn moments<const FMA: bool>(p: &f32, g: f32, m: &mut f32, v: &mut f32, c: &AdamCoefficients) -> (f32, f32) {
     let decayed = *p * c.decay;
     let g = madd::<FMA>(decayed, c.weight_decay, g);
-    *m = madd::<FMA>(c.one_minus_beta1, g - *m, *m);
-    *v = *v * c.beta2 + c.one_minus_beta2 * g * g;
+    *m = flush(madd::<FMA>(c.one_minus_beta1, g - *m, *m));
+    *v = flush(*v * c.beta2 + c.one_minus_beta2 * g * g);
     (decayed, *v)
 }
 
@@ -188,20 +207,74 @@ fn rms_prop_impl<const FMA: bool>(
     let (centred, momentum) = (!mean.is_empty(), !buffer.is_empty());
     for (index, ((p, g), s)) in parameters.iter_mut().zip(gradients).zip(square.iter_mut()).enumerate() {
         let g = madd::<FMA>(*p, c.weight_decay, *g);
-        *s = *s * c.alpha + c.one_minus_alpha * g * g;
+        *s = flush(*s * c.alpha + c.one_minus_alpha * g * g);
         let average = if centred {
             let mean = &mut mean[index];
-            *mean = madd::<FMA>(c.one_minus_alpha, g - *mean, *mean);
+            *mean = flush(madd::<FMA>(c.one_minus_alpha, g - *mean, *mean));
             (*s + -1.0 * *mean * *mean).sqrt() + c.eps
         } else {
             s.sqrt() + c.eps
         };
         if momentum {
             let b = &mut buffer[index];
-            *b = *b * c.momentum + g / average;
+            *b = flush(*b * c.momentum + g / average);
             *p = madd::<FMA>(*b, c.step, *p);
         } else {
             *p += c.step * g / average;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `x` is 0 or a normal float: never subnormal.
+    fn settled(x: f32) -> bool {
+        x == 0.0 || x.is_normal()
+    }
+
+    #[test]
+    fn decaying_state_reaches_zero_without_passing_through_subnormals() {
+        // One gradient, then zeros: every moment decays geometrically.
+        let adam_c = AdamCoefficients {
+            decay: 1.0,
+            weight_decay: 0.0,
+            one_minus_beta1: 0.1,
+            beta2: 0.999,
+            one_minus_beta2: 0.001,
+            bias_correction2_sqrt: 1.0,
+            eps: 1e-8,
+            step: -1e-3,
+        };
+        let sgd_c = SgdCoefficients {
+            step: -0.1,
+            weight_decay: 0.0,
+            momentum: 0.9,
+            undampened: 1.0,
+            nesterov: true,
+            first: false,
+        };
+        let rms_c = RmsPropCoefficients {
+            step: -0.01,
+            weight_decay: 0.0,
+            alpha: 0.9,
+            one_minus_alpha: 0.1,
+            eps: 1e-8,
+            momentum: 0.5,
+        };
+        let (mut p, mut m, mut v) = ([1.0], [0.0], [0.0]);
+        let (mut q, mut velocity) = ([1.0], [0.0]);
+        let (mut r, mut square, mut mean, mut buffer) = ([1.0], [0.0], [0.0], [0.0]);
+        for step in 0..100_000 {
+            let g = if step == 0 { [1e-3] } else { [0.0] };
+            adam(&mut p, &g, &mut m, &mut v, &mut [], adam_c);
+            sgd_momentum(&mut q, &g, &mut velocity, sgd_c);
+            rms_prop(&mut r, &g, &mut square, &mut mean, &mut buffer, rms_c);
+            let state = [m[0], v[0], velocity[0], square[0], mean[0], buffer[0]];
+            assert!(state.iter().all(|&x| settled(x)), "step {step}: {state:?}");
+        }
+        assert_eq!([m[0], v[0], velocity[0], square[0], mean[0], buffer[0]], [0.0; 6]);
+        assert!(p[0] < 1.0 && q[0] < 1.0 && r[0] < 1.0);
     }
 }
