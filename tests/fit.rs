@@ -307,3 +307,27 @@ fn an_unwritable_checkpoint_is_an_error_naming_the_file() {
     assert!(matches!(&error, TrainError::Save { path: p, .. } if p == path), "{error}");
     assert!(error.to_string().contains("/nonexistent-directory/run.checkpoint"), "{error}");
 }
+
+#[test]
+fn validation_metrics_are_measured_named_and_printed() {
+    use nn::metrics::Metric;
+    let (inputs, targets) = data(32, 0);
+    let output = Shared::default();
+    let mut net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(12));
+    let history = Trainer::new(Sgd::new(0.1), CrossEntropy)
+        .epochs(2)
+        .metrics([Metric::TopK(1), Metric::TopK(3), Metric::MeanAbsoluteError])
+        .progress(Progress::To(Box::new(output.clone())))
+        .fit(&mut net, &inputs, &targets, Some((&inputs, &targets)))
+        .unwrap();
+    let last = history.epochs.last().unwrap();
+    let names: Vec<&str> = last.validation_metrics.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["top1", "top3", "mae"]);
+    assert_eq!(last.validation_metrics[0].1, last.validation_accuracy.unwrap());
+    assert_eq!(last.validation_metrics[1].1, 1.0); // 3 classes: always among the top 3
+    let mut outputs = vec![[0.0; 3]; inputs.len()];
+    net.forward_batch(&mut net.workspace(), &inputs, &mut outputs).unwrap();
+    assert_eq!(last.validation_metrics[2].1, nn::metrics::mean_absolute_error(&outputs, &targets));
+    let text = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
+    assert!(text.lines().all(|line| line.contains(" val_top1=") && line.contains(" val_mae=")), "{text}");
+}

@@ -2,6 +2,7 @@
 //! precision, recall and F1, an aligned table) and top-k accuracy; for regression the mean
 //! squared and mean absolute errors.
 
+use crate::losses::Loss;
 use crate::network::argmax;
 use std::fmt;
 
@@ -235,6 +236,77 @@ pub fn mean_squared_error<const N: usize>(outputs: &[[f32; N]], targets: &[[f32;
 /// ```
 pub fn mean_absolute_error<const N: usize>(outputs: &[[f32; N]], targets: &[[f32; N]]) -> f32 {
     mean_over(outputs, targets, f64::abs)
+}
+
+/// The mean of `loss` over samples.
+///
+/// # Panics
+/// If the counts differ.
+///
+/// ```
+/// use nn::losses::Mse;
+///
+/// assert_eq!(nn::metrics::mean_loss(&[[1.0, 3.0], [0.0, 0.0]], &[[0.0, 1.0], [0.0, 0.0]], &Mse), 1.25);
+/// ```
+pub fn mean_loss<const N: usize>(outputs: &[[f32; N]], targets: &[[f32; N]], loss: &impl Loss) -> f32 {
+    assert_eq!(outputs.len(), targets.len(), "one target per output");
+    let total: f64 = outputs.iter().zip(targets).map(|(output, target)| f64::from(loss.loss(output, target))).sum();
+    (total / outputs.len().max(1) as f64) as f32
+}
+
+/// A measure of outputs against targets that a [`Trainer`](crate::fit::Trainer) reports on the
+/// validation data after each epoch, beside the loss and the accuracy (Keras's `metrics=`).
+///
+/// ```
+/// use nn::metrics::Metric;
+///
+/// let (outputs, targets) = ([[0.5, 0.3, 0.2]], [[0.0, 1.0, 0.0]]);
+/// assert_eq!(Metric::TopK(2).name(), "top2");
+/// assert_eq!(Metric::TopK(2).measure(&outputs, &targets), 1.0);
+/// assert_eq!(Metric::TopK(1).measure(&outputs, &targets), 0.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Metric {
+    /// [`top_k_accuracy`] with the target's largest value as the label.
+    TopK(usize),
+    /// [`mean_squared_error`].
+    MeanSquaredError,
+    /// [`mean_absolute_error`].
+    MeanAbsoluteError,
+}
+
+impl Metric {
+    /// The short name that progress lines show after `val_`: `top3`, `mse`, `mae`.
+    ///
+    /// ```
+    /// assert_eq!(nn::metrics::Metric::MeanAbsoluteError.name(), "mae");
+    /// ```
+    pub fn name(&self) -> String {
+        match self {
+            Metric::TopK(k) => format!("top{k}"),
+            Metric::MeanSquaredError => "mse".to_owned(),
+            Metric::MeanAbsoluteError => "mae".to_owned(),
+        }
+    }
+
+    /// The measure of `outputs` against `targets`, one each.
+    ///
+    /// # Panics
+    /// If the counts differ.
+    ///
+    /// ```
+    /// assert_eq!(nn::metrics::Metric::MeanSquaredError.measure(&[[1.0, 3.0]], &[[0.0, 1.0]]), 2.5);
+    /// ```
+    pub fn measure<const N: usize>(&self, outputs: &[[f32; N]], targets: &[[f32; N]]) -> f32 {
+        match *self {
+            Metric::TopK(k) => {
+                let labels: Vec<usize> = targets.iter().map(|target| argmax(target)).collect();
+                top_k_accuracy(outputs, &labels, k)
+            }
+            Metric::MeanSquaredError => mean_squared_error(outputs, targets),
+            Metric::MeanAbsoluteError => mean_absolute_error(outputs, targets),
+        }
+    }
 }
 
 /// The mean of `error(output - target)` over every value, summed in f64.

@@ -9,12 +9,16 @@
 ///     train_accuracy: 0.9,
 ///     validation_loss: Some(0.3),
 ///     validation_accuracy: Some(0.875),
+///     validation_metrics: vec![("top3".to_owned(), 0.99)],
 ///     learning_rate: 0.01,
 ///     seconds: 1.5,
 /// };
-/// assert_eq!(record.to_string(), "loss=0.2500 acc=0.9000 val_loss=0.3000 val_acc=0.8750 lr=0.01 time=1.50s");
+/// assert_eq!(
+///     record.to_string(),
+///     "loss=0.2500 acc=0.9000 val_loss=0.3000 val_acc=0.8750 val_top3=0.9900 lr=0.01 time=1.50s"
+/// );
 /// ```
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochRecord {
     /// The epoch, from 1.
     pub epoch: usize,
@@ -27,6 +31,8 @@ pub struct EpochRecord {
     pub validation_loss: Option<f32>,
     /// The fraction of validation samples whose largest output is their target's largest.
     pub validation_accuracy: Option<f32>,
+    /// The [metrics](crate::metrics::Metric) asked for, on the validation data, by name.
+    pub validation_metrics: Vec<(String, f32)>,
     /// The optimizer's learning rate at the epoch's first step.
     pub learning_rate: f64,
     /// Seconds spent training the epoch (validation excluded).
@@ -42,6 +48,9 @@ impl std::fmt::Display for EpochRecord {
         }
         if let Some(accuracy) = self.validation_accuracy {
             write!(formatter, " val_acc={accuracy:.4}")?;
+        }
+        for (name, value) in &self.validation_metrics {
+            write!(formatter, " val_{name}={value:.4}")?;
         }
         // Four significant digits: a scheduled rate such as 0.000316227766 reads as 0.0003162.
         write!(formatter, " lr={} time={:.2}s", round_rate(self.learning_rate), self.seconds)
@@ -62,15 +71,7 @@ fn round_rate(rate: f64) -> f64 {
 /// ```
 /// use nn::fit::{EpochRecord, History};
 ///
-/// let record = |epoch, validation_loss| EpochRecord {
-///     epoch,
-///     train_loss: 1.0,
-///     train_accuracy: 0.5,
-///     validation_loss: Some(validation_loss),
-///     validation_accuracy: Some(0.5),
-///     learning_rate: 0.1,
-///     seconds: 1.0,
-/// };
+/// let record = |epoch, validation_loss| EpochRecord { epoch, validation_loss: Some(validation_loss), ..Default::default() };
 /// let history = History { epochs: vec![record(1, 0.5), record(2, 0.4)], best_epoch: Some(2), stopped_early: false };
 /// assert_eq!(history.validation_losses(), [0.5, 0.4]);
 /// ```

@@ -10,6 +10,7 @@ pub use progress::Progress;
 
 use crate::layer::BLOCK_SAMPLES;
 use crate::losses::Loss;
+use crate::metrics::Metric;
 use crate::network::{argmax, Network};
 use crate::optim::{Optimizer, ReduceOnPlateau, Schedule, Scheduler};
 use crate::train::TrainError;
@@ -114,6 +115,7 @@ pub struct Trainer<'c, O, L> {
     batch_size: usize,
     seed: u64,
     validation_split: Option<f32>,
+    metrics: Vec<Metric>,
     early_stopping: Option<EarlyStopping>,
     epoch_end: EpochEnd<'c, O>,
     progress: Progress,
@@ -162,6 +164,7 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             batch_size: 32,
             seed: 0,
             validation_split: None,
+            metrics: Vec::new(),
             early_stopping: None,
             epoch_end: EpochEnd { schedule: None, checkpoints: None, best_model: None },
             progress: Progress::Auto,
@@ -209,6 +212,19 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
     /// ```
     pub fn validation_split(self, fraction: f32) -> Self {
         Self { validation_split: Some(fraction), ..self }
+    }
+
+    /// Measures computed on the validation data after each epoch, beside the loss and the
+    /// accuracy: in [`EpochRecord::validation_metrics`] and the progress lines.
+    ///
+    /// ```
+    /// # use nn::{fit::Trainer, prelude::*};
+    /// use nn::metrics::Metric;
+    ///
+    /// let trainer = Trainer::new(Sgd::new(0.1), CrossEntropy).metrics([Metric::TopK(3)]);
+    /// ```
+    pub fn metrics(self, metrics: impl IntoIterator<Item = Metric>) -> Self {
+        Self { metrics: metrics.into_iter().collect(), ..self }
     }
 
     /// Early stopping.
@@ -390,12 +406,12 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
                 epoch_steps.batches(&order, self.batch_size, inputs, targets, &mut batch, per_batch)?
             };
             let seconds = started.elapsed().as_secs_f64();
-            let (validation_loss, validation_accuracy) = match validation {
+            let (validation_loss, validation_accuracy, validation_metrics) = match validation {
                 Some((inputs, targets)) => {
-                    let (loss, accuracy) = evaluate(network, &mut workspace, &self.loss, inputs, targets)?;
-                    (Some(loss), Some(accuracy))
+                    let figures = evaluate(network, &mut workspace, &self.loss, &self.metrics, inputs, targets)?;
+                    (Some(figures.loss), Some(figures.accuracy), figures.metrics)
                 }
-                None => (None, None),
+                None => (None, None, Vec::new()),
             };
             let train_accuracy = (correct as f64 / inputs.len().max(1) as f64) as f32;
             let record = EpochRecord {
@@ -404,6 +420,7 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
                 train_accuracy,
                 validation_loss,
                 validation_accuracy,
+                validation_metrics,
                 learning_rate,
                 seconds,
             };
@@ -581,21 +598,32 @@ impl<const IN: usize, const OUT: usize> Split<IN, OUT> {
     }
 }
 
-/// The mean loss and the accuracy (largest output at the target's largest value) of `network`
-/// on `inputs`, through the batched forward pass.
+/// What a network scores on validation data.
+struct Figures {
+    loss: f32,
+    /// The share of samples whose largest output is at their target's largest value.
+    accuracy: f32,
+    /// The metrics asked for, by name.
+    metrics: Vec<(String, f32)>,
+}
+
+/// `network`'s figures on `inputs`, through the batched forward pass.
 fn evaluate<N: Network<IN, OUT>, L: Loss, const IN: usize, const OUT: usize>(
     network: &N,
     workspace: &mut crate::Workspace<N, IN, OUT>,
     loss: &L,
+    metrics: &[Metric],
     inputs: &[[f32; IN]],
     targets: &[[f32; OUT]],
-) -> Result<(f32, f32), TrainError> {
+) -> Result<Figures, TrainError> {
     let mut outputs = vec![[0.0; OUT]; inputs.len()];
     network.forward_batch(workspace, inputs, &mut outputs)?;
-    let total: f64 = outputs.iter().zip(targets).map(|(output, target)| f64::from(loss.loss(output, target))).sum();
     let correct = outputs.iter().zip(targets).filter(|(output, target)| argmax(*output) == argmax(*target)).count();
-    let count = inputs.len().max(1) as f64;
-    Ok(((total / count) as f32, (correct as f64 / count) as f32))
+    Ok(Figures {
+        loss: crate::metrics::mean_loss(&outputs, targets, loss),
+        accuracy: (correct as f64 / inputs.len().max(1) as f64) as f32,
+        metrics: metrics.iter().map(|metric| (metric.name(), metric.measure(&outputs, targets))).collect(),
+    })
 }
 
 /// The reused buffers of a shuffled mini-batch.

@@ -11,7 +11,7 @@ use std::path::Path;
 /// ```
 /// # use nn::fit::{EpochRecord, History};
 /// # let record = EpochRecord { epoch: 1, train_loss: 0.5, train_accuracy: 0.8, validation_loss: Some(0.6),
-/// #     validation_accuracy: Some(0.75), learning_rate: 0.1, seconds: 1.0 };
+/// #     validation_accuracy: Some(0.75), learning_rate: 0.1, ..Default::default() };
 /// # let history = History { epochs: vec![record], best_epoch: Some(1), stopped_early: false };
 /// nn::plot::loss(&history, std::env::temp_dir().join("loss.png"))?;
 /// # Ok::<(), nn::plot::PlotError>(())
@@ -39,7 +39,7 @@ pub fn loss(history: &History, path: impl AsRef<Path>) -> Result<(), PlotError> 
 /// ```
 /// # use nn::fit::{EpochRecord, History};
 /// # let record = EpochRecord { epoch: 1, train_loss: 0.5, train_accuracy: 0.8, validation_loss: Some(0.6),
-/// #     validation_accuracy: Some(0.75), learning_rate: 0.1, seconds: 1.0 };
+/// #     validation_accuracy: Some(0.75), learning_rate: 0.1, ..Default::default() };
 /// # let history = History { epochs: vec![record], best_epoch: Some(1), stopped_early: false };
 /// nn::plot::accuracy(&history, std::env::temp_dir().join("accuracy.svg"))?;
 /// # Ok::<(), nn::plot::PlotError>(())
@@ -65,8 +65,7 @@ pub fn accuracy(history: &History, path: impl AsRef<Path>) -> Result<(), PlotErr
 ///
 /// ```
 /// # use nn::fit::{EpochRecord, History};
-/// # let record = EpochRecord { epoch: 1, train_loss: 0.5, train_accuracy: 0.8, validation_loss: None,
-/// #     validation_accuracy: None, learning_rate: 0.1, seconds: 1.0 };
+/// # let record = EpochRecord { epoch: 1, train_loss: 0.5, learning_rate: 0.1, ..Default::default() };
 /// # let history = History { epochs: vec![record], best_epoch: Some(1), stopped_early: false };
 /// nn::plot::learning_rate(&history, std::env::temp_dir().join("learning_rate.png"))?;
 /// # Ok::<(), nn::plot::PlotError>(())

@@ -149,7 +149,7 @@ mod tests {
                 validation_loss: Some(1.2 / epoch as f32),
                 validation_accuracy: Some(1.0 - 0.6 / epoch as f32),
                 learning_rate: 0.1 * 0.5f64.powi(epoch as i32 / 3),
-                seconds: 1.0,
+                ..Default::default()
             })
             .collect();
         History { epochs, best_epoch: None, stopped_early: false }
