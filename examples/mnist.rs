@@ -18,7 +18,10 @@
 //! each with PyTorch's defaults and, without `--lr`, PyTorch's default learning rate (0.1 for
 //! SGD). `--schedule cosine` anneals the rate to 0 over the epochs, `--schedule step` halves it
 //! every 10 epochs. `--plot DIR` writes the loss, accuracy and learning-rate curves, the test set's
-//! confusion matrix and its misclassified digits into `DIR`, each as PNG and SVG.
+//! confusion matrix and its misclassified digits into `DIR`, each as PNG and SVG. `--export DIR`
+//! writes the trained model as `DIR/model.safetensors` (PyTorch's names and layouts) and the
+//! logits of the first 100 test digits as `DIR/logits.csv`, which `scripts/check_export.py`
+//! compares with PyTorch's for the same file.
 
 use nn::data::{mnist::CLASSES, mnist::PIXELS, read_kaggle_train};
 use nn::fit::{History, Trainer};
@@ -58,7 +61,7 @@ impl Model {
 
 const USAGE: &str = "usage: mnist [--data DIR|train.csv] [--model sigmoid-mse|relu-ce] [--epochs N] [--lr RATE]
              [--optimizer sgd|momentum|adam|adamw|rmsprop] [--batch N] [--seed N] [--save PATH]
-             [--schedule constant|cosine|step] [--plot DIR]";
+             [--schedule constant|cosine|step] [--plot DIR] [--export DIR]";
 
 /// The optimizers `--optimizer` names.
 #[derive(Clone, Copy, Debug)]
@@ -99,6 +102,7 @@ struct Args {
     seed: u64,
     save: Option<PathBuf>,
     plot: Option<PathBuf>,
+    export: Option<PathBuf>,
     schedule: ScheduleChoice,
 }
 
@@ -123,6 +127,7 @@ impl Args {
             seed: 42,
             save: None,
             plot: None,
+            export: None,
             schedule: ScheduleChoice::Constant,
         };
         let mut parser = lexopt::Parser::from_env();
@@ -157,6 +162,7 @@ impl Args {
                 Long("seed") => args.seed = parser.value()?.parse()?,
                 Long("save") => args.save = Some(parser.value()?.into()),
                 Long("plot") => args.plot = Some(parser.value()?.into()),
+                Long("export") => args.export = Some(parser.value()?.into()),
                 Long("schedule") => {
                     args.schedule = match parser.value()?.string()?.as_str() {
                         "constant" => ScheduleChoice::Constant,
@@ -247,6 +253,9 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
         let predictions: Vec<usize> = outputs.iter().map(|output| argmax(output)).collect();
         plot(directory, &history, &matrix, &mnist.test.images, &labels, &predictions)?;
     }
+    if let Some(directory) = &args.export {
+        export(directory, &net, &outputs)?;
+    }
     if let Some(path) = &args.save {
         net.save(path)?;
         println!("saved to {}", path.display());
@@ -273,5 +282,23 @@ fn plot(
         nn::plot::misclassified(images, labels, predictions, 28, file("misclassified"))?;
     }
     println!("plots written to {}", directory.display());
+    Ok(())
+}
+
+/// Writes the model as safetensors and the logits of the first 100 test digits as CSV.
+fn export<N: Network<PIXELS, CLASSES>>(
+    directory: &Path,
+    net: &N,
+    outputs: &[[f32; CLASSES]],
+) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(directory)?;
+    net.save_safetensors(directory.join("model.safetensors"))?;
+    let rows: Vec<String> = outputs
+        .iter()
+        .take(100)
+        .map(|row| row.iter().map(|value| format!("{value:.9e}")).collect::<Vec<_>>().join(","))
+        .collect();
+    std::fs::write(directory.join("logits.csv"), rows.join("\n") + "\n")?;
+    println!("model and logits exported to {}", directory.display());
     Ok(())
 }

@@ -549,6 +549,59 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     fn load(path: impl AsRef<Path>) -> Result<Self, ModelFileError> {
         io::load(path.as_ref())
     }
+
+    /// Saves the tensors to `path` as safetensors, atomically, named and laid out as PyTorch's
+    /// `nn.Sequential` holds them (`0.weight` `[out, in]`, `0.bias`, `2.weight`, ...; a
+    /// convolution's weight `[out, in, kh, kw]`; BatchNorm's running statistics, with
+    /// `num_batches_tracked` as an `int64` scalar). In Python,
+    /// `model.load_state_dict(safetensors.torch.load_file(path))` loads it into the same
+    /// `nn.Sequential`.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(4, 8) -> ReLU -> Linear(8, 2) } }
+    /// let path = std::env::temp_dir().join(format!("net-{}.safetensors", std::process::id()));
+    /// let net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(1));
+    /// net.save_safetensors(&path)?;
+    /// assert_eq!(Net::load_safetensors(&path)?, net);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ModelFileError::Io`] if the file cannot be written.
+    fn save_safetensors(&self, path: impl AsRef<Path>) -> Result<(), ModelFileError> {
+        io::safetensors::save(self, path.as_ref())
+    }
+
+    /// Loads a network from a safetensors file with PyTorch `nn.Sequential` names and layouts,
+    /// such as `safetensors.torch.save_file(model.state_dict(), path)` writes. Every tensor of
+    /// the network must be in the file with its shape, as F32, F16 or BF16 (converted), and
+    /// nothing else: otherwise the error lists each difference (missing, unexpected, wrong shape
+    /// with both shapes, wrong type). NaN or infinite values are refused.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! {
+    ///     struct Saved { Linear(4, 8) -> ReLU -> Linear(8, 2) }
+    ///     struct Other { Linear(4, 8) -> ReLU -> Linear(8, 3) }
+    /// }
+    /// let path = std::env::temp_dir().join(format!("other-{}.safetensors", std::process::id()));
+    /// Saved::zeroed().save_safetensors(&path)?;
+    /// let error = Other::load_safetensors(&path).unwrap_err();
+    /// assert!(error.to_string().contains("`2.weight` has shape [2, 8], but the network's is [3, 8]"), "{error}");
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ModelFileError::TensorsDoNotFit`] with every difference, [`ModelFileError::NotSafetensors`]
+    /// for a file in another format, [`ModelFileError::Io`] and [`ModelFileError::NotAFile`].
+    fn load_safetensors(path: impl AsRef<Path>) -> Result<Self, ModelFileError> {
+        io::safetensors::load(path.as_ref())
+    }
 }
 
 /// The index of the largest value (the first one on ties).

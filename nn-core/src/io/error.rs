@@ -123,4 +123,82 @@ pub enum ModelFileError {
         /// The file's tensor (name, shape and kind).
         found: String,
     },
+    /// A file that is not in the safetensors format.
+    #[error("{}: not a safetensors file: {reason}", path.display())]
+    NotSafetensors {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A safetensors file whose tensors do not fit the network: every difference, listed.
+    #[error(
+        "{}: the tensors do not fit the network `{architecture}`:{}",
+        path.display(),
+        problems.iter().map(|problem| format!("\n  - {problem}")).collect::<String>()
+    )]
+    TensorsDoNotFit {
+        /// The file.
+        path: PathBuf,
+        /// The network's architecture.
+        architecture: &'static str,
+        /// Each tensor that differs.
+        problems: Vec<TensorProblem>,
+    },
+}
+
+/// How one tensor of a safetensors file differs from what the network holds.
+///
+/// ```
+/// use nn::io::TensorProblem;
+///
+/// let problem = TensorProblem::WrongShape { name: "0.weight".into(), expected: vec![3, 4], found: vec![4, 3] };
+/// assert_eq!(problem.to_string(), "`0.weight` has shape [4, 3], but the network's is [3, 4]");
+/// ```
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum TensorProblem {
+    /// The network has a tensor the file lacks.
+    #[error("`{name}` is missing (the network's has shape {shape:?})")]
+    Missing {
+        /// Its name, `2.weight`.
+        name: String,
+        /// The network's shape for it.
+        shape: Vec<usize>,
+    },
+    /// The file has a tensor the network lacks.
+    #[error("`{name}` (shape {shape:?}) is not a tensor of the network")]
+    Unexpected {
+        /// Its name.
+        name: String,
+        /// Its shape in the file.
+        shape: Vec<usize>,
+    },
+    /// Both have the tensor, in different shapes.
+    #[error("`{name}` has shape {found:?}, but the network's is {expected:?}")]
+    WrongShape {
+        /// Its name.
+        name: String,
+        /// The network's shape.
+        expected: Vec<usize>,
+        /// The file's.
+        found: Vec<usize>,
+    },
+    /// The file stores the tensor in a type that is not converted.
+    #[error("`{name}` is stored as {found}; parameters load from F32, F16 or BF16")]
+    WrongDtype {
+        /// Its name.
+        name: String,
+        /// The file's type, as safetensors names it.
+        found: String,
+    },
+    /// The tensor holds NaN or an infinity, which no trained network does.
+    #[error("`{name}` holds {value} at index {index}")]
+    NotFinite {
+        /// Its name.
+        name: String,
+        /// The index of the first such value, row-major.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
 }

@@ -26,9 +26,10 @@ mod atomic_file;
 mod checkpoint;
 mod error;
 mod model_file;
+pub(crate) mod safetensors;
 
 pub(crate) use checkpoint::{encode_state, write_checkpoint};
 pub use checkpoint::{load_checkpoint, save_checkpoint, CHECKPOINT_MAGIC};
-pub use error::ModelFileError;
+pub use error::{ModelFileError, TensorProblem};
 pub(crate) use model_file::{load, save};
 pub use model_file::{FORMAT_VERSION, MAGIC, OLDEST_FORMAT_VERSION};

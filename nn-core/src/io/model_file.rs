@@ -175,15 +175,21 @@ pub(crate) fn longest_file<N: Network<IN, OUT>, const IN: usize, const OUT: usiz
 /// metadata (which may change under the reader).
 pub(crate) fn read_bounded(path: &Path, longest: u64) -> Result<Vec<u8>, ModelFileError> {
     let io_error = |source| ModelFileError::Io { path: path.to_owned(), source };
+    let mut bytes = Vec::new();
+    let file = open_regular_file(path)?;
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, longest + 1), &mut bytes).map_err(io_error)?;
+    Ok(bytes)
+}
+
+/// `path` opened for reading, if it is a regular file.
+pub(crate) fn open_regular_file(path: &Path) -> Result<std::fs::File, ModelFileError> {
+    let io_error = |source| ModelFileError::Io { path: path.to_owned(), source };
     let file_type = std::fs::metadata(path).map_err(io_error)?.file_type();
     if !file_type.is_file() {
         // A device never ends and a pipe may never deliver: neither can hold a model.
         return Err(ModelFileError::NotAFile { path: path.to_owned(), kind: kind_of(&file_type) });
     }
-    let mut bytes = Vec::new();
-    let file = std::fs::File::open(path).map_err(io_error)?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, longest + 1), &mut bytes).map_err(io_error)?;
-    Ok(bytes)
+    std::fs::File::open(path).map_err(io_error)
 }
 
 /// What a path that is not a regular file is, for the error.
