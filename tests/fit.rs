@@ -80,8 +80,9 @@ fn a_batch_size_of_one_is_the_per_sample_path_over_the_seeded_shuffle() {
     let mut manual = start.clone();
     let mut workspace = manual.workspace();
     let mut rng = nn::Pcg64Mcg::seed_from_u64(9);
-    let mut order: Vec<usize> = (0..inputs.len()).collect();
     for _ in 0..3 {
+        // Each epoch shuffles the samples in their original order.
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
         order.shuffle(&mut rng);
         let samples = order.iter().map(|&i| (&inputs[i], &targets[i]));
         manual.train_samples(&mut workspace, samples, &Mse, &mut Sgd::new(0.1)).unwrap();
@@ -330,4 +331,81 @@ fn validation_metrics_are_measured_named_and_printed() {
     assert_eq!(last.validation_metrics[2].1, nn::metrics::mean_absolute_error(&outputs, &targets));
     let text = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
     assert!(text.lines().all(|line| line.contains(" val_top1=") && line.contains(" val_mae=")), "{text}");
+}
+
+network! {
+    /// With dropout: a resumed fit must also draw the same masks.
+    struct Dropped {
+        Linear(4, 16) -> ReLU -> Dropout(0.3) -> Linear(16, 3)
+    }
+}
+
+#[test]
+fn a_fit_resumed_from_its_checkpoint_takes_the_same_steps_as_one_that_never_stopped() {
+    use nn::optim::CosineAnnealing;
+    let directory = tempfile::tempdir().unwrap();
+    let checkpoint = directory.path().join("run.checkpoint");
+    let (inputs, targets) = data(96, 0);
+    let (validation, validation_targets) = data(24, 500);
+    let start = Dropped::new(&mut nn::Pcg64Mcg::seed_from_u64(13));
+    let trainer = |epochs: usize| {
+        Trainer::new(Adam::new(0.01), CrossEntropy)
+            .epochs(epochs)
+            .batch_size(16)
+            .seed(5)
+            .schedule(CosineAnnealing { period: 6, minimum: 0.001 })
+            .early_stopping(EarlyStopping { patience: 100, min_delta: 0.0, restore_best: true })
+            .checkpoint_every(1, &checkpoint)
+            .progress(Progress::Silent)
+    };
+    let validation_data = Some((&validation[..], &validation_targets[..]));
+    let mut uninterrupted = start.clone();
+    let full = trainer(6).fit(&mut uninterrupted, &inputs, &targets, validation_data).unwrap();
+
+    let mut first_half = start.clone();
+    trainer(3).fit(&mut first_half, &inputs, &targets, validation_data).unwrap();
+    let mut resumed = Dropped::zeroed();
+    let mut resuming = trainer(6).resume_from(&checkpoint);
+    let history = resuming.fit(&mut resumed, &inputs, &targets, validation_data).unwrap();
+
+    assert_eq!(resumed, uninterrupted);
+    let strip = |history: &nn::fit::History| -> Vec<(f32, f32, f64)> {
+        history.epochs.iter().map(|r| (r.train_loss, r.validation_loss.unwrap(), r.learning_rate)).collect()
+    };
+    assert_eq!(strip(&history), strip(&full));
+    assert_eq!(history.best_epoch, full.best_epoch);
+    let (checkpointed, adam): (Dropped, Adam) = nn::io::load_checkpoint(&checkpoint).unwrap();
+    assert_eq!(adam, resuming.optimizer);
+    assert_eq!(adam.steps(), 6 * 6);
+    assert_ne!(checkpointed, Dropped::zeroed());
+}
+
+#[test]
+fn resuming_from_a_missing_or_foreign_checkpoint_is_an_error_that_changes_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let (inputs, targets) = data(16, 0);
+    let missing = directory.path().join("missing.checkpoint");
+    let mut net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(14));
+    let before = net.clone();
+    let error = Trainer::new(Adam::new(0.01), CrossEntropy)
+        .resume_from(&missing)
+        .progress(Progress::Silent)
+        .fit(&mut net, &inputs, &targets, None)
+        .unwrap_err();
+    assert!(matches!(&error, TrainError::Resume { path, .. } if path == &missing), "{error}");
+    // A checkpoint of an SGD run is not resumed with Adam.
+    let sgd_checkpoint = directory.path().join("sgd.checkpoint");
+    Trainer::new(Sgd::new(0.1), CrossEntropy)
+        .epochs(1)
+        .checkpoint_every(1, &sgd_checkpoint)
+        .progress(Progress::Silent)
+        .fit(&mut net.clone(), &inputs, &targets, None)
+        .unwrap();
+    let error = Trainer::new(Adam::new(0.01), CrossEntropy)
+        .resume_from(&sgd_checkpoint)
+        .progress(Progress::Silent)
+        .fit(&mut net, &inputs, &targets, None)
+        .unwrap_err();
+    assert!(error.to_string().contains("Sgd"), "{error}");
+    assert_eq!(net, before);
 }

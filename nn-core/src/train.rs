@@ -101,6 +101,14 @@ pub enum TrainError {
         /// Why, as the save's error says.
         reason: String,
     },
+    /// The checkpoint a fit was to resume from could not be read.
+    #[error("the fit loop could not resume from {}: {reason}", path.display())]
+    Resume {
+        /// The checkpoint.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A setting of the fit loop is outside its range.
     #[error("the {setting} is {value}; it must be {requirement}")]
     InvalidSetting {

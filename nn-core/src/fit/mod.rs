@@ -17,6 +17,7 @@ use crate::train::TrainError;
 use progress::Reporter;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -65,14 +66,59 @@ enum LrSchedule<'c> {
     Plateau(ReduceOnPlateau),
 }
 
-/// Checkpoints every few epochs: the network and the optimizer's state in one file.
+/// Checkpoints every few epochs: the network, the optimizer's state and the loop's progress in
+/// one file.
 struct Checkpoints<O> {
     every: usize,
     path: PathBuf,
-    /// The optimizer's state as bytes: set where `O: Serialize` is known, so that `fit` itself
-    /// asks nothing more of the optimizer than training does.
-    encode: fn(&O) -> Result<Vec<u8>, String>,
+    /// The optimizer's state and the progress as bytes: set where `O: Serialize` is known, so
+    /// that `fit` itself asks nothing more of the optimizer than training does.
+    encode: fn(&O, &FitProgress) -> Result<Vec<u8>, String>,
     optimizer_type: &'static str,
+}
+
+/// Reads a checkpoint's `(optimizer, progress)`.
+type DecodeFit<O> = fn(&[u8]) -> Result<(O, FitProgress), String>;
+
+/// A checkpoint to resume from.
+struct Resume<O> {
+    path: PathBuf,
+    /// Set where `O: DeserializeOwned` is known.
+    decode: DecodeFit<O>,
+    optimizer_type: &'static str,
+}
+
+/// Where a fit stands after an epoch, beside the network and the optimizer in a checkpoint:
+/// what a resumed fit needs to take the same steps as one that never stopped.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FitProgress {
+    /// The last epoch trained.
+    epoch: usize,
+    /// The generator of the shuffles.
+    shuffle: rand_pcg::Pcg64Mcg,
+    /// The workspace's generator (dropout masks).
+    dropout: rand_pcg::Pcg64Mcg,
+    /// A scheduler's initial rate and steps taken.
+    scheduler: Option<(f64, usize)>,
+    /// Reduce-on-plateau's state.
+    plateau: Option<ReduceOnPlateau>,
+    best_loss: f32,
+    best_epoch: Option<usize>,
+    waited: usize,
+    /// The best epoch's network as a model file, when early stopping is to restore it.
+    best_network: Option<Vec<u8>>,
+    history: History,
+}
+
+/// `(optimizer, progress)` encoded: the optimizer first, so that
+/// [`load_checkpoint`](crate::io::load_checkpoint) reads a fit's checkpoint too.
+fn encode_fit<O: Serialize>(optimizer: &O, progress: &FitProgress) -> Result<Vec<u8>, String> {
+    crate::io::encode_state(&(optimizer, progress))
+}
+
+/// What [`encode_fit`] encoded.
+fn decode_fit<O: DeserializeOwned>(bytes: &[u8]) -> Result<(O, FitProgress), String> {
+    crate::io::decode_state(bytes)
 }
 
 /// Trains a network for a number of epochs, configured with a builder.
@@ -118,6 +164,7 @@ pub struct Trainer<'c, O, L> {
     metrics: Vec<Metric>,
     early_stopping: Option<EarlyStopping>,
     epoch_end: EpochEnd<'c, O>,
+    resume: Option<Resume<O>>,
     progress: Progress,
     callback: Option<Callback<'c>>,
 }
@@ -167,6 +214,7 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             metrics: Vec::new(),
             early_stopping: None,
             epoch_end: EpochEnd { schedule: None, checkpoints: None, best_model: None },
+            resume: None,
             progress: Progress::Auto,
             callback: None,
         }
@@ -289,9 +337,11 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
         self
     }
 
-    /// Writes a checkpoint (the network and the optimizer's state, read back with
-    /// [`load_checkpoint`](crate::io::load_checkpoint)) to `path` after every `every` epochs,
-    /// replacing the previous one atomically.
+    /// Writes a checkpoint to `path` after every `every` epochs, replacing the previous one
+    /// atomically: the network, the optimizer's state, and the loop's progress (epoch,
+    /// generators, schedule position, early stopping, history), so that
+    /// [`resume_from`](Trainer::resume_from) continues the run exactly;
+    /// [`load_checkpoint`](crate::io::load_checkpoint) reads the network and optimizer of it.
     ///
     /// ```
     /// use nn::fit::Trainer;
@@ -306,10 +356,38 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
         let checkpoints = Checkpoints {
             every: every.max(1),
             path: path.as_ref().to_owned(),
-            encode: crate::io::encode_state::<O>,
+            encode: encode_fit::<O>,
             optimizer_type: std::any::type_name::<O>(),
         };
         self.epoch_end.checkpoints = Some(checkpoints);
+        self
+    }
+
+    /// Continues the fit a checkpoint of [`checkpoint_every`](Trainer::checkpoint_every)
+    /// recorded: `fit` starts with the checkpoint's network, optimizer, schedule position,
+    /// generators, early-stopping state and history, at the epoch after it, and takes the same
+    /// steps, bit for bit, as a run that never stopped (given the same settings and data).
+    ///
+    /// ```no_run
+    /// use nn::fit::Trainer;
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 8) -> ReLU -> Dropout(0.2) -> Linear(8, 2) } }
+    /// # let (inputs, targets) = (vec![[0.0; 2]], vec![[0.0; 2]]);
+    /// let mut net = Net::zeroed(); // replaced by the checkpoint's
+    /// let history = Trainer::new(Adam::new(1e-3), CrossEntropy)
+    ///     .epochs(20)
+    ///     .checkpoint_every(1, "run.checkpoint")
+    ///     .resume_from("run.checkpoint")
+    ///     .fit(&mut net, &inputs, &targets, None)?;
+    /// # Ok::<(), nn::TrainError>(())
+    /// ```
+    pub fn resume_from(mut self, path: impl AsRef<Path>) -> Self
+    where
+        O: DeserializeOwned,
+    {
+        let optimizer_type = std::any::type_name::<O>();
+        self.resume = Some(Resume { path: path.as_ref().to_owned(), decode: decode_fit::<O>, optimizer_type });
         self
     }
 
@@ -377,13 +455,27 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             }
             None => (inputs, targets, validation),
         };
+        let (mut history, mut stopping, mut first_epoch) = (History::default(), Stopping::default(), 1);
+        let mut dropout = None;
+        if let Some(resume) = &self.resume {
+            let progress = resume.restore(network, &mut self.optimizer)?;
+            self.epoch_end.restore(&progress);
+            stopping = Stopping::restore(&progress, &resume.path)?;
+            (rng, dropout, first_epoch, history) =
+                (progress.shuffle, Some(progress.dropout), progress.epoch + 1, progress.history);
+        }
         let mut workspace = network.workspace();
         workspace.reseed(self.seed);
+        if let Some(dropout) = dropout {
+            *workspace.context.rng() = dropout;
+        }
         let mut order: Vec<usize> = (0..inputs.len()).collect();
         let mut batch = Batch::default();
         let mut reporter = Reporter::new(&mut self.progress, self.epochs, inputs.len());
-        let (mut history, mut stopping) = (History::default(), Stopping::default());
-        for epoch in 1..=self.epochs {
+        for epoch in first_epoch..=self.epochs {
+            // Each epoch's order is a function of the generator alone, so that a resumed fit
+            // needs only the generator to shuffle as the uninterrupted one does.
+            order.iter_mut().enumerate().for_each(|(index, slot)| *slot = index);
             order.shuffle(&mut rng);
             reporter.begin_epoch(epoch);
             let learning_rate = self.optimizer.learning_rate();
@@ -427,9 +519,12 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             reporter.end_epoch(&record);
             let monitored = validation_loss.unwrap_or(train_loss);
             let verdict = stopping.observe(self.early_stopping, epoch, monitored, network);
-            self.epoch_end.run(&mut self.optimizer, epoch, monitored, verdict.improved, network)?;
-            let control = self.callback.as_mut().map_or(Control::Continue, |callback| callback(&record));
             history.epochs.push(record);
+            let state =
+                LoopState { network, history: &history, stopping: &stopping, shuffle: &rng, workspace: &mut workspace };
+            self.epoch_end.run(&mut self.optimizer, monitored, verdict.improved, state)?;
+            let record = history.epochs.last().expect("this epoch's record");
+            let control = self.callback.as_mut().map_or(Control::Continue, |callback| callback(record));
             if verdict.stop || control == Control::Stop {
                 history.stopped_early = epoch < self.epochs;
                 break;
@@ -444,31 +539,98 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
     }
 }
 
+/// What the end of an epoch sees of the loop.
+struct LoopState<'a, N: Network<IN, OUT>, const IN: usize, const OUT: usize> {
+    network: &'a N,
+    history: &'a History,
+    stopping: &'a Stopping<N>,
+    shuffle: &'a rand_pcg::Pcg64Mcg,
+    workspace: &'a mut crate::Workspace<N, IN, OUT>,
+}
+
 impl<O: Optimizer> EpochEnd<'_, O> {
     /// After an epoch's figures: the best model, the schedule's step, the checkpoint.
     fn run<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
         &mut self,
         optimizer: &mut O,
-        epoch: usize,
         monitored: f32,
         improved: bool,
-        network: &N,
+        state: LoopState<'_, N, IN, OUT>,
     ) -> Result<(), TrainError> {
         if let (true, Some(path)) = (improved, &self.best_model) {
-            network.save(path).map_err(|error| TrainError::Save { path: path.clone(), reason: error.to_string() })?;
+            let save_error =
+                |error: crate::io::ModelFileError| TrainError::Save { path: path.clone(), reason: error.to_string() };
+            state.network.save(path).map_err(save_error)?;
         }
         match &mut self.schedule {
             Some(LrSchedule::Epochs(scheduler)) => scheduler.step(optimizer),
             Some(LrSchedule::Plateau(plateau)) => plateau.step(monitored.into(), optimizer),
             Some(LrSchedule::Batches(_)) | None => {}
         }
+        let epoch = state.history.epochs.len();
         if let Some(plan) = self.checkpoints.as_ref().filter(|plan| epoch.is_multiple_of(plan.every)) {
             let save_error = |reason: String| TrainError::Save { path: plan.path.clone(), reason };
-            let state = (plan.encode)(optimizer).map_err(save_error)?;
-            crate::io::write_checkpoint(&plan.path, network, plan.optimizer_type, &state)
+            let progress = self.progress(epoch, state.history, state.stopping, state.shuffle, state.workspace);
+            let bytes = (plan.encode)(optimizer, &progress).map_err(save_error)?;
+            crate::io::write_checkpoint(&plan.path, state.network, plan.optimizer_type, &bytes)
                 .map_err(|error| save_error(error.to_string()))?;
         }
         Ok(())
+    }
+
+    /// The loop's progress after `epoch`, for a checkpoint.
+    fn progress<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+        &self,
+        epoch: usize,
+        history: &History,
+        stopping: &Stopping<N>,
+        shuffle: &rand_pcg::Pcg64Mcg,
+        workspace: &mut crate::Workspace<N, IN, OUT>,
+    ) -> FitProgress {
+        let (scheduler, plateau) = match &self.schedule {
+            Some(LrSchedule::Epochs(scheduler) | LrSchedule::Batches(scheduler)) => (Some(scheduler.position()), None),
+            Some(LrSchedule::Plateau(plateau)) => (None, Some(plateau.clone())),
+            None => (None, None),
+        };
+        FitProgress {
+            epoch,
+            shuffle: shuffle.clone(),
+            dropout: workspace.context.rng().clone(),
+            scheduler,
+            plateau,
+            best_loss: stopping.best_loss,
+            best_epoch: stopping.best_epoch,
+            waited: stopping.waited,
+            best_network: stopping.best.as_ref().map(crate::io::encode),
+            history: history.clone(),
+        }
+    }
+
+    /// Takes up a checkpoint's schedule position.
+    fn restore(&mut self, progress: &FitProgress) {
+        match (&mut self.schedule, progress.scheduler, &progress.plateau) {
+            (Some(LrSchedule::Epochs(scheduler) | LrSchedule::Batches(scheduler)), Some(position), _) => {
+                scheduler.set_position(position)
+            }
+            (Some(LrSchedule::Plateau(plateau)), _, Some(saved)) => *plateau = saved.clone(),
+            _ => {}
+        }
+    }
+}
+
+impl<O> Resume<O> {
+    /// Puts the checkpoint's network and optimizer in place; its progress.
+    fn restore<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+        &self,
+        network: &mut N,
+        optimizer: &mut O,
+    ) -> Result<FitProgress, TrainError> {
+        let resume_error = |reason: String| TrainError::Resume { path: self.path.clone(), reason };
+        let (loaded, state) = crate::io::read_checkpoint::<N, IN, OUT>(&self.path, self.optimizer_type)
+            .map_err(|error| resume_error(error.to_string()))?;
+        let (loaded_optimizer, progress) = (self.decode)(&state).map_err(resume_error)?;
+        (*network, *optimizer) = (loaded, loaded_optimizer);
+        Ok(progress)
     }
 }
 
@@ -668,6 +830,23 @@ struct Verdict {
 impl<N> Default for Stopping<N> {
     fn default() -> Self {
         Self { best_loss: f32::INFINITY, best_epoch: None, best: None, waited: 0 }
+    }
+}
+
+impl<N> Stopping<N> {
+    /// The state a checkpoint recorded.
+    fn restore<const IN: usize, const OUT: usize>(progress: &FitProgress, path: &Path) -> Result<Self, TrainError>
+    where
+        N: Network<IN, OUT>,
+    {
+        let best = match &progress.best_network {
+            Some(bytes) => Some(
+                crate::io::decode(bytes, path)
+                    .map_err(|error| TrainError::Resume { path: path.to_owned(), reason: error.to_string() })?,
+            ),
+            None => None,
+        };
+        Ok(Self { best_loss: progress.best_loss, best_epoch: progress.best_epoch, best, waited: progress.waited })
     }
 }
 

@@ -72,9 +72,17 @@ where
     write_checkpoint(path, network, std::any::type_name::<O>(), &state)
 }
 
-/// An optimizer's state as a checkpoint holds it.
-pub(crate) fn encode_state<O: Serialize>(optimizer: &O) -> Result<Vec<u8>, String> {
-    bincode::serde::encode_to_vec(optimizer, config_unlimited()).map_err(|error| error.to_string())
+/// An optimizer's state as a checkpoint holds it, or any value whose encoding starts with the
+/// optimizer's (the fit loop's `(optimizer, progress)`).
+pub(crate) fn encode_state<S: Serialize>(state: &S) -> Result<Vec<u8>, String> {
+    bincode::serde::encode_to_vec(state, config_unlimited()).map_err(|error| error.to_string())
+}
+
+/// The value [`encode_state`] encoded.
+pub(crate) fn decode_state<S: DeserializeOwned>(bytes: &[u8]) -> Result<S, String> {
+    bincode::serde::decode_from_slice(bytes, config_unlimited())
+        .map(|(state, _)| state)
+        .map_err(|error| error.to_string())
 }
 
 /// Writes a checkpoint of `network` and the encoded `state` of an optimizer of type
@@ -127,6 +135,19 @@ where
     O: DeserializeOwned,
 {
     let path = path.as_ref();
+    let (network, state) = read_checkpoint::<N, IN, OUT>(path, std::any::type_name::<O>())?;
+    // The optimizer's encoding comes first; the fit loop's progress may follow it.
+    let (optimizer, _): (O, usize) = bincode::serde::decode_from_slice(&state, config_unlimited())
+        .map_err(|error| ModelFileError::CorruptedHeader { path: path.to_owned(), reason: error.to_string() })?;
+    Ok((network, optimizer))
+}
+
+/// The network and the optimizer state's bytes of a checkpoint whose optimizer has the type
+/// name `optimizer`, every check of [`load_checkpoint`] made.
+pub(crate) fn read_checkpoint<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    path: &Path,
+    optimizer: &'static str,
+) -> Result<(N, Vec<u8>), ModelFileError> {
     let path_buf = || path.to_owned();
     let model_longest = longest_file::<N, IN, OUT>();
     let state_longest = STATE_BYTES_PER_PARAMETER * N::PARAMETERS as u64 + HEADER_LIMIT as u64;
@@ -164,16 +185,14 @@ where
         let found = quoted(&header.architecture);
         return Err(ModelFileError::ArchitectureMismatch { path: path_buf(), expected: N::ARCHITECTURE, found });
     }
-    let expected_optimizer = std::any::type_name::<O>();
-    if header.optimizer != expected_optimizer {
+    if header.optimizer != optimizer {
         let found = quoted(&header.optimizer);
-        return Err(ModelFileError::OptimizerMismatch { path: path_buf(), expected: expected_optimizer, found });
+        return Err(ModelFileError::OptimizerMismatch { path: path_buf(), expected: optimizer, found });
     }
     let state_start = CHECKPOINT_MAGIC.len() + header_len;
     let (state, model) = contents[state_start..].split_at(header.optimizer_len as usize);
-    let (optimizer, _): (O, usize) = bincode::serde::decode_from_slice(state, config_unlimited()).map_err(corrupted)?;
     let network = decode(model, path)?;
-    Ok((network, optimizer))
+    Ok((network, state.to_vec()))
 }
 
 /// bincode's standard configuration without a size limit, for the optimizer state (whose size

@@ -28,8 +28,8 @@ mod error;
 mod model_file;
 pub(crate) mod safetensors;
 
-pub(crate) use checkpoint::{encode_state, write_checkpoint};
+pub(crate) use checkpoint::{decode_state, encode_state, read_checkpoint, write_checkpoint};
 pub use checkpoint::{load_checkpoint, save_checkpoint, CHECKPOINT_MAGIC};
 pub use error::{ModelFileError, TensorProblem};
-pub(crate) use model_file::{load, save};
+pub(crate) use model_file::{decode, encode, load, save};
 pub use model_file::{FORMAT_VERSION, MAGIC, OLDEST_FORMAT_VERSION};

@@ -272,6 +272,17 @@ impl<S: Schedule> Scheduler<S> {
     pub fn steps(&self) -> usize {
         self.steps
     }
+
+    /// The initial rate and the steps taken: what a checkpoint keeps of a scheduler whose
+    /// schedule the user supplies again.
+    pub(crate) fn position(&self) -> (f64, usize) {
+        (self.initial, self.steps)
+    }
+
+    /// Restores a [`position`](Self::position).
+    pub(crate) fn set_position(&mut self, (initial, steps): (f64, usize)) {
+        (self.initial, self.steps) = (initial, steps);
+    }
 }
 
 /// PyTorch's `ReduceLROnPlateau` (mode `min`, relative threshold): multiplies the rate by
