@@ -4,7 +4,8 @@
 #[cfg(feature = "plot")]
 pub use nn_core::plot;
 pub use nn_core::{
-    argmax, data, fit, init, io, layers, losses, metrics, one_hot, optim, Network, TrainError, Workspace,
+    argmax, data, fit, init, io, layers, losses, metrics, one_hot, optim, to_array, LengthMismatch, Network,
+    TrainError, Workspace,
 };
 pub use rand;
 /// The seeded random number generator of the examples: PCG-64 in its MCG variant, from

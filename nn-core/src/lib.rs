@@ -47,6 +47,6 @@ mod testing;
 mod train;
 mod workspace;
 
-pub use network::{argmax, one_hot, Network, Sequential};
+pub use network::{argmax, one_hot, to_array, LengthMismatch, Network, Sequential};
 pub use train::TrainError;
 pub use workspace::Workspace;

@@ -320,8 +320,12 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     /// in another order), so a digit whose two largest outputs tie to within rounding may be
     /// counted differently.
     ///
+    /// Labels may be any integer type (`u8` as MNIST's, `usize`, `i64` from a CSV, ...).
+    ///
     /// # Errors
-    /// [`TrainError::BatchSizeMismatch`] if there are not as many labels as inputs.
+    /// [`TrainError::BatchSizeMismatch`] if there are not as many labels as inputs,
+    /// [`TrainError::InvalidLabel`] for a label that is not a class (negative, or not below
+    /// `OUT`).
     ///
     /// ```
     /// use nn::prelude::*;
@@ -330,10 +334,34 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     /// let mut net = Net::zeroed();
     /// net.layer0.bias[1] = 1.0; // always predicts 1
     /// assert_eq!(net.accuracy(&[[0.0, 0.0]; 4], &[1, 1, 0, 1])?, 0.75);
+    /// assert_eq!(net.accuracy(&[[0.0, 0.0]; 2], &[1u64, 0])?, 0.5);
+    /// let error = net.accuracy(&[[0.0, 0.0]; 2], &[1, 2]).unwrap_err();
+    /// assert_eq!(error.to_string(), "label 1 is 2, but the network's classes are 0 to 1");
     /// # Ok::<(), nn::TrainError>(())
     /// ```
-    fn accuracy(&self, inputs: &[[f32; IN]], labels: &[u8]) -> Result<f32, TrainError> {
+    fn accuracy<L>(&self, inputs: &[[f32; IN]], labels: &[L]) -> Result<f32, TrainError>
+    where
+        L: Copy + TryInto<usize> + std::fmt::Display,
+    {
         train::accuracy(self, inputs, labels)
+    }
+
+    /// The class probabilities for one input: the softmax of the output (for a network trained
+    /// on logits with [`CrossEntropy`](crate::losses::CrossEntropy)), in eval mode.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 3) } }
+    /// let mut net = Net::zeroed();
+    /// net.layer0.bias = [0.0, 0.0, 2.0f32.ln()].into();
+    /// let probabilities = net.predict_proba(&[1.0, 1.0]);
+    /// assert!((probabilities[2] - 0.5).abs() < 1e-6 && (probabilities[0] - 0.25).abs() < 1e-6);
+    /// ```
+    fn predict_proba(&self, input: &[f32; IN]) -> [f32; OUT] {
+        let mut probabilities = [0.0; OUT];
+        crate::kernels::softmax(&self.forward(input), &mut probabilities);
+        probabilities
     }
 
     /// The [`SUMMARY`](Network::SUMMARY) table.
@@ -602,6 +630,41 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     fn load_safetensors(path: impl AsRef<Path>) -> Result<Self, ModelFileError> {
         io::safetensors::load(path.as_ref())
     }
+}
+
+/// `values` as a fixed-size input (or target) of `N` values: how data loaded at run time as a
+/// `Vec<f32>` enters a network, with an error naming both lengths if it does not fit.
+///
+/// ```
+/// use nn::prelude::*;
+///
+/// network! { struct Net { Linear(3, 1) } }
+/// let loaded: Vec<f32> = vec![0.5, 1.0, -1.0];
+/// let output = Net::zeroed().forward(&nn::to_array(&loaded)?);
+/// let error = nn::to_array::<4>(&loaded).unwrap_err();
+/// assert_eq!(error.to_string(), "expected 4 values, found 3");
+/// # Ok::<(), nn::LengthMismatch>(())
+/// ```
+///
+/// # Errors
+/// [`LengthMismatch`] unless `values` has exactly `N` values.
+pub fn to_array<const N: usize>(values: &[f32]) -> Result<[f32; N], LengthMismatch> {
+    values.try_into().map_err(|_| LengthMismatch { expected: N, found: values.len() })
+}
+
+/// A slice of another length than the fixed size it was to become.
+///
+/// ```
+/// let error = nn::LengthMismatch { expected: 784, found: 785 };
+/// assert_eq!(error.to_string(), "expected 784 values, found 785");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected {expected} values, found {found}")]
+pub struct LengthMismatch {
+    /// The fixed size.
+    pub expected: usize,
+    /// The slice's length.
+    pub found: usize,
 }
 
 /// The index of the largest value (the first one on ties).

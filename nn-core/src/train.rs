@@ -76,6 +76,16 @@ pub enum TrainError {
         /// `"targets"` or `"output slots"`.
         what: &'static str,
     },
+    /// A label that is not one of the network's classes (`0..classes`).
+    #[error("label {sample} is {label}, but the network's classes are 0 to {}", classes - 1)]
+    InvalidLabel {
+        /// The index of the label.
+        sample: usize,
+        /// The label, as given.
+        label: String,
+        /// The network's outputs: its classes.
+        classes: usize,
+    },
     /// A mini-batch had no samples.
     #[error("the batch is empty: a training step needs at least one sample")]
     EmptyBatch,
@@ -549,20 +559,32 @@ const ACCURACY_CHUNK_ROWS: usize = 4096;
 
 /// The fraction of `inputs` whose largest output is at the index of the label with the same
 /// index (0 for none), with the rows run through the batched forward pass.
-pub(crate) fn accuracy<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+pub(crate) fn accuracy<N, L, const IN: usize, const OUT: usize>(
     network: &N,
     inputs: &[[f32; IN]],
-    labels: &[u8],
-) -> Result<f32, TrainError> {
+    labels: &[L],
+) -> Result<f32, TrainError>
+where
+    N: Network<IN, OUT>,
+    L: Copy + TryInto<usize> + std::fmt::Display,
+{
     if inputs.len() != labels.len() {
         return Err(TrainError::BatchSizeMismatch { inputs: inputs.len(), targets: labels.len(), what: "labels" });
     }
+    let labels = labels
+        .iter()
+        .enumerate()
+        .map(|(sample, &label)| match label.try_into() {
+            Ok(class) if class < OUT => Ok(class),
+            _ => Err(TrainError::InvalidLabel { sample, label: label.to_string(), classes: OUT }),
+        })
+        .collect::<Result<Vec<usize>, _>>()?;
     let (mut shards, mut outputs) = (Vec::new(), vec![[0.0; OUT]; inputs.len().min(ACCURACY_CHUNK_ROWS)]);
     let mut correct = 0;
     for (inputs, labels) in inputs.chunks(ACCURACY_CHUNK_ROWS).zip(labels.chunks(ACCURACY_CHUNK_ROWS)) {
         let outputs = &mut outputs[..inputs.len()];
         forward_in_shards(network, &mut shards, inputs, outputs);
-        correct += outputs.iter().zip(labels).filter(|(output, &label)| argmax(*output) == label as usize).count();
+        correct += outputs.iter().zip(labels).filter(|(output, &label)| argmax(*output) == label).count();
     }
     Ok(if inputs.is_empty() { 0.0 } else { correct as f32 / inputs.len() as f32 })
 }
