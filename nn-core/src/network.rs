@@ -354,7 +354,7 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     ///
     /// network! { struct Net { Linear(2, 3) } }
     /// let mut net = Net::zeroed();
-    /// net.layer0.bias = [0.0, 0.0, 2.0f32.ln()].into();
+    /// net.layer0.bias[2] = 2.0f32.ln(); // the last class twice as likely as each other
     /// let probabilities = net.predict_proba(&[1.0, 1.0]);
     /// assert!((probabilities[2] - 0.5).abs() < 1e-6 && (probabilities[0] - 0.25).abs() < 1e-6);
     /// ```

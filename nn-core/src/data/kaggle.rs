@@ -36,6 +36,40 @@ pub fn read_kaggle_test(path: impl AsRef<Path>) -> Result<Vec<[f32; PIXELS]>, Da
     Ok(images)
 }
 
+/// Writes a Kaggle digit-recognizer submission: the header `ImageId,Label`, then one line per
+/// test image in the order of `test.csv`, ids from 1. Written atomically (a temporary file
+/// renamed over `path`), so an interrupted run leaves the previous submission whole.
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("submission-{}.csv", std::process::id()));
+/// nn::data::write_kaggle_submission(&path, &[7, 2, 1])?;
+/// assert_eq!(std::fs::read_to_string(&path)?, "ImageId,Label\n1,7\n2,2\n3,1\n");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`DataError::OutOfRange`] for a prediction that is not a digit (it names the image), and
+/// [`DataError::Io`] if the file cannot be written.
+pub fn write_kaggle_submission(path: impl AsRef<Path>, predictions: &[usize]) -> Result<(), DataError> {
+    let path = path.as_ref();
+    let mut text = String::with_capacity(14 + predictions.len() * 8);
+    text.push_str("ImageId,Label\n");
+    for (index, &digit) in predictions.iter().enumerate() {
+        if digit >= CLASSES {
+            return Err(DataError::OutOfRange {
+                path: path.to_owned(),
+                location: format!("line {}, column 2 (Label of ImageId {})", index + 2, index + 1),
+                what: "prediction",
+                value: i64::try_from(digit).unwrap_or(i64::MAX),
+                range: "0..=9",
+            });
+        }
+        text.push_str(&format!("{},{digit}\n", index + 1));
+    }
+    crate::io::write_atomically(path, text.as_bytes()).map_err(|source| DataError::Io { path: path.to_owned(), source })
+}
+
 fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32; PIXELS])) -> Result<(), DataError> {
     let csv_error = |source: csv::Error| match source.kind() {
         // The csv crate counts fields from 0; every other message here counts columns from 1.

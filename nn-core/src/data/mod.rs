@@ -10,5 +10,5 @@ mod source;
 pub use dataset::Dataset;
 pub use error::DataError;
 pub use idx::{read_idx_images, read_idx_labels, IdxImages, MAX_IDX_BYTES};
-pub use kaggle::{read_kaggle_test, read_kaggle_train};
+pub use kaggle::{read_kaggle_test, read_kaggle_train, write_kaggle_submission};
 pub use source::{MAX_LINE_BYTES, MAX_TEXT_BYTES};

@@ -28,6 +28,7 @@ mod error;
 mod model_file;
 pub(crate) mod safetensors;
 
+pub(crate) use atomic_file::write_atomically;
 pub(crate) use checkpoint::{decode_state, encode_state, read_checkpoint, write_checkpoint};
 pub use checkpoint::{load_checkpoint, save_checkpoint, CHECKPOINT_MAGIC};
 pub use error::{ModelFileError, TensorProblem};
