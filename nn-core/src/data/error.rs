@@ -112,6 +112,42 @@ pub enum DataError {
         /// The first column name found.
         found: String,
     },
+    /// A CSV field that should hold a value is empty.
+    #[error("{}: line {line}, column {column} (`{name}`): the value is missing", path.display())]
+    MissingValue {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: u64,
+        /// The 1-based column number.
+        column: usize,
+        /// The column's name from the header (`column 3` without one).
+        name: String,
+    },
+    /// A CSV feature is not a finite number.
+    #[error("{}: line {line}, column {column} (`{name}`): `{value}` is not a finite number", path.display())]
+    NotANumber {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: u64,
+        /// The 1-based column number.
+        column: usize,
+        /// The column's name from the header.
+        name: String,
+        /// The field as found.
+        value: String,
+    },
+    /// A column asked for is not in the file.
+    #[error("{}: line 1: no column {column} among its {columns} columns", path.display())]
+    UnknownColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for: `` `name` `` or `#index`.
+        column: String,
+        /// The columns the file has.
+        columns: usize,
+    },
     /// A CSV field is not an integer.
     #[error("{}: line {line}, column {column} (`{name}`): `{value}` is not an integer", path.display())]
     NotAnInteger {

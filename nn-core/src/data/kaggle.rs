@@ -70,8 +70,9 @@ pub fn write_kaggle_submission(path: impl AsRef<Path>, predictions: &[usize]) ->
     crate::io::write_atomically(path, text.as_bytes()).map_err(|source| DataError::Io { path: path.to_owned(), source })
 }
 
-fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32; PIXELS])) -> Result<(), DataError> {
-    let csv_error = |source: csv::Error| match source.kind() {
+/// A csv crate error as a [`DataError`] about `path`.
+pub(super) fn csv_error(path: &Path, source: csv::Error) -> DataError {
+    match source.kind() {
         // The csv crate counts fields from 0; every other message here counts columns from 1.
         csv::ErrorKind::Utf8 { pos, err } => DataError::NotUtf8 {
             path: path.to_owned(),
@@ -79,7 +80,11 @@ fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32
             column: err.field() + 1,
         },
         _ => DataError::Csv { path: path.to_owned(), source },
-    };
+    }
+}
+
+fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32; PIXELS])) -> Result<(), DataError> {
+    let csv_error = |source: csv::Error| csv_error(path, source);
     let (columns, layout, first) = if labelled {
         (PIXELS + 1, "label,pixel0,...,pixel783", "label")
     } else {
@@ -150,7 +155,7 @@ fn read_csv(path: &Path, labelled: bool, mut sample: impl FnMut(Option<u8>, [f32
 const QUOTED_CHARACTERS: usize = 40;
 
 /// `field`, or its first [`QUOTED_CHARACTERS`] characters and an ellipsis.
-fn quoted(field: &str) -> String {
+pub(super) fn quoted(field: &str) -> String {
     match field.char_indices().nth(QUOTED_CHARACTERS) {
         Some((end, _)) => format!("{}...", &field[..end]),
         None => field.to_owned(),

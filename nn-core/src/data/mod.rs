@@ -6,9 +6,11 @@ mod idx;
 mod kaggle;
 pub mod mnist;
 mod source;
+mod table;
 
 pub use dataset::Dataset;
 pub use error::DataError;
 pub use idx::{read_idx_images, read_idx_labels, IdxImages, MAX_IDX_BYTES};
 pub use kaggle::{read_kaggle_test, read_kaggle_train, write_kaggle_submission};
 pub use source::{MAX_LINE_BYTES, MAX_TEXT_BYTES};
+pub use table::{k_fold, read_csv_classes, split_indices, Column, CsvOptions, Table};

@@ -11,6 +11,7 @@ mod flatten;
 mod leaky_relu;
 mod linear;
 mod max_pool2d;
+mod normalize;
 mod pool;
 mod relu;
 mod sigmoid;
@@ -41,6 +42,7 @@ pub const TABLE: &[Entry] = &[
     dropout::ENTRY,
     batch_norm::ENTRY_1D,
     batch_norm::ENTRY_2D,
+    normalize::ENTRY,
     sigmoid::ENTRY,
     relu::ENTRY,
     leaky_relu::ENTRY,

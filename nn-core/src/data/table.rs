@@ -1,0 +1,392 @@
+//! Tabular data: samples of `IN` numeric features and a class each, read from a CSV file, split
+//! (stratified on request) and folded.
+
+use super::kaggle::{csv_error, quoted};
+use super::source::{open, BoundedText};
+use super::DataError;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use std::path::Path;
+
+/// A column of a CSV file: by its header name, or by position from 0.
+///
+/// ```
+/// use nn::data::Column;
+/// let by_name: Column = "species".into();
+/// assert_eq!(by_name, Column::Name("species".to_owned()));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// The column with this header name (needs a header).
+    Name(String),
+    /// The column at this position, from 0.
+    Index(usize),
+}
+
+impl From<&str> for Column {
+    fn from(name: &str) -> Self {
+        Column::Name(name.to_owned())
+    }
+}
+
+impl From<usize> for Column {
+    fn from(index: usize) -> Self {
+        Column::Index(index)
+    }
+}
+
+/// How to read samples from a CSV file: whether it has a header, its delimiter, which column is
+/// the class and which are the features (by default every other column, in order).
+///
+/// ```
+/// use nn::data::CsvOptions;
+///
+/// let options = CsvOptions::new("species").with_delimiter(b';');
+/// assert!(options.header);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// Whether the first line names the columns.
+    pub header: bool,
+    /// The field delimiter.
+    pub delimiter: u8,
+    /// The class column.
+    pub target: Column,
+    /// The feature columns, in the order of the input; `None` for every column but the target.
+    pub features: Option<Vec<Column>>,
+}
+
+impl CsvOptions {
+    /// A comma-separated file with a header, `target` the class column, every other column a
+    /// feature.
+    ///
+    /// ```
+    /// let options = nn::data::CsvOptions::new(4);
+    /// assert_eq!(options.target, nn::data::Column::Index(4));
+    /// ```
+    pub fn new(target: impl Into<Column>) -> Self {
+        Self { header: true, delimiter: b',', target: target.into(), features: None }
+    }
+
+    /// Without a header line (columns by index only).
+    ///
+    /// ```
+    /// assert!(!nn::data::CsvOptions::new(0).without_header().header);
+    /// ```
+    pub fn without_header(self) -> Self {
+        Self { header: false, ..self }
+    }
+
+    /// Another delimiter, such as `b';'` or `b'\t'`.
+    ///
+    /// ```
+    /// assert_eq!(nn::data::CsvOptions::new(0).with_delimiter(b'\t').delimiter, b'\t');
+    /// ```
+    pub fn with_delimiter(self, delimiter: u8) -> Self {
+        Self { delimiter, ..self }
+    }
+
+    /// These feature columns, in this order.
+    ///
+    /// ```
+    /// let options = nn::data::CsvOptions::new("y").with_features(["a", "c"]);
+    /// assert_eq!(options.features.unwrap().len(), 2);
+    /// ```
+    pub fn with_features<C: Into<Column>>(self, features: impl IntoIterator<Item = C>) -> Self {
+        Self { features: Some(features.into_iter().map(Into::into).collect()), ..self }
+    }
+}
+
+/// Samples with `IN` features and a class each; the classes' names by index.
+///
+/// ```
+/// let table = nn::data::Table::<2> {
+///     inputs: vec![[0.1, 0.2], [0.3, 0.4]],
+///     labels: vec![0, 1],
+///     classes: vec!["cat".into(), "dog".into()],
+/// };
+/// assert_eq!(table.one_hot_targets::<2>()[1], [0.0, 1.0]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table<const IN: usize> {
+    /// The features of each sample.
+    pub inputs: Vec<[f32; IN]>,
+    /// The class of each sample, an index into `classes`.
+    pub labels: Vec<usize>,
+    /// The class names: the labels as the file wrote them.
+    pub classes: Vec<String>,
+}
+
+impl<const IN: usize> Table<IN> {
+    /// The number of samples.
+    ///
+    /// ```
+    /// assert_eq!(nn::data::Table::<3>::default().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Whether there are no samples.
+    ///
+    /// ```
+    /// assert!(nn::data::Table::<3>::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+
+    /// The labels as one-hot targets of `CLASSES` values.
+    ///
+    /// # Panics
+    /// If a label is not below `CLASSES`.
+    ///
+    /// ```
+    /// let table = nn::data::Table::<1> { inputs: vec![[0.0]], labels: vec![2], classes: vec![] };
+    /// assert_eq!(table.one_hot_targets::<3>(), [[0.0, 0.0, 1.0]]);
+    /// ```
+    pub fn one_hot_targets<const CLASSES: usize>(&self) -> Vec<[f32; CLASSES]> {
+        self.labels.iter().map(|&label| crate::one_hot(label)).collect()
+    }
+
+    /// The samples at `indices`, in that order, with the same classes.
+    ///
+    /// ```
+    /// let table = nn::data::Table::<1> { inputs: vec![[1.0], [2.0]], labels: vec![0, 1], classes: vec![] };
+    /// assert_eq!(table.select(&[1]).inputs, [[2.0]]);
+    /// ```
+    pub fn select(&self, indices: &[usize]) -> Self {
+        Self {
+            inputs: indices.iter().map(|&i| self.inputs[i]).collect(),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            classes: self.classes.clone(),
+        }
+    }
+
+    /// A seeded split into a training part and a held-out `fraction`; `stratified` keeps each
+    /// class's share the same in both parts (as scikit-learn's `stratify=`).
+    ///
+    /// ```
+    /// let table = nn::data::Table::<1> {
+    ///     inputs: (0..10).map(|i| [i as f32]).collect(),
+    ///     labels: vec![0, 0, 0, 0, 0, 0, 0, 0, 1, 1],
+    ///     classes: vec!["a".into(), "b".into()],
+    /// };
+    /// let (train, test) = table.split(0.5, 7, true);
+    /// assert_eq!((train.len(), test.len()), (5, 5));
+    /// assert_eq!(test.labels.iter().filter(|&&label| label == 1).count(), 1);
+    /// ```
+    pub fn split(&self, fraction: f32, seed: u64, stratified: bool) -> (Self, Self) {
+        let (train, held_out) = split_indices(&self.labels, fraction, seed, stratified);
+        (self.select(&train), self.select(&held_out))
+    }
+}
+
+/// Indices of a seeded split of samples with these `labels`: (kept, held out), the held-out
+/// part `fraction` of the samples (rounded); with `stratified`, of each class.
+///
+/// ```
+/// let (kept, held_out) = nn::data::split_indices(&[0, 0, 1, 1], 0.5, 1, true);
+/// assert_eq!((kept.len(), held_out.len()), (2, 2));
+/// ```
+pub fn split_indices(labels: &[usize], fraction: f32, seed: u64, stratified: bool) -> (Vec<usize>, Vec<usize>) {
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let fraction = f64::from(fraction.clamp(0.0, 1.0));
+    let groups: Vec<Vec<usize>> = if stratified {
+        let classes = labels.iter().max().map_or(0, |&most| most + 1);
+        (0..classes).map(|class| (0..labels.len()).filter(|&i| labels[i] == class).collect()).collect()
+    } else {
+        vec![(0..labels.len()).collect()]
+    };
+    let (mut kept, mut held_out) = (Vec::new(), Vec::new());
+    for mut group in groups {
+        group.shuffle(&mut rng);
+        let held = (group.len() as f64 * fraction).round() as usize;
+        held_out.extend_from_slice(&group[..held]);
+        kept.extend_from_slice(&group[held..]);
+    }
+    kept.shuffle(&mut rng);
+    held_out.shuffle(&mut rng);
+    (kept, held_out)
+}
+
+/// `k` seeded folds of `count` samples for cross-validation: for each, (training indices,
+/// validation indices); every sample is validated on exactly once, the folds' sizes differ by
+/// at most one.
+///
+/// ```
+/// let folds = nn::data::k_fold(10, 3, 0);
+/// assert_eq!(folds.len(), 3);
+/// assert_eq!(folds.iter().map(|(_, validation)| validation.len()).sum::<usize>(), 10);
+/// ```
+pub fn k_fold(count: usize, k: usize, seed: u64) -> Vec<(Vec<usize>, Vec<usize>)> {
+    let mut order: Vec<usize> = (0..count).collect();
+    order.shuffle(&mut rand_pcg::Pcg64Mcg::seed_from_u64(seed));
+    let k = k.clamp(1, count.max(1));
+    (0..k)
+        .map(|fold| {
+            let (start, end) = (fold * count / k, (fold + 1) * count / k);
+            let validation = order[start..end].to_vec();
+            let train = order[..start].iter().chain(&order[end..]).copied().collect();
+            (train, validation)
+        })
+        .collect()
+}
+
+/// Reads samples of `IN` numeric features and a class from a CSV file (raw or `.gz`), as
+/// `options` says. Class labels may be names (`setosa`: the classes are the names, sorted) or
+/// non-negative integers (class `n` is `n`). Every error names the file, the line and the
+/// column: a missing value, a feature that is not a number, a row of another width, a column
+/// name the header lacks, or a feature count other than `IN`.
+///
+/// ```
+/// use nn::data::{read_csv_classes, CsvOptions};
+///
+/// let path = std::env::temp_dir().join(format!("flowers-{}.csv", std::process::id()));
+/// std::fs::write(&path, "length,width,kind\n1.5,0.2,small\n4.7,1.4,large\n1.3,0.3,small\n")?;
+/// let table = read_csv_classes::<2>(&path, &CsvOptions::new("kind"))?;
+/// assert_eq!(table.classes, ["large", "small"]);
+/// assert_eq!((table.inputs[1], table.labels[1]), ([4.7, 1.4], 0));
+///
+/// std::fs::write(&path, "length,width,kind\n1.5,,small\n")?;
+/// let error = read_csv_classes::<2>(&path, &CsvOptions::new("kind")).unwrap_err();
+/// assert!(error.to_string().ends_with("line 2, column 2 (`width`): the value is missing"), "{error}");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`DataError::MissingValue`], [`DataError::NotANumber`], [`DataError::WrongColumnCount`],
+/// [`DataError::UnknownColumn`], [`DataError::Empty`], and the reader's I/O and CSV errors.
+pub fn read_csv_classes<const IN: usize>(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Table<IN>, DataError> {
+    let path = path.as_ref();
+    let text = BoundedText::new(open(path)?);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(options.delimiter).from_reader(text);
+    let mut records = reader.records().peekable();
+    let names: Vec<String> = match (options.header, records.peek()) {
+        (_, None) => return Err(DataError::Empty { path: path.to_owned() }),
+        (true, Some(_)) => {
+            let header = records.next().expect("peeked").map_err(|error| csv_error(path, error))?;
+            header.iter().map(|name| name.trim_start_matches('\u{feff}').trim().to_owned()).collect()
+        }
+        (false, Some(Ok(first))) => (0..first.len()).map(|index| format!("column {}", index + 1)).collect(),
+        (false, Some(Err(_))) => {
+            return Err(csv_error(path, records.next().expect("peeked").expect_err("an error")));
+        }
+    };
+    let layout = Layout::new(path, &names, options, IN)?;
+    let (mut inputs, mut raw_labels) = (Vec::new(), Vec::new());
+    for record in records {
+        let record = record.map_err(|error| csv_error(path, error))?;
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.len() != names.len() {
+            return Err(DataError::WrongColumnCount {
+                path: path.to_owned(),
+                line,
+                expected: names.len(),
+                found: record.len(),
+                layout: "as many columns as the first line",
+            });
+        }
+        let mut input = [0.0; IN];
+        for (value, &column) in input.iter_mut().zip(&layout.features) {
+            *value = layout.number(&record[column], line, column)?;
+        }
+        let label = record[layout.target].trim();
+        if label.is_empty() {
+            return Err(layout.missing(line, layout.target));
+        }
+        inputs.push(input);
+        raw_labels.push(label.to_owned());
+    }
+    if inputs.is_empty() {
+        return Err(DataError::Empty { path: path.to_owned() });
+    }
+    let (labels, classes) = encode_classes(&raw_labels);
+    Ok(Table { inputs, labels, classes })
+}
+
+/// Labels as class indices: integers stand for themselves, names are numbered in sorted order.
+fn encode_classes(raw: &[String]) -> (Vec<usize>, Vec<String>) {
+    let integers: Option<Vec<usize>> = raw.iter().map(|label| label.parse().ok()).collect();
+    if let Some(integers) = integers {
+        let classes = integers.iter().max().map_or(0, |&most| most + 1);
+        return (integers, (0..classes).map(|class| class.to_string()).collect());
+    }
+    let mut classes: Vec<String> = raw.to_vec();
+    classes.sort();
+    classes.dedup();
+    let labels = raw.iter().map(|label| classes.binary_search(label).expect("every label is a class")).collect();
+    (labels, classes)
+}
+
+/// Which columns hold what, resolved against the header.
+struct Layout<'a> {
+    path: &'a Path,
+    names: &'a [String],
+    target: usize,
+    features: Vec<usize>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(path: &'a Path, names: &'a [String], options: &CsvOptions, inputs: usize) -> Result<Self, DataError> {
+        let resolve = |column: &Column| match column {
+            Column::Index(index) if *index < names.len() => Ok(*index),
+            Column::Name(name) => {
+                names.iter().position(|found| found == name).ok_or_else(|| DataError::UnknownColumn {
+                    path: path.to_owned(),
+                    column: format!("`{}`", quoted(name)),
+                    columns: names.len(),
+                })
+            }
+            Column::Index(index) => Err(DataError::UnknownColumn {
+                path: path.to_owned(),
+                column: format!("#{index}"),
+                columns: names.len(),
+            }),
+        };
+        let target = resolve(&options.target)?;
+        let features = match &options.features {
+            Some(features) => features.iter().map(resolve).collect::<Result<Vec<_>, _>>()?,
+            None => (0..names.len()).filter(|&column| column != target).collect(),
+        };
+        if features.len() != inputs {
+            return Err(DataError::WrongColumnCount {
+                path: path.to_owned(),
+                line: 1,
+                expected: inputs,
+                found: features.len(),
+                layout: "feature columns, one per network input",
+            });
+        }
+        Ok(Self { path, names, target, features })
+    }
+
+    /// The feature at `column` of `line` as a number.
+    fn number(&self, field: &str, line: u64, column: usize) -> Result<f32, DataError> {
+        let field = field.trim();
+        if field.is_empty() {
+            return Err(self.missing(line, column));
+        }
+        match field.parse::<f32>() {
+            Ok(value) if value.is_finite() => Ok(value),
+            _ => Err(DataError::NotANumber {
+                path: self.path.to_owned(),
+                line,
+                column: column + 1,
+                name: quoted(&self.names[column]),
+                value: quoted(field),
+            }),
+        }
+    }
+
+    fn missing(&self, line: u64, column: usize) -> DataError {
+        DataError::MissingValue {
+            path: self.path.to_owned(),
+            line,
+            column: column + 1,
+            name: quoted(&self.names[column]),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Tabular data end to end: a CSV file with named classes, a stratified split, standardisation
+//! fitted on the training part and saved inside the network, and every reader error naming the
+//! file, line and column.
+
+use nn::data::{k_fold, read_csv_classes, split_indices, Column, CsvOptions, DataError};
+use nn::fit::{Progress, Trainer};
+use nn::prelude::*;
+use std::path::{Path, PathBuf};
+
+network! {
+    struct Iris {
+        Normalize(4) -> Linear(4, 16) -> ReLU -> Linear(16, 3)
+    }
+}
+
+fn iris_csv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/iris.csv")
+}
+
+#[test]
+fn iris_trains_saves_reloads_and_predicts_the_same() {
+    let table = read_csv_classes::<4>(iris_csv(), &CsvOptions::new("species")).unwrap();
+    assert_eq!(
+        (table.len(), table.classes.as_slice()),
+        (150, &["setosa", "versicolor", "virginica"].map(String::from)[..])
+    );
+    let (train, test) = table.split(0.2, 7, true);
+    for class in 0..3 {
+        assert_eq!(test.labels.iter().filter(|&&label| label == class).count(), 10, "stratified: 10 of each 50");
+    }
+    let mut net = Iris::new(&mut nn::Pcg64Mcg::seed_from_u64(7));
+    net.layer0.fit_standard(&train.inputs);
+    Trainer::new(Adam::new(0.01), CrossEntropy)
+        .epochs(60)
+        .batch_size(16)
+        .progress(Progress::Silent)
+        .fit(&mut net, &train.inputs, &train.one_hot_targets(), None)
+        .unwrap();
+    let accuracy = net.accuracy(&test.inputs, &test.labels).unwrap();
+    assert!(accuracy >= 0.9, "test accuracy {accuracy}");
+
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("iris.model");
+    net.save(&path).unwrap();
+    let reloaded = Iris::load(&path).unwrap();
+    assert_eq!(reloaded, net, "the fitted standardisation is saved with the weights");
+    for flower in &test.inputs {
+        assert_eq!(reloaded.forward(flower), net.forward(flower));
+    }
+    // The fitted statistics are tensors like any other: exported by name for PyTorch too.
+    let mut names = Vec::new();
+    net.visit_tensors(&mut |tensor| names.push(tensor.name.to_string()));
+    assert_eq!(names[..2], ["0.shift", "0.scale"]);
+}
+
+/// Writes `text` as a CSV file and reads it with `options`.
+fn read(text: &str, options: &CsvOptions) -> Result<nn::data::Table<2>, DataError> {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("data.csv");
+    std::fs::write(&path, text).unwrap();
+    read_csv_classes::<2>(&path, options)
+}
+
+#[test]
+fn every_reader_error_names_the_line_and_the_column() {
+    let options = CsvOptions::new("kind");
+    let cases = [
+        ("a,b,kind\n1,2,x\n3,,y\n", "line 3, column 2 (`b`): the value is missing"),
+        ("a,b,kind\n1,2,x\n3,4,\n", "line 3, column 3 (`kind`): the value is missing"),
+        ("a,b,kind\n1,two,x\n", "line 2, column 2 (`b`): `two` is not a finite number"),
+        ("a,b,kind\n1,inf,x\n", "line 2, column 2 (`b`): `inf` is not a finite number"),
+        ("a,b,kind\n1,2,x\n1,2\n", "line 3: 2 columns, expected 3"),
+        ("a,b,c,kind\n1,2,3,x\n", "line 1: 3 columns, expected 2 (feature columns, one per network input)"),
+        ("a,b,species\n1,2,x\n", "line 1: no column `kind` among its 3 columns"),
+        ("a,b,kind\n", "the file holds no samples"),
+    ];
+    for (text, expected) in cases {
+        let error = read(text, &options).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("data.csv") && message.contains(expected), "{message} lacks {expected}");
+    }
+}
+
+#[test]
+fn headerless_files_other_delimiters_chosen_columns_and_integer_classes_read() {
+    let options = CsvOptions::new(0).without_header().with_delimiter(b';').with_features([3, 1]);
+    let table = read("2;10;x;30\n0;11;y;31\n", &options).unwrap();
+    assert_eq!(table.inputs, [[30.0, 10.0], [31.0, 11.0]]);
+    assert_eq!((table.labels, table.classes), (vec![2, 0], vec!["0".into(), "1".into(), "2".into()]));
+    let named = CsvOptions::new("kind").with_features([Column::from("b"), Column::from("a")]);
+    assert_eq!(read("a,b,kind\n1,2,x\n", &named).unwrap().inputs, [[2.0, 1.0]]);
+}
+
+#[test]
+fn splits_are_seeded_and_folds_cover_every_sample_once() {
+    let labels: Vec<usize> = (0..40).map(|i| usize::from(i >= 30)).collect();
+    let (kept, held_out) = split_indices(&labels, 0.2, 3, true);
+    assert_eq!((kept.len(), held_out.len()), (32, 8));
+    assert_eq!(held_out.iter().filter(|&&i| labels[i] == 1).count(), 2, "a fifth of each class");
+    assert_eq!(split_indices(&labels, 0.2, 3, true), (kept.clone(), held_out.clone()));
+    assert_ne!(split_indices(&labels, 0.2, 4, true).1, held_out);
+    let folds = k_fold(40, 6, 1);
+    let mut validated: Vec<usize> = folds.iter().flat_map(|(_, validation)| validation.clone()).collect();
+    validated.sort_unstable();
+    assert_eq!(validated, (0..40).collect::<Vec<_>>());
+    for (train, validation) in &folds {
+        assert_eq!(train.len() + validation.len(), 40);
+        assert!((6..=7).contains(&validation.len()));
+        assert!(validation.iter().all(|i| !train.contains(i)));
+    }
+}
