@@ -409,3 +409,20 @@ fn resuming_from_a_missing_or_foreign_checkpoint_is_an_error_that_changes_nothin
     assert!(error.to_string().contains("Sgd"), "{error}");
     assert_eq!(net, before);
 }
+
+#[test]
+fn drop_last_skips_each_epochs_short_batch() {
+    let (inputs, targets) = data(10, 0);
+    for (drop_last, steps) in [(false, 3 * 3), (true, 3 * 2)] {
+        let mut trainer = Trainer::new(Adam::new(0.01), CrossEntropy)
+            .epochs(3)
+            .batch_size(4)
+            .drop_last(drop_last)
+            .progress(Progress::Silent);
+        let history =
+            trainer.fit(&mut Net::new(&mut nn::Pcg64Mcg::seed_from_u64(15)), &inputs, &targets, None).unwrap();
+        assert_eq!(trainer.optimizer.steps(), steps, "drop_last {drop_last}");
+        let accuracy = history.epochs[0].train_accuracy * if drop_last { 8.0 } else { 10.0 };
+        assert!((accuracy - accuracy.round()).abs() < 1e-5, "counted over the samples trained on: {accuracy}");
+    }
+}

@@ -8,6 +8,7 @@ mod progress;
 pub use history::{EpochRecord, History};
 pub use progress::Progress;
 
+use crate::data::Loader;
 use crate::layer::BLOCK_SAMPLES;
 use crate::losses::Loss;
 use crate::metrics::Metric;
@@ -160,6 +161,7 @@ pub struct Trainer<'c, O, L> {
     epochs: usize,
     batch_size: usize,
     seed: u64,
+    drop_last: bool,
     validation_split: Option<f32>,
     metrics: Vec<Metric>,
     early_stopping: Option<EarlyStopping>,
@@ -210,6 +212,7 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             epochs: 10,
             batch_size: 32,
             seed: 0,
+            drop_last: false,
             validation_split: None,
             metrics: Vec::new(),
             early_stopping: None,
@@ -249,6 +252,17 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
     /// ```
     pub fn seed(self, seed: u64) -> Self {
         Self { seed, ..self }
+    }
+
+    /// Whether to drop each epoch's last batch when it is smaller than the others (it is kept
+    /// by default).
+    ///
+    /// ```
+    /// # use nn::{fit::Trainer, prelude::*};
+    /// let trainer = Trainer::new(Sgd::new(0.1), Mse).batch_size(64).drop_last(true);
+    /// ```
+    pub fn drop_last(self, drop_last: bool) -> Self {
+        Self { drop_last, ..self }
     }
 
     /// Holds out a seeded random `fraction` (in (0, 1)) of the training samples as validation
@@ -469,14 +483,12 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
         if let Some(dropout) = dropout {
             *workspace.context.rng() = dropout;
         }
-        let mut order: Vec<usize> = (0..inputs.len()).collect();
-        let mut batch = Batch::default();
+        let mut loader = Loader::new(self.batch_size).drop_last(self.drop_last);
         let mut reporter = Reporter::new(&mut self.progress, self.epochs, inputs.len());
         for epoch in first_epoch..=self.epochs {
             // Each epoch's order is a function of the generator alone, so that a resumed fit
             // needs only the generator to shuffle as the uninterrupted one does.
-            order.iter_mut().enumerate().for_each(|(index, slot)| *slot = index);
-            order.shuffle(&mut rng);
+            loader.shuffle(inputs.len(), &mut rng);
             reporter.begin_epoch(epoch);
             let learning_rate = self.optimizer.learning_rate();
             workspace.take_correct();
@@ -492,10 +504,10 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
                 Some(LrSchedule::Batches(scheduler)) => Some(scheduler),
                 _ => None,
             };
-            let (train_loss, correct) = if self.batch_size == 1 && per_batch.is_none() {
-                epoch_steps.samples(&order, inputs, targets)?
+            let (train_loss, correct, trained) = if self.batch_size == 1 && per_batch.is_none() {
+                epoch_steps.samples(loader.order(), inputs, targets)?
             } else {
-                epoch_steps.batches(&order, self.batch_size, inputs, targets, &mut batch, per_batch)?
+                epoch_steps.batches(&mut loader, inputs, targets, per_batch)?
             };
             let seconds = started.elapsed().as_secs_f64();
             let (validation_loss, validation_accuracy, validation_metrics) = match validation {
@@ -505,7 +517,7 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
                 }
                 None => (None, None, Vec::new()),
             };
-            let train_accuracy = (correct as f64 / inputs.len().max(1) as f64) as f32;
+            let train_accuracy = (correct as f64 / trained.max(1) as f64) as f32;
             let record = EpochRecord {
                 epoch,
                 train_loss,
@@ -664,7 +676,7 @@ impl<N: Network<IN, OUT>, L: Loss, O: Optimizer, const IN: usize, const OUT: usi
         order: &[usize],
         inputs: &[[f32; IN]],
         targets: &[[f32; OUT]],
-    ) -> Result<(f32, usize), TrainError> {
+    ) -> Result<(f32, usize, usize), TrainError> {
         // Without a bar to update, one call: nothing between the samples.
         let chunk = if self.reporter.is_live() { LIVE_SAMPLES } else { order.len().max(1) };
         let (mut total, mut correct, mut done) = (0.0f64, 0, 0);
@@ -679,34 +691,31 @@ impl<N: Network<IN, OUT>, L: Loss, O: Optimizer, const IN: usize, const OUT: usi
             done += indices.len();
             self.reporter.step(done, (total / done as f64) as f32, correct as f32 / done as f32);
         }
-        Ok(((total / order.len().max(1) as f64) as f32, correct))
+        Ok(((total / order.len().max(1) as f64) as f32, correct, order.len()))
     }
 
-    /// The epoch in mini-batches of `batch_size`, in `order`, stepping `per_batch` after each:
-    /// the mean loss and the correct predictions.
+    /// The epoch in the loader's mini-batches, stepping `per_batch` after each: the mean loss,
+    /// the correct predictions and the samples trained on.
     fn batches(
         &mut self,
-        order: &[usize],
-        batch_size: usize,
+        loader: &mut Loader<IN, OUT>,
         inputs: &[[f32; IN]],
         targets: &[[f32; OUT]],
-        batch: &mut Batch<IN, OUT>,
         mut per_batch: Option<&mut Scheduler<Box<dyn Schedule + '_>>>,
-    ) -> Result<(f32, usize), TrainError> {
+    ) -> Result<(f32, usize, usize), TrainError> {
         let (mut total, mut correct, mut done) = (0.0f64, 0, 0);
-        for chunk in order.chunks(batch_size) {
-            let (batch_inputs, batch_targets) = batch.gather(chunk, inputs, targets);
+        while let Some((batch_inputs, batch_targets)) = loader.next_batch(inputs, targets) {
             let loss =
                 self.network.train_batch(self.workspace, batch_inputs, batch_targets, self.loss, self.optimizer)?;
             if let Some(scheduler) = per_batch.as_mut() {
                 scheduler.step(self.optimizer);
             }
-            total += f64::from(loss) * chunk.len() as f64;
+            total += f64::from(loss) * batch_inputs.len() as f64;
             correct += self.workspace.take_correct();
-            done += chunk.len();
+            done += batch_inputs.len();
             self.reporter.step(done, (total / done as f64) as f32, correct as f32 / done as f32);
         }
-        Ok(((total / order.len().max(1) as f64) as f32, correct))
+        Ok(((total / done.max(1) as f64) as f32, correct, done))
     }
 }
 
@@ -786,29 +795,6 @@ fn evaluate<N: Network<IN, OUT>, L: Loss, const IN: usize, const OUT: usize>(
         accuracy: (correct as f64 / inputs.len().max(1) as f64) as f32,
         metrics: metrics.iter().map(|metric| (metric.name(), metric.measure(&outputs, targets))).collect(),
     })
-}
-
-/// The reused buffers of a shuffled mini-batch.
-#[derive(Default)]
-struct Batch<const IN: usize, const OUT: usize> {
-    inputs: Vec<[f32; IN]>,
-    targets: Vec<[f32; OUT]>,
-}
-
-impl<const IN: usize, const OUT: usize> Batch<IN, OUT> {
-    /// The samples at `indices`, copied into the buffers.
-    fn gather(
-        &mut self,
-        indices: &[usize],
-        inputs: &[[f32; IN]],
-        targets: &[[f32; OUT]],
-    ) -> (&[[f32; IN]], &[[f32; OUT]]) {
-        self.inputs.clear();
-        self.targets.clear();
-        self.inputs.extend(indices.iter().map(|&i| inputs[i]));
-        self.targets.extend(indices.iter().map(|&i| targets[i]));
-        (&self.inputs, &self.targets)
-    }
 }
 
 /// Early stopping's state: the best loss so far, when, and (to restore it) the network then.

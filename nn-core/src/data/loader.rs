@@ -1,0 +1,150 @@
+//! Shuffled mini-batches gathered into reused buffers.
+
+use crate::fit::Samples;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+/// Yields an epoch's mini-batches: the samples in a seeded shuffled order, each batch copied
+/// into buffers the loader keeps, so that after the first epoch no batch allocates. The last
+/// batch of an epoch may be smaller (kept, by default) or dropped. The fit loop uses one; a
+/// hand-written loop can too.
+///
+/// ```
+/// use nn::data::Loader;
+/// use nn::prelude::*;
+///
+/// let inputs: Vec<[f32; 2]> = (0..10).map(|i| [i as f32, 0.0]).collect();
+/// let targets: Vec<[f32; 1]> = (0..10).map(|i| [i as f32]).collect();
+/// let mut loader = Loader::new(4);
+/// let mut rng = nn::Pcg64Mcg::seed_from_u64(1);
+/// loader.shuffle(inputs.len(), &mut rng);
+/// let mut sizes = Vec::new();
+/// while let Some((batch_inputs, batch_targets)) = loader.next_batch(&inputs, &targets) {
+///     assert_eq!(batch_inputs[0][0], batch_targets[0][0]); // pairs stay together
+///     sizes.push(batch_inputs.len());
+/// }
+/// assert_eq!(sizes, [4, 4, 2]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Loader<const IN: usize, const OUT: usize> {
+    batch_size: usize,
+    drop_last: bool,
+    order: Vec<usize>,
+    position: usize,
+    inputs: Vec<[f32; IN]>,
+    targets: Vec<[f32; OUT]>,
+}
+
+impl<const IN: usize, const OUT: usize> Loader<IN, OUT> {
+    /// A loader of batches of `batch_size` (at least 1) that keeps a smaller last batch.
+    ///
+    /// ```
+    /// let loader = nn::data::Loader::<784, 10>::new(64);
+    /// assert_eq!(loader.batches(1000), 16);
+    /// ```
+    pub fn new(batch_size: usize) -> Self {
+        Self { batch_size: batch_size.max(1), ..Self::default() }
+    }
+
+    /// Whether to drop an epoch's last batch when it is smaller than the others.
+    ///
+    /// ```
+    /// let loader = nn::data::Loader::<784, 10>::new(64).drop_last(true);
+    /// assert_eq!(loader.batches(1000), 15);
+    /// ```
+    pub fn drop_last(self, drop_last: bool) -> Self {
+        Self { drop_last, ..self }
+    }
+
+    /// The batches an epoch of `count` samples yields.
+    ///
+    /// ```
+    /// assert_eq!(nn::data::Loader::<1, 1>::new(3).batches(7), 3);
+    /// ```
+    pub fn batches(&self, count: usize) -> usize {
+        if self.drop_last {
+            count / self.batch_size
+        } else {
+            count.div_ceil(self.batch_size)
+        }
+    }
+
+    /// Starts an epoch over `count` samples: their original order shuffled with `rng`, so the
+    /// order depends on the generator alone.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// let mut loader = nn::data::Loader::<1, 1>::new(2);
+    /// loader.shuffle(5, &mut nn::Pcg64Mcg::seed_from_u64(3));
+    /// let mut order = loader.order().to_vec();
+    /// order.sort_unstable();
+    /// assert_eq!(order, [0, 1, 2, 3, 4]);
+    /// ```
+    pub fn shuffle(&mut self, count: usize, rng: &mut impl Rng) {
+        self.order.clear();
+        self.order.extend(0..count);
+        self.order.shuffle(rng);
+        self.position = 0;
+    }
+
+    /// The epoch's order of samples.
+    ///
+    /// ```
+    /// assert!(nn::data::Loader::<1, 1>::new(2).order().is_empty());
+    /// ```
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// The epoch's next batch, gathered from `inputs` and `targets` into the loader's buffers;
+    /// `None` at the end of the epoch.
+    ///
+    /// # Panics
+    /// If `inputs` or `targets` are shorter than the count the epoch was shuffled for.
+    ///
+    /// ```
+    /// let mut loader = nn::data::Loader::<1, 1>::new(2);
+    /// assert!(loader.next_batch(&[], &[]).is_none()); // no epoch started
+    /// ```
+    pub fn next_batch(&mut self, inputs: &[[f32; IN]], targets: &[[f32; OUT]]) -> Option<Samples<'_, IN, OUT>> {
+        let remaining = self.order.len() - self.position;
+        let size = remaining.min(self.batch_size);
+        if size == 0 || (self.drop_last && size < self.batch_size) {
+            return None;
+        }
+        let indices = &self.order[self.position..self.position + size];
+        self.position += size;
+        self.inputs.clear();
+        self.targets.clear();
+        self.inputs.extend(indices.iter().map(|&i| inputs[i]));
+        self.targets.extend(indices.iter().map(|&i| targets[i]));
+        Some((&self.inputs, &self.targets))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn an_epoch_visits_every_sample_once_and_drop_last_drops_only_the_short_batch() {
+        let inputs: Vec<[f32; 1]> = (0..11).map(|i| [i as f32]).collect();
+        let targets = inputs.clone();
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(5);
+        for (drop_last, expected) in [(false, 11), (true, 9)] {
+            let mut loader = Loader::new(3).drop_last(drop_last);
+            loader.shuffle(inputs.len(), &mut rng);
+            let mut seen = Vec::new();
+            while let Some((batch, _)) = loader.next_batch(&inputs, &targets) {
+                seen.extend(batch.iter().map(|x| x[0] as usize));
+            }
+            assert_eq!(seen.len(), expected);
+            assert_eq!(seen[..], loader.order()[..expected]);
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen.len(), expected, "no sample twice");
+        }
+    }
+}
