@@ -568,9 +568,7 @@ where
     N: Network<IN, OUT>,
     L: Copy + TryInto<usize> + std::fmt::Display,
 {
-    if inputs.len() != labels.len() {
-        return Err(TrainError::BatchSizeMismatch { inputs: inputs.len(), targets: labels.len(), what: "labels" });
-    }
+    check_pairs(inputs.len(), labels.len(), "labels")?;
     let labels = labels
         .iter()
         .enumerate()
@@ -612,13 +610,19 @@ fn mean(total: f64, count: usize) -> f32 {
 }
 
 fn check_batch(inputs: usize, targets: usize, what: &'static str) -> Result<(), TrainError> {
-    if inputs != targets {
-        return Err(TrainError::BatchSizeMismatch { inputs, targets, what });
-    }
+    check_pairs(inputs, targets, what)?;
     if inputs == 0 {
         return Err(TrainError::EmptyBatch);
     }
     Ok(())
+}
+
+/// An error unless `inputs` and `targets` (or labels, or output slots) pair up.
+pub(crate) fn check_pairs(inputs: usize, targets: usize, what: &'static str) -> Result<(), TrainError> {
+    if inputs == targets {
+        return Ok(());
+    }
+    Err(TrainError::BatchSizeMismatch { inputs, targets, what })
 }
 
 /// Refuses a step of fewer `samples` than the network's batch normalization needs.
@@ -671,7 +675,7 @@ fn predicted<const OUT: usize>(output: &[f32; OUT], target: &[f32; OUT]) -> bool
 }
 
 /// How many rows of `outputs` are correct predictions of their `targets`.
-fn count_predicted<const OUT: usize>(outputs: &[[f32; OUT]], targets: &[[f32; OUT]]) -> usize {
+pub(crate) fn count_predicted<const OUT: usize>(outputs: &[[f32; OUT]], targets: &[[f32; OUT]]) -> usize {
     outputs.iter().zip(targets).filter(|(output, target)| predicted(output, target)).count()
 }
 

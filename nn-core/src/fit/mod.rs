@@ -12,9 +12,9 @@ use crate::data::Loader;
 use crate::layer::BLOCK_SAMPLES;
 use crate::losses::Loss;
 use crate::metrics::Metric;
-use crate::network::{argmax, Network};
+use crate::network::Network;
 use crate::optim::{Optimizer, ReduceOnPlateau, Schedule, Scheduler};
-use crate::train::TrainError;
+use crate::train::{check_pairs, count_predicted, TrainError};
 use progress::Reporter;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -646,14 +646,6 @@ impl<O> Resume<O> {
     }
 }
 
-/// An error unless `inputs` and `targets` pair up.
-fn check_pairs(inputs: usize, targets: usize, what: &'static str) -> Result<(), TrainError> {
-    if inputs == targets {
-        return Ok(());
-    }
-    Err(TrainError::BatchSizeMismatch { inputs, targets, what })
-}
-
 /// One epoch's steps: what they share.
 struct EpochSteps<'a, 'p, N: Network<IN, OUT>, L, O, const IN: usize, const OUT: usize> {
     network: &'a mut N,
@@ -789,7 +781,7 @@ fn evaluate<N: Network<IN, OUT>, L: Loss, const IN: usize, const OUT: usize>(
 ) -> Result<Figures, TrainError> {
     let mut outputs = vec![[0.0; OUT]; inputs.len()];
     network.forward_batch(workspace, inputs, &mut outputs)?;
-    let correct = outputs.iter().zip(targets).filter(|(output, target)| argmax(*output) == argmax(*target)).count();
+    let correct = count_predicted(&outputs, targets);
     Ok(Figures {
         loss: crate::metrics::mean_loss(&outputs, targets, loss),
         accuracy: (correct as f64 / inputs.len().max(1) as f64) as f32,
