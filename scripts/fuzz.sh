@@ -11,9 +11,9 @@ cd "$(dirname "$0")/../fuzz"
 limit=(-rss_limit_mb=1024 -max_len=65536)
 if [ "${1:-}" = "--runs" ]; then
     budget=(-runs="${2:?--runs needs a count}")
-    targets=(model_file idx kaggle_csv)
+    targets=(model_file idx kaggle_csv table_csv safetensors)
 else
-    targets=(${1:-model_file idx kaggle_csv})
+    targets=(${1:-model_file idx kaggle_csv table_csv safetensors})
     budget=(-max_total_time="${2:-600}")
 fi
 for target in "${targets[@]}"; do

@@ -176,18 +176,22 @@ pub enum DataError {
         /// The allowed range, like `0..=255`.
         range: &'static str,
     },
-    /// An IDX header announces more data than any data set this reader is meant for.
+    /// A header announces more than the [limits](super::Limits) allow: checked before anything
+    /// is allocated for it.
     #[error(
-        "{}: the header announces {announced} of data, more than the limit of {limit} bytes for an IDX file",
-        path.display()
+        "{}: the header announces {announced}, more than {limit} bytes ({})",
+        path.display(),
+        super::limits::limit_hint(setting)
     )]
     TooLarge {
         /// The file.
         path: PathBuf,
         /// What the header announces: a byte count, or the dimensions whose product overflows.
         announced: String,
-        /// The most bytes of data an IDX file may hold.
+        /// The limit crossed, in bytes.
         limit: u64,
+        /// Its field of [`Limits`](super::Limits): `idx_bytes`, `dataset_bytes`.
+        setting: &'static str,
     },
     /// A file has no samples at all.
     #[error("{}: the file holds no samples", path.display())]

@@ -9,15 +9,6 @@ use std::path::Path;
 
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 const LABELS_MAGIC: u32 = 0x0000_0801;
-/// The most bytes of data an IDX file may announce: 20 times MNIST's training images, room
-/// for the largest IDX data sets (EMNIST's), and a bound on what a corrupt or hostile header
-/// can make the reader (and the caller, 4 bytes per pixel as floats) allocate.
-///
-/// ```
-/// assert_eq!(nn::data::MAX_IDX_BYTES, 1 << 30);
-/// ```
-pub const MAX_IDX_BYTES: u64 = 1 << 30;
-
 /// The contents of an IDX images file: `count` images of `rows x columns` bytes, row-major.
 ///
 /// ```no_run
@@ -62,22 +53,27 @@ pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>, DataError> {
 }
 
 pub(crate) fn parse_images(reader: impl Read, path: &Path) -> Result<IdxImages, DataError> {
-    parse_images_checked(reader, path, |_, _| Ok(()))
+    parse_images_checked(reader, path, |_, _, _| Ok(()))
 }
 
-/// [`parse_images`], with the image size checked by `check_size(rows, columns)` from the header,
-/// before any data is read.
+/// [`parse_images`], with the header checked by `check_header(count, rows, columns)` before any
+/// data is read.
 pub(crate) fn parse_images_checked(
     mut reader: impl Read,
     path: &Path,
-    check_size: impl FnOnce(u32, u32) -> Result<(), DataError>,
+    check_header: impl FnOnce(u32, u32, u32) -> Result<(), DataError>,
 ) -> Result<IdxImages, DataError> {
     let [count, rows, columns] = read_header::<3>(&mut reader, path, IMAGES_MAGIC, "images")?;
-    check_size(rows, columns)?;
+    check_header(count, rows, columns)?;
     let bytes = u64::from(count).checked_mul(u64::from(rows)).and_then(|pixels| pixels.checked_mul(u64::from(columns)));
     let Some(bytes) = bytes else {
-        let announced = format!("{count} x {rows} x {columns} bytes");
-        return Err(DataError::TooLarge { path: path.to_owned(), announced, limit: MAX_IDX_BYTES });
+        let announced = format!("{count} x {rows} x {columns} bytes of data");
+        return Err(DataError::TooLarge {
+            path: path.to_owned(),
+            announced,
+            limit: super::limits().idx_bytes,
+            setting: "idx_bytes",
+        });
     };
     let pixels = read_data(reader, path, 16, bytes)?;
     Ok(IdxImages { count: count as usize, rows, columns, pixels })
@@ -122,12 +118,10 @@ fn read_header<const DIMS: usize>(
 /// data actually read, so a corrupt header cannot make it allocate gigabytes up front.
 fn read_data(reader: impl Read, path: &Path, offset: u64, expected: u64) -> Result<Vec<u8>, DataError> {
     let io_error = |source| DataError::Io { path: path.to_owned(), source };
-    if expected > MAX_IDX_BYTES {
-        return Err(DataError::TooLarge {
-            path: path.to_owned(),
-            announced: format!("{expected} bytes"),
-            limit: MAX_IDX_BYTES,
-        });
+    let limit = super::limits().idx_bytes;
+    if expected > limit {
+        let announced = format!("{expected} bytes of data");
+        return Err(DataError::TooLarge { path: path.to_owned(), announced, limit, setting: "idx_bytes" });
     }
     let mut data = Vec::new();
     let mut limited = reader.take(expected);
@@ -195,15 +189,19 @@ mod tests {
     fn a_huge_announced_count_fails_without_allocating_it() {
         let error = parse(&images_file(u32::MAX, 28, 28, 4)).unwrap_err();
         assert!(matches!(error, DataError::TooLarge { .. }), "{error:?}");
-        assert!(error.to_string().contains("more than the limit of 1073741824 bytes"), "{error}");
+        assert!(error.to_string().contains("more than 1073741824 bytes (the limit `Limits::idx_bytes`"), "{error}");
     }
 
     #[test]
     fn dimensions_whose_product_overflows_are_an_error_not_a_panic() {
         // Found by a fuzzer: a 16-byte header whose count x rows x columns overflows 64 bits.
         let error = parse(&images_file(u32::MAX, u32::MAX, u32::MAX, 0)).unwrap_err();
-        assert!(error.to_string().ends_with(
-            "the header announces 4294967295 x 4294967295 x 4294967295 bytes of data, more than the limit of 1073741824 bytes for an IDX file"
-        ), "{error}");
+        assert!(
+            error.to_string().ends_with(
+                "the header announces 4294967295 x 4294967295 x 4294967295 bytes of data, more than 1073741824 bytes \
+             (the limit `Limits::idx_bytes`; raise it with `nn::data::set_limits`)"
+            ),
+            "{error}"
+        );
     }
 }

@@ -295,7 +295,10 @@ mod tests {
         assert!(bytes.len() < 10_000);
         let error = read_kaggle_test(file_of(&bytes).path()).unwrap_err();
         assert!(
-            error.to_string().ends_with("line 1 is longer than 1048576 bytes (the limit, `MAX_LINE_BYTES`)"),
+            error.to_string().ends_with(
+                "line 1 is longer than 1048576 bytes (the limit `Limits::line_bytes`; raise it with \
+                 `nn::data::set_limits`)"
+            ),
             "{error}"
         );
     }

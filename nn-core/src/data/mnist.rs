@@ -100,9 +100,10 @@ pub fn read_idx_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset, 
 }
 
 fn dataset(images: impl Read, images_path: &Path, labels: impl Read, labels_path: &Path) -> Result<Dataset, DataError> {
-    // The size is checked from the header, before gigabytes of images of another size are read.
-    let images = parse_images_checked(images, images_path, |rows, columns| match (rows, columns) {
-        (28, 28) => Ok(()),
+    // The size and the count are checked from the header, before gigabytes of images of another
+    // size, or more than the floats may take, are read.
+    let images = parse_images_checked(images, images_path, |count, rows, columns| match (rows, columns) {
+        (28, 28) => check_dataset_bytes(count as usize, images_path),
         _ => Err(DataError::WrongImageSize { path: images_path.to_owned(), rows, columns }),
     })?;
     if images.count == 0 {
@@ -129,6 +130,16 @@ fn dataset(images: impl Read, images_path: &Path, labels: impl Read, labels_path
     let images =
         images.pixels.chunks_exact(PIXELS).map(|chunk| std::array::from_fn(|i| f32::from(chunk[i]) / 255.0)).collect();
     Ok(Dataset { images, labels })
+}
+
+/// Refuses `count` images whose floats would take more than [`Limits::dataset_bytes`](super::Limits).
+fn check_dataset_bytes(count: usize, path: &Path) -> Result<(), DataError> {
+    let (bytes, limit) = ((count as u64).saturating_mul(4 * PIXELS as u64), super::limits().dataset_bytes);
+    if bytes <= limit {
+        return Ok(());
+    }
+    let announced = format!("{count} images, {bytes} bytes as floats");
+    Err(DataError::TooLarge { path: path.to_owned(), announced, limit, setting: "dataset_bytes" })
 }
 
 fn find_file(directory: &Path, stem: &str, kind: &str) -> Result<PathBuf, DataError> {

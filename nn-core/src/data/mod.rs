@@ -4,6 +4,7 @@ mod dataset;
 mod error;
 mod idx;
 mod kaggle;
+mod limits;
 mod loader;
 pub mod mnist;
 mod source;
@@ -11,8 +12,8 @@ mod table;
 
 pub use dataset::Dataset;
 pub use error::DataError;
-pub use idx::{read_idx_images, read_idx_labels, IdxImages, MAX_IDX_BYTES};
+pub use idx::{read_idx_images, read_idx_labels, IdxImages};
 pub use kaggle::{read_kaggle_test, read_kaggle_train, write_kaggle_submission};
+pub use limits::{limits, set_limits, Limits};
 pub use loader::Loader;
-pub use source::{MAX_LINE_BYTES, MAX_TEXT_BYTES};
 pub use table::{k_fold, read_csv_classes, split_indices, Column, CsvOptions, Table};

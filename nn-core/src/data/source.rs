@@ -1,5 +1,6 @@
 //! Opening a data file, raw or gzip-compressed.
 
+use super::limits::{limit_hint, Limits};
 use super::DataError;
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
@@ -36,39 +37,21 @@ pub(crate) fn read_up_to(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::
     Ok(filled)
 }
 
-/// The longest line a text data file may have, in bytes: a Kaggle row is at most 3,925 bytes
-/// (785 fields of `255,`), so this leaves room for wide CSV files while a file with no line
-/// breaks (`/dev/zero`, a binary file, a decompression bomb) fails within a megabyte.
-///
-/// ```
-/// if cfg!(unix) {
-///     let error = nn::data::read_kaggle_test("/dev/zero").unwrap_err();
-///     assert!(error.to_string().contains("line 1 is longer than 1048576 bytes"), "{error}");
-/// }
-/// ```
-pub const MAX_LINE_BYTES: usize = 1 << 20;
-
-/// The most bytes a text data file may hold once decompressed: seven times Kaggle's training
-/// file, and a bound on what a small compressed file can make the reader produce.
-///
-/// ```
-/// assert!(nn::data::MAX_TEXT_BYTES >= 7 * 73_000_000);
-/// ```
-pub const MAX_TEXT_BYTES: u64 = 512 << 20;
-
 /// A reader of a text file that fails, naming the limit and the line, once a line or the whole
-/// text outgrows [`MAX_LINE_BYTES`] or [`MAX_TEXT_BYTES`]: what it has passed on is then bounded,
-/// and so is what a parser reading from it can buffer.
+/// text outgrows [`Limits::line_bytes`] or [`Limits::text_bytes`]: what it has passed on is then
+/// bounded, and so is what a parser reading from it can buffer.
 pub(crate) struct BoundedText<R> {
     inner: R,
+    limits: Limits,
     line: u64,
     line_bytes: usize,
     total: u64,
 }
 
 impl<R: Read> BoundedText<R> {
+    /// Bounded by the process's [`limits`](super::limits) as they are now.
     pub(crate) fn new(inner: R) -> Self {
-        Self { inner, line: 1, line_bytes: 0, total: 0 }
+        Self { inner, limits: super::limits(), line: 1, line_bytes: 0, total: 0 }
     }
 }
 
@@ -76,8 +59,8 @@ impl<R: Read> Read for BoundedText<R> {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
         let read = self.inner.read(buffer)?;
         self.total += read as u64;
-        if self.total > MAX_TEXT_BYTES {
-            let message = format!("more than {MAX_TEXT_BYTES} bytes of text (the limit, `MAX_TEXT_BYTES`)");
+        if self.total > self.limits.text_bytes {
+            let message = format!("more than {} bytes of text ({})", self.limits.text_bytes, limit_hint("text_bytes"));
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
         }
         for &byte in &buffer[..read] {
@@ -85,10 +68,12 @@ impl<R: Read> Read for BoundedText<R> {
                 (self.line, self.line_bytes) = (self.line + 1, 0);
             } else {
                 self.line_bytes += 1;
-                if self.line_bytes > MAX_LINE_BYTES {
+                if self.line_bytes > self.limits.line_bytes {
                     let message = format!(
-                        "line {} is longer than {MAX_LINE_BYTES} bytes (the limit, `MAX_LINE_BYTES`)",
-                        self.line
+                        "line {} is longer than {} bytes ({})",
+                        self.line,
+                        self.limits.line_bytes,
+                        limit_hint("line_bytes")
                     );
                     return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
                 }
