@@ -142,7 +142,7 @@ impl Args {
                     }
                 }
                 Long("epochs") => args.epochs = parser.value()?.parse()?,
-                Long("lr") => args.lr = Some(parser.value()?.parse()?),
+                Long("lr") => args.lr = Some(learning_rate(parser.value()?)?),
                 Long("optimizer") => {
                     args.optimizer = match parser.value()?.string()?.as_str() {
                         "sgd" => OptimizerChoice::Sgd,
@@ -301,4 +301,12 @@ fn export<N: Network<PIXELS, CLASSES>>(
     std::fs::write(directory.join("logits.csv"), rows.join("\n") + "\n")?;
     println!("model and logits exported to {}", directory.display());
     Ok(())
+}
+
+/// A learning rate from the command line: a number the optimizers accept (finite, at least 0).
+fn learning_rate(value: std::ffi::OsString) -> Result<f32, lexopt::Error> {
+    use lexopt::ValueExt;
+    let rate: f32 = value.parse()?;
+    Sgd::try_new(rate).map_err(|error| format!("--lr {}: it must be {}", error.value, error.requirement))?;
+    Ok(rate)
 }

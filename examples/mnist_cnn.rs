@@ -60,7 +60,7 @@ impl Args {
                     }
                 }
                 Long("epochs") => args.epochs = parser.value()?.parse()?,
-                Long("lr") => args.lr = parser.value()?.parse()?,
+                Long("lr") => args.lr = learning_rate(parser.value()?)?,
                 Long("batch") => args.batch = parser.value()?.parse()?,
                 Long("seed") => args.seed = parser.value()?.parse()?,
                 Long("save") => args.save = Some(parser.value()?.into()),
@@ -123,4 +123,12 @@ fn train<N: Network<784, 10>>(args: &Args, mnist: &Mnist) -> Result<(), Box<dyn 
         println!("saved to {}", path.display());
     }
     Ok(())
+}
+
+/// A learning rate from the command line: a number the optimizers accept (finite, at least 0).
+fn learning_rate(value: std::ffi::OsString) -> Result<f32, lexopt::Error> {
+    use lexopt::ValueExt;
+    let rate: f32 = value.parse()?;
+    Sgd::try_new(rate).map_err(|error| format!("--lr {}: it must be {}", error.value, error.requirement))?;
+    Ok(rate)
 }

@@ -3,7 +3,7 @@
 //! `tests/fixtures/`), and the refusal of hyper-parameters PyTorch refuses.
 #![allow(clippy::excessive_precision)]
 
-use nn::optim::{Adam, Clip, Clipped, RmsProp};
+use nn::optim::{Adam, Clip, Clipped, Optimizer, RmsProp};
 use nn::prelude::*;
 
 mod fixture {
@@ -85,7 +85,44 @@ fn every_configuration_matches_pytorch_after_five_steps() {
 }
 
 #[test]
-fn hyper_parameters_pytorch_refuses_are_refused_before_anything_changes() {
+fn hyper_parameters_pytorch_refuses_are_refused_when_given() {
+    let refused = |make: fn(), message: &str| {
+        let panic = std::panic::catch_unwind(make).unwrap_err();
+        assert_eq!(panic.downcast_ref::<String>().map(String::as_str), Some(message));
+    };
+    refused(|| drop(Adam::new(-1e-3)), "Adam: the learning rate is -0.001; it must be a finite number of at least 0");
+    refused(
+        || drop(Adam::new(1e-3).with_betas(0.9, 1.0)),
+        "Adam: the second decay rate (beta2) is 1; it must be in [0, 1)",
+    );
+    refused(
+        || drop(RmsProp::new(f64::NAN)),
+        "RmsProp: the learning rate is NaN; it must be a finite number of at least 0",
+    );
+    refused(
+        || drop(RmsProp::new(1e-2).with_momentum(-0.9)),
+        "RmsProp: the momentum is -0.9; it must be a finite number of at least 0",
+    );
+    refused(
+        || drop(Sgd::new(f32::INFINITY)),
+        "Sgd: the learning rate is inf; it must be a finite number of at least 0",
+    );
+    refused(
+        || drop(Sgd::new(0.1).with_weight_decay(-1e-4)),
+        "Sgd: the weight decay is -0.0001; it must be a finite number of at least 0",
+    );
+    refused(
+        || drop(Clipped::new(Sgd::new(0.1), Clip::Norm(f32::NAN))),
+        "Clipped: the largest gradient norm is NaN; it must be a finite number of at least 0",
+    );
+    assert_eq!(
+        Sgd::try_new(-1.0).unwrap_err().to_string(),
+        "Sgd: the learning rate is -1; it must be a finite number of at least 0"
+    );
+}
+
+#[test]
+fn hyper_parameters_set_after_construction_are_refused_before_anything_changes() {
     let mut net = initial();
     let mut workspace = net.workspace();
     let targets: Vec<[f32; 3]> = fixture::LABELS.iter().map(|&label| one_hot(label)).collect();
@@ -93,12 +130,15 @@ fn hyper_parameters_pytorch_refuses_are_refused_before_anything_changes() {
         let error = net.train_batch(&mut workspace, &fixture::INPUTS, &targets, &CrossEntropy, optimizer).unwrap_err();
         assert_eq!(error.to_string(), message);
     };
-    refused(&mut Adam::new(-1e-3), "Adam: the learning rate is -0.001; it must be a finite number of at least 0");
-    refused(
-        &mut Adam::new(1e-3).with_betas(0.9, 1.0),
-        "Adam: the second decay rate (beta2) is 1; it must be in [0, 1)",
-    );
-    refused(&mut RmsProp::new(f64::NAN), "RmsProp: the learning rate is NaN; it must be a finite number of at least 0");
+    let mut adam = Adam::new(1e-3);
+    adam.learning_rate = -1e-3;
+    refused(&mut adam, "Adam: the learning rate is -0.001; it must be a finite number of at least 0");
+    let mut adam = Adam::new(1e-3);
+    adam.betas.1 = 1.0;
+    refused(&mut adam, "Adam: the second decay rate (beta2) is 1; it must be in [0, 1)");
+    let mut rms_prop = RmsProp::new(1e-2);
+    rms_prop.set_learning_rate(f64::NAN); // as a schedule would
+    refused(&mut rms_prop, "RmsProp: the learning rate is NaN; it must be a finite number of at least 0");
     refused(
         &mut Sgd::new(0.1).with_nesterov(true),
         "Sgd: the momentum of Nesterov SGD is 0; it must be above 0, with a dampening of 0",

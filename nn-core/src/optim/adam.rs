@@ -1,4 +1,4 @@
-use super::optimizer::{below_one, non_negative, InvalidHyperParameter, Slots};
+use super::optimizer::{accept, below_one, non_negative, InvalidHyperParameter, Slots};
 use super::Optimizer;
 use crate::kernels::{adam, AdamCoefficients};
 
@@ -51,7 +51,33 @@ impl Adam {
     /// let adam = nn::optim::Adam::new(1e-3);
     /// assert_eq!((adam.betas, adam.eps, adam.weight_decay), ((0.9, 0.999), 1e-8, 0.0));
     /// ```
+    ///
+    /// # Panics
+    /// If the learning rate is negative or not finite, as PyTorch refuses it; see
+    /// [`try_new`](Adam::try_new) for a rate known only at run time.
+    ///
+    /// ```should_panic
+    /// nn::optim::Adam::new(f64::INFINITY); // Adam: the learning rate is inf; it must be ...
+    /// ```
+    #[track_caller]
     pub fn new(learning_rate: f64) -> Self {
+        accept(non_negative("Adam", "lr", "learning rate", learning_rate));
+        Self::unchecked(learning_rate)
+    }
+
+    /// Adam with the given learning rate, or the error saying why it is refused.
+    ///
+    /// ```
+    /// use nn::optim::Adam;
+    ///
+    /// assert_eq!(Adam::try_new(1e-3), Ok(Adam::new(1e-3)));
+    /// assert_eq!(Adam::try_new(-1e-3).unwrap_err().name, "lr");
+    /// ```
+    pub fn try_new(learning_rate: f64) -> Result<Self, InvalidHyperParameter> {
+        non_negative("Adam", "lr", "learning rate", learning_rate).map(|()| Self::unchecked(learning_rate))
+    }
+
+    fn unchecked(learning_rate: f64) -> Self {
         Self {
             learning_rate,
             betas: (0.9, 0.999),
@@ -71,6 +97,10 @@ impl Adam {
     /// let adamw = nn::optim::Adam::adamw(1e-3);
     /// assert!(adamw.decoupled_weight_decay && adamw.weight_decay == 0.01);
     /// ```
+    ///
+    /// # Panics
+    /// If the learning rate is negative or not finite.
+    #[track_caller]
     pub fn adamw(learning_rate: f64) -> Self {
         Self { weight_decay: 0.01, decoupled_weight_decay: true, ..Self::new(learning_rate) }
     }
@@ -80,7 +110,13 @@ impl Adam {
     /// ```
     /// assert_eq!(nn::optim::Adam::new(1e-3).with_betas(0.8, 0.99).betas, (0.8, 0.99));
     /// ```
+    ///
+    /// # Panics
+    /// If either is outside `[0, 1)`.
+    #[track_caller]
     pub fn with_betas(self, beta1: f64, beta2: f64) -> Self {
+        accept(below_one("Adam", "beta1", "first decay rate (beta1)", beta1));
+        accept(below_one("Adam", "beta2", "second decay rate (beta2)", beta2));
         Self { betas: (beta1, beta2), ..self }
     }
 
@@ -89,7 +125,12 @@ impl Adam {
     /// ```
     /// assert_eq!(nn::optim::Adam::new(1e-3).with_eps(1e-6).eps, 1e-6);
     /// ```
+    ///
+    /// # Panics
+    /// If it is negative or not finite.
+    #[track_caller]
     pub fn with_eps(self, eps: f64) -> Self {
+        accept(non_negative("Adam", "eps", "eps", eps));
         Self { eps, ..self }
     }
 
@@ -98,7 +139,12 @@ impl Adam {
     /// ```
     /// assert_eq!(nn::optim::Adam::new(1e-3).with_weight_decay(1e-4).weight_decay, 1e-4);
     /// ```
+    ///
+    /// # Panics
+    /// If it is negative or not finite.
+    #[track_caller]
     pub fn with_weight_decay(self, weight_decay: f64) -> Self {
+        accept(non_negative("Adam", "weight_decay", "weight decay", weight_decay));
         Self { weight_decay, ..self }
     }
 

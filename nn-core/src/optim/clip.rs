@@ -1,4 +1,4 @@
-use super::optimizer::{non_negative, InvalidHyperParameter};
+use super::optimizer::{accept, non_negative, InvalidHyperParameter};
 use super::Optimizer;
 
 /// How [`Clipped`] limits the gradients before each step, as PyTorch's
@@ -45,8 +45,23 @@ impl<O> Clipped<O> {
     /// use nn::optim::{Clip, Clipped, Sgd};
     /// assert_eq!(Clipped::new(Sgd::new(0.1), Clip::Norm(1.0)).clip, Clip::Norm(1.0));
     /// ```
+    ///
+    /// # Panics
+    /// If the limit is negative or not finite.
+    #[track_caller]
     pub fn new(optimizer: O, clip: Clip) -> Self {
+        accept(clip.check());
         Self { optimizer, clip }
+    }
+}
+
+impl Clip {
+    /// `Ok` if the limit is a finite number of at least 0.
+    fn check(self) -> Result<(), InvalidHyperParameter> {
+        match self {
+            Clip::Norm(limit) => non_negative("Clipped", "max_norm", "largest gradient norm", limit),
+            Clip::Value(limit) => non_negative("Clipped", "clip_value", "largest gradient value", limit),
+        }
     }
 }
 
@@ -63,10 +78,7 @@ impl<O: Optimizer> Optimizer for Clipped<O> {
     }
 
     fn check(&self) -> Result<(), InvalidHyperParameter> {
-        match self.clip {
-            Clip::Norm(limit) => non_negative("Clipped", "max_norm", "largest gradient norm", limit)?,
-            Clip::Value(limit) => non_negative("Clipped", "clip_value", "largest gradient value", limit)?,
-        }
+        self.clip.check()?;
         self.optimizer.check()
     }
 

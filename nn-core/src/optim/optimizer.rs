@@ -53,13 +53,18 @@ pub trait Optimizer: Send {
     fn set_learning_rate(&mut self, learning_rate: f64);
 
     /// Checks the hyper-parameters before a step uses them; a training step refuses to run
-    /// (changing nothing) when they are outside what PyTorch accepts.
+    /// (changing nothing) when they are outside what PyTorch accepts. The built-in optimizers
+    /// refuse each value when it is given, too (their constructors and builders panic); this
+    /// catches what was set afterwards through a public field, and combinations (Nesterov
+    /// without momentum).
     ///
     /// ```
     /// use nn::optim::{Optimizer, Sgd};
     ///
     /// assert!(Sgd::new(0.1).check().is_ok());
-    /// let error = Sgd::new(-0.1).check().unwrap_err();
+    /// let mut sgd = Sgd::new(0.1);
+    /// sgd.learning_rate = -0.1; // set after construction, which refused it
+    /// let error = sgd.check().unwrap_err();
     /// assert_eq!(error.to_string(), "Sgd: the learning rate is -0.1; it must be a finite number of at least 0");
     /// ```
     fn check(&self) -> Result<(), InvalidHyperParameter> {
@@ -120,10 +125,10 @@ pub trait Optimizer: Send {
 /// A hyper-parameter outside the range the optimizer accepts (PyTorch's ranges).
 ///
 /// ```
-/// use nn::optim::{Adam, Optimizer};
+/// use nn::optim::Adam;
 ///
-/// let error = Adam::new(1e-3).with_betas(0.9, 1.0).check().unwrap_err();
-/// assert_eq!(error.name, "beta2");
+/// let error = Adam::try_new(-1.0).unwrap_err();
+/// assert_eq!((error.name, error.value.as_str()), ("lr", "-1"));
 /// ```
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{optimizer}: the {description} is {value}; it must be {requirement}")]
@@ -138,6 +143,16 @@ pub struct InvalidHyperParameter {
     pub value: String,
     /// What it must be.
     pub requirement: &'static str,
+}
+
+/// Panics with the message of `result`'s error: how constructors and builders refuse a
+/// hyper-parameter, as PyTorch's raise `ValueError` when an optimizer is made. The panic points
+/// at the caller's line.
+#[track_caller]
+pub(crate) fn accept(result: Result<(), InvalidHyperParameter>) {
+    if let Err(error) = result {
+        panic!("{error}");
+    }
 }
 
 /// `Ok` if `value` is finite and at least 0, else the error for `name`.

@@ -1,4 +1,4 @@
-use super::optimizer::{non_negative, InvalidHyperParameter, Slots};
+use super::optimizer::{accept, non_negative, InvalidHyperParameter, Slots};
 use super::Optimizer;
 use crate::kernels::{rms_prop, RmsPropCoefficients};
 
@@ -41,7 +41,29 @@ impl RmsProp {
     /// let rms_prop = nn::optim::RmsProp::new(1e-2);
     /// assert_eq!((rms_prop.alpha, rms_prop.eps), (0.99, 1e-8));
     /// ```
+    ///
+    /// # Panics
+    /// If the learning rate is negative or not finite, as PyTorch refuses it; see
+    /// [`try_new`](RmsProp::try_new) for a rate known only at run time.
+    #[track_caller]
     pub fn new(learning_rate: f64) -> Self {
+        accept(non_negative("RmsProp", "lr", "learning rate", learning_rate));
+        Self::unchecked(learning_rate)
+    }
+
+    /// RMSprop with the given learning rate, or the error saying why it is refused.
+    ///
+    /// ```
+    /// use nn::optim::RmsProp;
+    ///
+    /// assert_eq!(RmsProp::try_new(1e-2), Ok(RmsProp::new(1e-2)));
+    /// assert!(RmsProp::try_new(f64::NAN).is_err());
+    /// ```
+    pub fn try_new(learning_rate: f64) -> Result<Self, InvalidHyperParameter> {
+        non_negative("RmsProp", "lr", "learning rate", learning_rate).map(|()| Self::unchecked(learning_rate))
+    }
+
+    fn unchecked(learning_rate: f64) -> Self {
         Self {
             learning_rate,
             alpha: 0.99,
@@ -60,7 +82,12 @@ impl RmsProp {
     /// ```
     /// assert_eq!(nn::optim::RmsProp::new(1e-2).with_alpha(0.9).alpha, 0.9);
     /// ```
+    ///
+    /// # Panics
+    /// If it is negative or not finite.
+    #[track_caller]
     pub fn with_alpha(self, alpha: f64) -> Self {
+        accept(non_negative("RmsProp", "alpha", "smoothing constant (alpha)", alpha));
         Self { alpha, ..self }
     }
 
@@ -69,7 +96,12 @@ impl RmsProp {
     /// ```
     /// assert_eq!(nn::optim::RmsProp::new(1e-2).with_eps(1e-6).eps, 1e-6);
     /// ```
+    ///
+    /// # Panics
+    /// If it is negative or not finite.
+    #[track_caller]
     pub fn with_eps(self, eps: f64) -> Self {
+        accept(non_negative("RmsProp", "eps", "eps", eps));
         Self { eps, ..self }
     }
 
@@ -78,7 +110,12 @@ impl RmsProp {
     /// ```
     /// assert_eq!(nn::optim::RmsProp::new(1e-2).with_weight_decay(1e-4).weight_decay, 1e-4);
     /// ```
+    ///
+    /// # Panics
+    /// If it is negative or not finite.
+    #[track_caller]
     pub fn with_weight_decay(self, weight_decay: f64) -> Self {
+        accept(non_negative("RmsProp", "weight_decay", "weight decay", weight_decay));
         Self { weight_decay, ..self }
     }
 
@@ -87,7 +124,12 @@ impl RmsProp {
     /// ```
     /// assert_eq!(nn::optim::RmsProp::new(1e-2).with_momentum(0.9).momentum, 0.9);
     /// ```
+    ///
+    /// # Panics
+    /// If it is negative or not finite.
+    #[track_caller]
     pub fn with_momentum(self, momentum: f64) -> Self {
+        accept(non_negative("RmsProp", "momentum", "momentum", momentum));
         Self { momentum, ..self }
     }
 

@@ -1,4 +1,4 @@
-use super::optimizer::{non_negative, InvalidHyperParameter, Slots};
+use super::optimizer::{accept, non_negative, InvalidHyperParameter, Slots};
 use super::Optimizer;
 use crate::kernels::{axpy, sgd_momentum, SgdCoefficients};
 use rayon::prelude::*;
@@ -45,13 +45,38 @@ pub struct Sgd {
 }
 
 impl Sgd {
-    /// Plain SGD with the given learning rate. A negative or non-finite one is refused by the
-    /// first step ([`check`](Optimizer::check)).
+    /// Plain SGD with the given learning rate.
     ///
     /// ```
     /// assert_eq!(nn::optim::Sgd::new(0.1).learning_rate, 0.1);
     /// ```
+    ///
+    /// # Panics
+    /// If the learning rate is negative or not finite, as PyTorch refuses it; see
+    /// [`try_new`](Sgd::try_new) for a rate known only at run time.
+    ///
+    /// ```should_panic
+    /// nn::optim::Sgd::new(-0.1); // Sgd: the learning rate is -0.1; it must be a finite number of at least 0
+    /// ```
+    #[track_caller]
     pub fn new(learning_rate: f32) -> Self {
+        accept(non_negative("Sgd", "lr", "learning rate", learning_rate));
+        Self::unchecked(learning_rate)
+    }
+
+    /// Plain SGD with the given learning rate, or the error saying why it is refused.
+    ///
+    /// ```
+    /// use nn::optim::Sgd;
+    ///
+    /// assert_eq!(Sgd::try_new(0.1), Ok(Sgd::new(0.1)));
+    /// assert_eq!(Sgd::try_new(f32::NAN).unwrap_err().name, "lr");
+    /// ```
+    pub fn try_new(learning_rate: f32) -> Result<Self, InvalidHyperParameter> {
+        non_negative("Sgd", "lr", "learning rate", learning_rate).map(|()| Self::unchecked(learning_rate))
+    }
+
+    fn unchecked(learning_rate: f32) -> Self {
         Self {
             learning_rate,
             momentum: 0.0,
@@ -67,7 +92,12 @@ impl Sgd {
     /// ```
     /// assert_eq!(nn::optim::Sgd::new(0.1).with_momentum(0.9).momentum, 0.9);
     /// ```
+    ///
+    /// # Panics
+    /// If it is negative or not finite.
+    #[track_caller]
     pub fn with_momentum(self, momentum: f32) -> Self {
+        accept(non_negative("Sgd", "momentum", "momentum", momentum));
         Self { momentum, ..self }
     }
 
@@ -76,11 +106,17 @@ impl Sgd {
     /// ```
     /// assert_eq!(nn::optim::Sgd::new(0.1).with_momentum(0.9).with_dampening(0.1).dampening, 0.1);
     /// ```
+    ///
+    /// # Panics
+    /// If it is not finite.
+    #[track_caller]
     pub fn with_dampening(self, dampening: f32) -> Self {
+        accept(finite_dampening(dampening));
         Self { dampening, ..self }
     }
 
-    /// With or without Nesterov momentum.
+    /// With or without Nesterov momentum, which needs a momentum and no dampening (checked by
+    /// the first step, so that the builders can come in any order).
     ///
     /// ```
     /// assert!(nn::optim::Sgd::new(0.1).with_momentum(0.9).with_nesterov(true).nesterov);
@@ -94,7 +130,12 @@ impl Sgd {
     /// ```
     /// assert_eq!(nn::optim::Sgd::new(0.1).with_weight_decay(1e-4).weight_decay, 1e-4);
     /// ```
+    ///
+    /// # Panics
+    /// If it is negative or not finite.
+    #[track_caller]
     pub fn with_weight_decay(self, weight_decay: f32) -> Self {
+        accept(non_negative("Sgd", "weight_decay", "weight decay", weight_decay));
         Self { weight_decay, ..self }
     }
 
@@ -127,16 +168,7 @@ impl Optimizer for Sgd {
         non_negative("Sgd", "lr", "learning rate", self.learning_rate)?;
         non_negative("Sgd", "momentum", "momentum", self.momentum)?;
         non_negative("Sgd", "weight_decay", "weight decay", self.weight_decay)?;
-        if !self.dampening.is_finite() {
-            let requirement = "a finite number";
-            return Err(InvalidHyperParameter {
-                optimizer: "Sgd",
-                name: "dampening",
-                description: "dampening",
-                value: self.dampening.to_string(),
-                requirement,
-            });
-        }
+        finite_dampening(self.dampening)?;
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
             return Err(InvalidHyperParameter {
                 optimizer: "Sgd",
@@ -177,4 +209,12 @@ impl Optimizer for Sgd {
     fn plain_sgd_learning_rate(&self) -> Option<f32> {
         (self.momentum == 0.0 && self.weight_decay == 0.0).then_some(self.learning_rate)
     }
+}
+
+fn finite_dampening(dampening: f32) -> Result<(), InvalidHyperParameter> {
+    if dampening.is_finite() {
+        return Ok(());
+    }
+    let (optimizer, name, description, requirement) = ("Sgd", "dampening", "dampening", "a finite number");
+    Err(InvalidHyperParameter { optimizer, name, description, value: dampening.to_string(), requirement })
 }
