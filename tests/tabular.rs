@@ -92,6 +92,30 @@ fn headerless_files_other_delimiters_chosen_columns_and_integer_classes_read() {
 }
 
 #[test]
+fn a_huge_integer_label_is_an_error_not_a_hundred_million_classes() {
+    // Found by fuzz/fuzz_targets/table_csv.rs: 13 bytes made the reader allocate 2.4 GB of
+    // class names.
+    let options = CsvOptions::new(0).without_header().with_delimiter(b';').with_features([2, 1]);
+    let error = read("99999999;5;3\n", &options).unwrap_err();
+    assert!(
+        error.to_string().ends_with(
+            "line 1, column 1 (`column 1`): integer class label 99999999 is outside 0..=65535 (name the classes instead)"
+        ),
+        "{error}"
+    );
+    assert_eq!(read("65535;5;3\n", &options).unwrap().classes.len(), 65_536);
+}
+
+#[test]
+fn a_stratified_split_groups_the_labels_present() {
+    // A label of a billion makes one group of one sample, at once.
+    let labels = [0, 1_000_000_000, 0, 1_000_000_000];
+    let (kept, held_out) = split_indices(&labels, 0.5, 1, true);
+    assert_eq!((kept.len(), held_out.len()), (2, 2));
+    assert_eq!(held_out.iter().map(|&i| labels[i]).sum::<usize>(), 1_000_000_000);
+}
+
+#[test]
 fn splits_are_seeded_and_folds_cover_every_sample_once() {
     let labels: Vec<usize> = (0..40).map(|i| usize::from(i >= 30)).collect();
     let (kept, held_out) = split_indices(&labels, 0.2, 3, true);

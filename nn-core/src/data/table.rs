@@ -193,8 +193,13 @@ pub fn split_indices(labels: &[usize], fraction: f32, seed: u64, stratified: boo
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
     let fraction = f64::from(fraction.clamp(0.0, 1.0));
     let groups: Vec<Vec<usize>> = if stratified {
-        let classes = labels.iter().max().map_or(0, |&most| most + 1);
-        (0..classes).map(|class| (0..labels.len()).filter(|&i| labels[i] == class).collect()).collect()
+        // Grouped by the labels present, in their order: a label of a billion makes one group,
+        // not a billion.
+        let mut classes = std::collections::BTreeMap::<usize, Vec<usize>>::new();
+        for (index, &label) in labels.iter().enumerate() {
+            classes.entry(label).or_default().push(index);
+        }
+        classes.into_values().collect()
     } else {
         vec![(0..labels.len()).collect()]
     };
@@ -235,7 +240,7 @@ pub fn k_fold(count: usize, k: usize, seed: u64) -> Vec<(Vec<usize>, Vec<usize>)
 
 /// Reads samples of `IN` numeric features and a class from a CSV file (raw or `.gz`), as
 /// `options` says. Class labels may be names (`setosa`: the classes are the names, sorted) or
-/// non-negative integers (class `n` is `n`). Every error names the file, the line and the
+/// integers from 0 to 65,535 (class `n` is `n`). Every error names the file, the line and the
 /// column: a missing value, a feature that is not a number, a row of another width, a column
 /// name the header lacks, or a feature count other than `IN`.
 ///
@@ -298,28 +303,19 @@ pub fn read_csv_classes<const IN: usize>(path: impl AsRef<Path>, options: &CsvOp
             return Err(layout.missing(line, layout.target));
         }
         inputs.push(input);
-        raw_labels.push(label.to_owned());
+        raw_labels.push((label.to_owned(), line));
     }
     if inputs.is_empty() {
         return Err(DataError::Empty { path: path.to_owned() });
     }
-    let (labels, classes) = encode_classes(&raw_labels);
+    let (labels, classes) = layout.encode_classes(&raw_labels)?;
     Ok(Table { inputs, labels, classes })
 }
 
-/// Labels as class indices: integers stand for themselves, names are numbered in sorted order.
-fn encode_classes(raw: &[String]) -> (Vec<usize>, Vec<String>) {
-    let integers: Option<Vec<usize>> = raw.iter().map(|label| label.parse().ok()).collect();
-    if let Some(integers) = integers {
-        let classes = integers.iter().max().map_or(0, |&most| most + 1);
-        return (integers, (0..classes).map(|class| class.to_string()).collect());
-    }
-    let mut classes: Vec<String> = raw.to_vec();
-    classes.sort();
-    classes.dedup();
-    let labels = raw.iter().map(|label| classes.binary_search(label).expect("every label is a class")).collect();
-    (labels, classes)
-}
+/// The most classes integer labels may name (labels `0..=65535`): a class index is an output of
+/// the network, and a label of a billion in a hostile or mistaken file would otherwise make a
+/// billion class names.
+const MAX_INTEGER_CLASSES: usize = 1 << 16;
 
 /// Which columns hold what, resolved against the header.
 struct Layout<'a> {
@@ -379,6 +375,32 @@ impl<'a> Layout<'a> {
                 value: quoted(field),
             }),
         }
+    }
+
+    /// Labels as class indices: integers stand for themselves (up to [`MAX_INTEGER_CLASSES`]),
+    /// names are numbered in sorted order. `raw` holds each label with its line.
+    fn encode_classes(&self, raw: &[(String, u64)]) -> Result<(Vec<usize>, Vec<String>), DataError> {
+        let integers: Option<Vec<usize>> = raw.iter().map(|(label, _)| label.parse().ok()).collect();
+        if let Some(integers) = integers {
+            if let Some(at) = integers.iter().position(|&label| label >= MAX_INTEGER_CLASSES) {
+                let column = self.target;
+                return Err(DataError::OutOfRange {
+                    path: self.path.to_owned(),
+                    location: format!("line {}, column {} (`{}`)", raw[at].1, column + 1, quoted(&self.names[column])),
+                    what: "integer class label",
+                    value: i64::try_from(integers[at]).unwrap_or(i64::MAX),
+                    range: "0..=65535 (name the classes instead)",
+                });
+            }
+            let classes = integers.iter().max().map_or(0, |&most| most + 1);
+            return Ok((integers, (0..classes).map(|class| class.to_string()).collect()));
+        }
+        let mut classes: Vec<String> = raw.iter().map(|(label, _)| label.clone()).collect();
+        classes.sort();
+        classes.dedup();
+        let labels =
+            raw.iter().map(|(label, _)| classes.binary_search(label).expect("every label is a class")).collect();
+        Ok((labels, classes))
     }
 
     fn missing(&self, line: u64, column: usize) -> DataError {
