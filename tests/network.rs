@@ -567,11 +567,12 @@ fn a_negative_or_non_finite_learning_rate_is_refused() {
     let before = net.clone();
     let mut ws = net.workspace();
     for learning_rate in [-0.1, f32::NAN, f32::INFINITY] {
-        let error =
-            net.train_step(&mut ws, &sample::<5>(1), &one_hot(0), &Mse, &mut Sgd::new(learning_rate)).unwrap_err();
+        // Set after construction, which refuses it.
+        let mut sgd = Sgd::new(0.1);
+        sgd.learning_rate = learning_rate;
+        let error = net.train_step(&mut ws, &sample::<5>(1), &one_hot(0), &Mse, &mut sgd).unwrap_err();
         assert!(matches!(error, TrainError::InvalidHyperParameter(_)), "{error:?}");
-        let error =
-            net.train_batch(&mut ws, &[sample::<5>(1)], &[one_hot(0)], &Mse, &mut Sgd::new(learning_rate)).unwrap_err();
+        let error = net.train_batch(&mut ws, &[sample::<5>(1)], &[one_hot(0)], &Mse, &mut sgd).unwrap_err();
         assert!(error.to_string().contains("Sgd: the learning rate is"), "{error}");
         assert!(error.to_string().ends_with("it must be a finite number of at least 0"), "{error}");
     }
@@ -784,4 +785,120 @@ fn running_statistics_move_in_training_and_survive_save_and_load() {
     let loaded = Normalized::load(&path).unwrap();
     assert_eq!(loaded, net);
     assert_eq!(loaded.predict(&inputs[0]), net.predict(&inputs[0]));
+}
+
+/// An input with a finite value so large (`value`) that one step of learning rate 0.1 would
+/// move a weight by 1e28 or more, on the way to infinity: a step refuses it before any layer
+/// changes.
+fn extreme<const N: usize>(seed: u64, value: f32) -> [f32; N] {
+    let mut input = sample::<N>(seed);
+    input[N / 2] = value;
+    input
+}
+
+#[test]
+fn an_update_too_large_for_f32_is_refused_on_every_path_and_changes_nothing() {
+    let mut net = Logits::new(&mut rng(70));
+    let before = net.clone();
+    let mut ws = net.workspace();
+    let good: Vec<[f32; 5]> = (0..40).map(|seed| sample::<5>(71 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..40).map(|i| one_hot(i % 3)).collect();
+    let refused = |error: TrainError, sample: Option<usize>| {
+        let TrainError::NonFiniteUpdate { sample: named, layer, largest_gradient } = error.clone() else {
+            panic!("{error:?}");
+        };
+        assert_eq!(named, sample, "{error}");
+        assert!(layer == 0 || layer == 2, "{error}");
+        assert!(largest_gradient >= 1e28, "{error}");
+        assert!(error.to_string().contains("the parameters were not updated"), "{error}");
+    };
+    // One sample: plain SGD (the checked two-pass step), and SGD with momentum. The target is a
+    // class the network gets wrong: a confident right answer has no gradient to bound.
+    let bad = extreme::<5>(90, 1e33);
+    let wrong = one_hot((net.predict(&bad) + 1) % 3);
+    refused(net.train_step(&mut ws, &bad, &wrong, &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err(), Some(0));
+    let mut momentum = Sgd::new(1e10).with_momentum(0.9);
+    let error = net.train_step(&mut ws, &bad, &wrong, &CrossEntropy, &mut momentum).unwrap_err();
+    assert!(matches!(error, TrainError::NonFiniteUpdate { sample: None, .. }), "{error:?}");
+    assert_eq!(net, before);
+    // A batch names its most extreme row.
+    for at in [0, 17, 39] {
+        let (mut inputs, mut targets) = (good.clone(), targets.clone());
+        (inputs[at], targets[at]) = (bad, wrong);
+        refused(net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err(), Some(at));
+    }
+    assert_eq!(net, before);
+    // A sequence: the samples before the bad one are trained on, then it is named.
+    let (mut inputs, mut targets) = (good.clone(), targets.clone());
+    (inputs[21], targets[21]) = (bad, wrong);
+    let mut trained = before.clone();
+    let mut reference_ws = trained.workspace();
+    trained
+        .train_samples(&mut reference_ws, inputs[..21].iter().zip(&targets), &CrossEntropy, &mut Sgd::new(0.1))
+        .unwrap();
+    let error = net.train_samples(&mut ws, inputs.iter().zip(&targets), &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    refused(error, Some(21));
+    assert_eq!(net, trained);
+}
+
+/// Steps that multiply every parameter by a factor: the second of 1e20 overflows.
+struct Exploding(f32);
+
+impl Optimizer for Exploding {
+    fn learning_rate(&self) -> f64 {
+        1.0
+    }
+
+    fn set_learning_rate(&mut self, _learning_rate: f64) {}
+
+    fn update(&mut self, _slot: usize, parameters: &mut [f32], _gradients: &[f32]) {
+        parameters.iter_mut().for_each(|p| *p *= self.0);
+    }
+}
+
+network! {
+    /// One layer: its outputs stay finite for weights of 1e19.
+    struct OneLayer {
+        Linear(5, 3)
+    }
+}
+
+#[test]
+fn an_optimizer_whose_update_overflows_is_refused_and_undone() {
+    let mut net = OneLayer::new(&mut rng(80));
+    let mut ws = net.workspace();
+    let (inputs, targets) = ([sample::<5>(81), sample::<5>(82)], [one_hot(0), one_hot(1)]);
+    net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Exploding(1e20)).unwrap();
+    let after_one = net.clone();
+    let error = net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Exploding(1e20)).unwrap_err();
+    assert!(matches!(error, TrainError::NonFiniteUpdate { layer: 0, .. }), "{error:?}");
+    assert_eq!(net, after_one);
+    let error = net.train_step(&mut ws, &inputs[0], &targets[0], &CrossEntropy, &mut Exploding(1e20)).unwrap_err();
+    assert!(matches!(error, TrainError::NonFiniteUpdate { layer: 0, .. }), "{error:?}");
+    assert_eq!(net, after_one);
+}
+
+#[test]
+fn an_extreme_row_in_a_later_shard_is_named_and_changes_nothing() {
+    let mut net = SplittableCnn::new(&mut rng(83));
+    let before = net.clone();
+    let mut ws = net.workspace();
+    let mut inputs: Vec<[f32; 144]> = (0..64).map(|seed| sample::<144>(900 + seed)).collect();
+    let targets: Vec<[f32; 3]> = (0..64).map(|i| one_hot(i % 3)).collect();
+    let mut targets = targets;
+    inputs[45] = extreme::<144>(7, 1e34);
+    targets[45] = one_hot((net.predict(&inputs[45]) + 1) % 3);
+    let error = net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut Sgd::new(0.1)).unwrap_err();
+    assert!(matches!(error, TrainError::NonFiniteUpdate { sample: Some(45), .. }), "{error:?}");
+    assert_eq!(net, before);
+    let mut adam = Adam::new(1e-3);
+    inputs[45][72] = 3e38;
+    let error = net.train_batch(&mut ws, &inputs, &targets, &CrossEntropy, &mut adam);
+    // Adam's steps are at most about its learning rate, whatever the gradient: a finite gradient
+    // trains; an infinite one is refused.
+    if let Err(error) = error {
+        assert!(matches!(error, TrainError::NonFiniteUpdate { sample: Some(45), .. }), "{error:?}");
+        assert_eq!(net, before);
+    }
+    assert!(parameters(&net).iter().all(|(_, values)| values.iter().all(|v| v.is_finite())));
 }

@@ -137,17 +137,25 @@ impl fmt::Debug for Context {
 /// layer.backward(&mut context, &mut (), &[2.0], &[0.0], &[1.0], None, &mut gradients, update);
 /// assert_eq!((layer.weight[0][0], layer.bias[0]), (-1.0, -0.5));
 /// ```
+///
+/// A plain SGD step runs the backward pass twice over: first [`Propagate`](Update::Propagate),
+/// which computes every layer's input gradient and changes nothing, so that the step can check
+/// what every layer's update will be made of ([`Layer::gradient_bound`]) before any layer
+/// changes; then [`Sgd`](Update::Sgd) without input gradients, which applies the updates.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Update {
     /// Store the parameter gradients in the gradient slice (see each pass for whether it adds
     /// or overwrites).
     Accumulate,
-    /// Apply plain SGD at once, `p -= learning_rate * g`, fused into the backward sweep over each
-    /// weight where the layer can; the gradient slice may be used as scratch.
+    /// Apply plain SGD at once, `p -= learning_rate * g` (fused into the sweep that computes
+    /// `dx` over each weight, when `dx` is asked for); the gradient slice may be used as scratch.
     Sgd {
         /// The SGD step size.
         learning_rate: f32,
     },
+    /// Only compute `dx`: the parameters, the gradient slice and any statistics a pass would
+    /// update stay as they are.
+    Propagate,
 }
 
 /// Whether a tensor is trained or only stored.
@@ -402,8 +410,8 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
 
     /// Back-propagates `dy = ∂L/∂y` through the last [`forward`](Layer::forward), whose input was
     /// `x` and output `y`: writes `∂L/∂x` into `dx` when given (a first layer passes `None`),
-    /// and with [`Update::Accumulate`] adds the parameter gradients to `gradients`, or with
-    /// [`Update::Sgd`] applies them at once.
+    /// and with [`Update::Accumulate`] adds the parameter gradients to `gradients`, with
+    /// [`Update::Sgd`] applies them at once, or with [`Update::Propagate`] leaves them.
     ///
     /// ```
     /// use nn::layers::{Context, Layer, Mode, Sigmoid, Update};
@@ -443,7 +451,8 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
 
     /// Back-propagates a batch through the last [`forward_rows`](Layer::forward_rows): writes
     /// `dx[r]` when given, and with [`Update::Accumulate`] writes the parameter gradients summed
-    /// over the rows into `gradients` (overwriting them), or with [`Update::Sgd`] applies them.
+    /// over the rows into `gradients` (overwriting them), with [`Update::Sgd`] applies them, or
+    /// with [`Update::Propagate`] leaves them.
     ///
     /// ```
     /// use nn::layers::{Context, Layer, Linear, Mode, Update};
@@ -468,6 +477,66 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
         gradients: &mut [f32],
         update: Update,
     );
+
+    /// Makes the statistics of the last train-mode [`forward`](Layer::forward) part of the
+    /// layer (batch normalization's running mean and variance). A training step calls it once
+    /// it has applied its update, so that a refused step changes nothing. Nothing by default.
+    ///
+    /// ```
+    /// use nn::layers::{BatchNorm, Context, Layer, Mode};
+    ///
+    /// let mut norm = BatchNorm::<1, 4>::new();
+    /// let mut cache = Layer::<4, 4>::cache(&norm);
+    /// let mut y = [0.0; 4];
+    /// Layer::<4, 4>::forward(&norm, &mut Context::new(Mode::Train, 0), &mut cache, &[1.0, 2.0, 3.0, 6.0], &mut y);
+    /// assert_eq!(norm.running_mean[..], [0.0]); // not yet
+    /// Layer::<4, 4>::commit(&mut norm, &cache);
+    /// assert_eq!(norm.running_mean[..], [0.3]); // momentum 0.1 towards the batch's mean, 3
+    /// ```
+    fn commit(&mut self, cache: &Self::Cache) {
+        let _ = cache;
+    }
+
+    /// [`commit`](Layer::commit) after a [`forward_rows`](Layer::forward_rows).
+    ///
+    /// ```
+    /// use nn::layers::{BatchNorm1d, Context, Layer, Mode};
+    ///
+    /// let mut norm = BatchNorm1d::<1>::new();
+    /// let mut cache = Layer::<1, 1>::batch_cache(&norm);
+    /// let mut y = [[0.0]; 2];
+    /// Layer::<1, 1>::forward_rows(&norm, &mut Context::new(Mode::Train, 0), &mut cache, &[[1.0], [3.0]], &mut y);
+    /// Layer::<1, 1>::commit_rows(&mut norm, &cache);
+    /// assert_eq!(norm.running_mean[..], [0.2]);
+    /// ```
+    fn commit_rows(&mut self, cache: &Self::BatchCache) {
+        let _ = cache;
+    }
+
+    /// An upper bound on the magnitude of every parameter gradient of a backward pass whose input
+    /// rows were `x` and output gradients `dy` (summed over the rows): NaN or infinite when a
+    /// value it depends on is. Computed from the largest magnitudes of `x` and `dy`, before the
+    /// gradients themselves, so that a training step can refuse an update that would make a
+    /// parameter NaN or infinite before any layer has changed. 0 for a layer without
+    /// parameters; a layer with parameters must give one (the default, NaN, refuses every
+    /// step).
+    ///
+    /// ```
+    /// use nn::layers::{Layer, Linear, ReLU};
+    ///
+    /// // ∂W = Σ_r dy[r] x[r]ᵀ: at most Σ_r max|dy[r]| · max|x[r]| (the bias's at most Σ_r max|dy[r]|).
+    /// let bound = Layer::<2, 1>::gradient_bound(&Linear::<2, 1>::zeroed(), &[[3.0, -4.0], [1.0, 0.0]], &[[0.5], [-2.0]]);
+    /// assert_eq!(bound, 0.5 * 4.0 + 2.0 * 1.0);
+    /// assert_eq!(Layer::<2, 2>::gradient_bound(&ReLU, &[[1.0, 2.0]], &[[f32::NAN, 0.0]]), 0.0);
+    /// ```
+    fn gradient_bound(&self, x: &[[f32; I]], dy: &[[f32; O]]) -> f64 {
+        let _ = (x, dy);
+        if Self::PARAMETERS == 0 {
+            0.0
+        } else {
+            f64::NAN
+        }
+    }
 
     /// Calls `visitor` with each tensor in PyTorch's layout, named for position `layer`, with its
     /// slice of `gradients` (this layer's, laid out as in [`backward`](Layer::backward)) beside

@@ -68,6 +68,27 @@ pub trait Sequential<const IN: usize, const OUT: usize>: Clone + Send + Sync {
         update: Update,
     );
 
+    /// The largest of the layers' [gradient bounds](crate::layers::Layer::gradient_bound) for
+    /// the last `backward_sample` (its `Propagate` pass), with the position of its layer; NaN
+    /// when a value is not finite.
+    fn gradient_bound_sample(&self, buffers: &Self::Buffers, output_gradient: &[f32; OUT]) -> (f64, usize);
+
+    /// The same for the last `backward_rows` on `inputs`, over the batch rows in `range`.
+    fn gradient_bound_rows(
+        &self,
+        buffers: &Self::BatchBuffers,
+        inputs: &[[f32; IN]],
+        output_gradients: &[[f32; OUT]],
+        range: std::ops::Range<usize>,
+    ) -> (f64, usize);
+
+    /// Every layer's [`commit`](crate::layers::Layer::commit) after the last `forward_sample`.
+    fn commit_sample(&mut self, buffers: &Self::Buffers);
+
+    /// Every layer's [`commit_rows`](crate::layers::Layer::commit_rows) after the last
+    /// `forward_rows`.
+    fn commit_rows(&mut self, buffers: &Self::BatchBuffers);
+
     /// Starts a block of per-sample SGD steps on `inputs` (see
     /// [`Layer::begin_block`](crate::layers::Layer::begin_block)).
     fn begin_block(&self, buffers: &mut Self::Buffers, inputs: &[&[f32; IN]]);
@@ -256,7 +277,8 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     /// Back-propagates `output_gradient` (`∂L/∂output`) through the last
     /// [`forward_with`](Network::forward_with), and either adds the parameter gradients to the
     /// workspace's ([`Update::Accumulate`]; see [`visit_gradients`](Network::visit_gradients))
-    /// or applies SGD at once ([`Update::Sgd`]).
+    /// or applies SGD at once ([`Update::Sgd`]); then batch normalization's running statistics
+    /// take the pass in. Unlike [`train_step`](Network::train_step), it checks nothing.
     ///
     /// ```
     /// use nn::layers::Update;
@@ -271,7 +293,14 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
     /// ```
     fn backward(&mut self, workspace: &mut Workspace<Self, IN, OUT>, output_gradient: &[f32; OUT], update: Update) {
         let Workspace { context, buffers, gradients, .. } = workspace;
+        if let Update::Sgd { .. } = update {
+            // The network's SGD pass takes the input gradients from a propagating pass first.
+            self.backward_sample(context, buffers, output_gradient, gradients, Update::Propagate);
+        }
         self.backward_sample(context, buffers, output_gradient, gradients, update);
+        if update != Update::Propagate {
+            self.commit_sample(buffers);
+        }
     }
 
     /// The outputs of a whole batch, in eval mode, one shard of rows per rayon thread, written

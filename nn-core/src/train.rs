@@ -62,6 +62,25 @@ pub enum TrainError {
         /// That value.
         value: f32,
     },
+    /// A step's parameter gradients held NaN or an infinity, or were so large that the update
+    /// could take a parameter out of `f32`'s range: checked before any parameter changes.
+    #[error(
+        "{} was refused: the gradients of layer {layer} {}, too large for an update to keep its \
+         parameters finite; the parameters were not updated (lower the learning rate, or look for \
+         extreme values in the data)",
+        describe_sample(*sample),
+        describe_gradients(*largest_gradient)
+    )]
+    NonFiniteUpdate {
+        /// The sample within the step whose values are the most extreme (0 for a single-sample
+        /// step), when the step knows it.
+        sample: Option<usize>,
+        /// The position of the layer in the network (its tensors' prefix: `2` in `2.weight`).
+        layer: usize,
+        /// How large the layer's gradients are, or could be: NaN, infinite, or a bound past
+        /// which a step of this learning rate leaves `f32`'s range.
+        largest_gradient: f64,
+    },
     /// The optimizer's hyper-parameters are outside its range (a negative or non-finite learning
     /// rate, a beta of 1, ...), checked before the step changes anything.
     #[error(transparent)]
@@ -140,6 +159,39 @@ pub enum TrainError {
     },
 }
 
+/// How an error names the sample of a step.
+fn describe_sample(sample: Option<usize>) -> String {
+    match sample {
+        Some(sample) => format!("sample {sample} of this step"),
+        None => "this step".to_string(),
+    }
+}
+
+/// How an error describes a layer's gradients.
+fn describe_gradients(largest: f64) -> String {
+    match largest {
+        largest if largest.is_nan() => "hold NaN".to_string(),
+        largest if largest.is_infinite() => "reach infinity".to_string(),
+        largest => format!("reach {largest:.3e}"),
+    }
+}
+
+/// The largest `learning_rate · |∂L/∂p|` a plain SGD step applies: below it, no update can take
+/// a finite `f32` parameter out of range (`p + Δ` with `|Δ|` under half an ulp of `f32::MAX`,
+/// `2^103`, rounds to at most `f32::MAX`), even summed over the 16 steps of a block whose first
+/// layer defers its updates (`16 · 2^96 = 2^100`).
+const LARGEST_STEP: f64 = (1u128 << 96) as f64;
+
+/// `Ok` if a plain SGD step of `learning_rate` on gradients bounded by `bound` (in the layer at
+/// position `layer`) keeps every parameter finite; else the error, naming `sample`.
+fn check_step(learning_rate: f32, (bound, layer): (f64, usize), sample: Option<usize>) -> Result<(), TrainError> {
+    // Written so that a NaN fails (as does 0 · ∞: a zero rate times an infinite gradient is NaN).
+    if f64::from(learning_rate) * bound < LARGEST_STEP {
+        return Ok(());
+    }
+    Err(TrainError::NonFiniteUpdate { sample, layer, largest_gradient: bound })
+}
+
 pub(crate) fn train_step<N, L, O, const IN: usize, const OUT: usize>(
     network: &mut N,
     workspace: &mut Workspace<N, IN, OUT>,
@@ -156,24 +208,43 @@ where
     check_loss_fits::<N, L, IN, OUT>()?;
     check_batch_size::<N, IN, OUT>(1)?;
     optimizer.check()?;
-    check_input(input, 0)?;
     let mut gradient = [0.0; OUT];
-    let Workspace { context, buffers, gradients, correct, .. } = workspace;
+    let Workspace { context, buffers, gradients, correct, parameters, .. } = workspace;
     context.set_mode(Mode::Train);
     let output = network.forward_sample(context, buffers, input);
-    let value = checked_loss(loss, output, target, &mut gradient, 0)?;
-    *correct += usize::from(predicted(output, target));
-    match optimizer.plain_sgd_learning_rate() {
-        Some(learning_rate) => {
-            network.backward_sample(context, buffers, &gradient, gradients, Update::Sgd { learning_rate })
-        }
+    let value = checked_loss(loss, output, target, &mut gradient, 0).map_err(|error| explained(error, &[*input], 0))?;
+    let hit = predicted(output, target);
+    let step = match optimizer.plain_sgd_learning_rate() {
+        Some(learning_rate) => sgd_sample(network, context, buffers, &gradient, gradients, learning_rate, 0),
         None => {
             gradients.fill(0.0);
             network.backward_sample(context, buffers, &gradient, gradients, Update::Accumulate);
-            apply_gradients(network, gradients, optimizer);
+            check_gradients(network, gradients, || Some(0))
+                .and_then(|()| apply_gradients(network, gradients, optimizer, parameters))
         }
-    }
+    };
+    step.map_err(|error| explained(error, &[*input], 0))?;
+    network.commit_sample(buffers);
+    *correct += usize::from(hit);
     Ok(value)
+}
+
+/// The backward pass of a plain SGD step on one sample (number `sample` of the step): every
+/// layer's input gradient first, then, if no update can make a parameter NaN or infinite, the
+/// updates.
+fn sgd_sample<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &mut N,
+    context: &mut crate::layer::Context,
+    buffers: &mut N::Buffers,
+    output_gradient: &[f32; OUT],
+    gradients: &mut [f32],
+    learning_rate: f32,
+    sample: usize,
+) -> Result<(), TrainError> {
+    network.backward_sample(context, buffers, output_gradient, gradients, Update::Propagate);
+    check_step(learning_rate, network.gradient_bound_sample(buffers, output_gradient), Some(sample))?;
+    network.backward_sample(context, buffers, output_gradient, gradients, Update::Sgd { learning_rate });
+    Ok(())
 }
 
 pub(crate) fn train_samples<'s, N, L, O, const IN: usize, const OUT: usize>(
@@ -212,7 +283,6 @@ where
 {
     let Workspace { context, buffers, gradients, correct, .. } = workspace;
     context.set_mode(Mode::Train);
-    let update = Update::Sgd { learning_rate };
     let (mut total, mut count) = (0.0f64, 0usize);
     let mut gradient = [0.0; OUT];
     let mut samples = samples.into_iter();
@@ -231,7 +301,8 @@ where
             return Ok(mean(total, count));
         };
         // A sample with a non-finite input ends the block before it: the samples before it are
-        // trained on, then the error names it.
+        // trained on, then the error names it. (The scan also brings the block's inputs into
+        // the cache in one streaming pass: without it, the steps are slower.)
         let mut stop = None;
         if let Some(bad) = block[..len].iter().flatten().position(|(input, _)| !kernels::all_finite(*input)) {
             stop = check_input(block[bad].expect("a sample").0, count + bad).err();
@@ -247,16 +318,21 @@ where
         network.begin_block(buffers, &inputs[..len]);
         for (input, target) in block.iter().map_while(|sample| *sample) {
             let output = network.forward_sample(context, buffers, input);
-            match checked_loss(loss, output, target, &mut gradient, count) {
+            let value = checked_loss(loss, output, target, &mut gradient, count);
+            let hit = predicted(output, target);
+            let step = value.and_then(|value| {
+                sgd_sample(network, context, buffers, &gradient, gradients, learning_rate, count).map(|()| value)
+            });
+            match step {
                 Ok(value) => total += f64::from(value),
                 Err(error) => {
                     network.end_block(buffers);
-                    return Err(error);
+                    return Err(explained(error, &[*input], count));
                 }
             }
+            network.commit_sample(buffers);
             count += 1;
-            *correct += usize::from(predicted(output, target));
-            network.backward_sample(context, buffers, &gradient, gradients, update);
+            *correct += usize::from(hit);
         }
         network.end_block(buffers);
         if let Some(error) = stop {
@@ -285,6 +361,9 @@ where
             TrainError::NonFiniteInput { index, value, .. } => {
                 TrainError::NonFiniteInput { sample: count, index, value }
             }
+            TrainError::NonFiniteUpdate { layer, largest_gradient, .. } => {
+                TrainError::NonFiniteUpdate { sample: Some(count), layer, largest_gradient }
+            }
             other => other,
         })?;
         total += f64::from(value);
@@ -310,15 +389,15 @@ where
     check_batch(inputs.len(), targets.len(), "targets")?;
     check_batch_size::<N, IN, OUT>(inputs.len())?;
     optimizer.check()?;
-    for (sample, input) in inputs.iter().enumerate() {
-        check_input(input, sample)?;
-    }
+    // The inputs are checked only once a step fails (see `explained`): a non-finite one makes a
+    // loss, a gradient or an update bound non-finite, which refuses the step.
     let shards = shard_count::<N, IN, OUT>(inputs.len());
     if shards > 1 {
-        let total = train_batch_in_shards(network, workspace, inputs, targets, loss, optimizer, shards)?;
+        let total = train_batch_in_shards(network, workspace, inputs, targets, loss, optimizer, shards)
+            .map_err(|error| explained(error, inputs, 0))?;
         return Ok(mean(total, targets.len()));
     }
-    let Workspace { gradients, batch, context, correct, .. } = workspace;
+    let Workspace { gradients, batch, context, correct, parameters, .. } = workspace;
     let Batch { buffers, output_gradients } = batch;
     context.set_mode(Mode::Train);
     // A step too small for its kernels to split stays on the calling thread.
@@ -340,19 +419,31 @@ where
                 *value *= scale;
             }
         }
-        *correct += count_predicted(outputs, targets);
+        let hits = count_predicted(outputs, targets);
+        let output_gradients = &output_gradients[..];
+        let extreme_row = |network: &N, buffers: &N::BatchBuffers| {
+            extreme_row(network, buffers, inputs, output_gradients).map(|(row, _)| row)
+        };
         match optimizer.plain_sgd_learning_rate() {
             Some(learning_rate) => {
+                network.backward_rows(context, buffers, inputs, output_gradients, gradients, Update::Propagate);
+                let bound = network.gradient_bound_rows(buffers, inputs, output_gradients, 0..inputs.len());
+                check_step(learning_rate, bound, None)
+                    .map_err(|error| with_sample(error, extreme_row(network, buffers)))?;
                 let update = Update::Sgd { learning_rate };
-                network.backward_rows(context, buffers, inputs, output_gradients, gradients, update)
+                network.backward_rows(context, buffers, inputs, output_gradients, gradients, update);
             }
             None => {
                 network.backward_rows(context, buffers, inputs, output_gradients, gradients, Update::Accumulate);
-                apply_gradients(network, gradients, optimizer);
+                check_gradients(network, gradients, || extreme_row(network, buffers))?;
+                apply_gradients(network, gradients, optimizer, parameters)?;
             }
         }
+        network.commit_rows(buffers);
+        *correct += hits;
         Ok(total)
-    })?;
+    })
+    .map_err(|error| explained(error, inputs, 0))?;
     Ok(mean(total, targets.len()))
 }
 
@@ -427,16 +518,38 @@ where
         let (shard_total, shard_correct) = shard.total.clone()?;
         (total, correct) = (total + shard_total, correct + shard_correct);
     }
-    *correct_count += correct;
     for shard in rest.iter() {
         add_in_parallel(gradients, &shard.gradients);
     }
+    let extreme_row = |network: &N| {
+        let rows = shards.iter().enumerate().map(|(index, shard)| {
+            let copy = shard.network.as_ref().unwrap_or(network);
+            let range = rows_of(index);
+            let output_gradients = &shard.output_gradients[..range.len()];
+            extreme_row(copy, &shard.buffers, &inputs[range.clone()], output_gradients)
+                .map(|(row, bound)| (range.start + row, bound))
+        });
+        // The most extreme row of all the shards' (the first of equals).
+        rows.flatten()
+            .fold(None, |extreme: Option<(usize, f64)>, (row, bound)| match extreme {
+                Some((_, largest)) if !bound.abs().total_cmp(&largest.abs()).is_gt() => extreme,
+                _ => Some((row, bound)),
+            })
+            .map(|(row, _)| row)
+    };
     match optimizer.plain_sgd_learning_rate() {
-        Some(learning_rate) => network.each_parameter_mut(gradients, &mut |parameters, gradients| {
-            kernels::axpy(parameters, -learning_rate, gradients)
-        }),
-        None => apply_gradients(network, gradients, optimizer),
+        Some(learning_rate) => {
+            check_gradient_step(network, gradients, learning_rate, || extreme_row(network))?;
+            network.each_parameter_mut(gradients, &mut |parameters, gradients| {
+                kernels::axpy(parameters, -learning_rate, gradients)
+            });
+        }
+        None => {
+            check_gradients(network, gradients, || extreme_row(network))?;
+            apply_gradients(network, gradients, optimizer, parameters)?;
+        }
     }
+    *correct_count += correct;
     Ok(total)
 }
 
@@ -644,6 +757,16 @@ fn check_loss_fits<N: Network<IN, OUT>, L: Loss, const IN: usize, const OUT: usi
     Ok(())
 }
 
+/// The error a refused step reports: a non-finite input (the first, numbered from
+/// `first_sample`) explains a non-finite loss or update, so it is named instead.
+fn explained<const IN: usize>(error: TrainError, inputs: &[[f32; IN]], first_sample: usize) -> TrainError {
+    if !matches!(error, TrainError::NonFiniteLoss { .. } | TrainError::NonFiniteUpdate { .. }) {
+        return error;
+    }
+    let checks = inputs.iter().enumerate().map(|(offset, input)| check_input(input, first_sample + offset));
+    checks.filter_map(Result::err).next().unwrap_or(error)
+}
+
 /// An error naming `sample` and the first non-finite value of its `input`, if it has one.
 fn check_input(input: &[f32], sample: usize) -> Result<(), TrainError> {
     if kernels::all_finite(input) {
@@ -680,17 +803,117 @@ pub(crate) fn count_predicted<const OUT: usize>(outputs: &[[f32; OUT]], targets:
 }
 
 /// Hands the flat `gradients` to the optimizer's `prepare` (clipping), then each parameter
-/// tensor and its slice of them to its `update`.
+/// tensor and its slice of them to its `update`, keeping a copy of each tensor in `snapshot` as
+/// it goes: if an update leaves a parameter NaN or infinite (an optimizer's own arithmetic can
+/// overflow where the gradients did not), every tensor updated so far is put back and the step
+/// is refused. The optimizer's state keeps the refused step.
 fn apply_gradients<N: Network<IN, OUT>, O: Optimizer + ?Sized, const IN: usize, const OUT: usize>(
     network: &mut N,
     gradients: &mut [f32],
     optimizer: &mut O,
-) {
+    snapshot: &mut AlignedBuffer,
+) -> Result<(), TrainError> {
     optimizer.prepare(gradients);
     optimizer.begin_step();
-    let mut slot = 0;
+    snapshot.grow(N::PARAMETERS);
+    let (mut slot, mut offset, mut fault) = (0, 0, None);
     network.each_parameter_mut(gradients, &mut |parameters, gradients| {
+        if fault.is_some() {
+            return;
+        }
+        snapshot[offset..offset + parameters.len()].copy_from_slice(parameters);
         optimizer.update(slot, parameters, gradients);
-        slot += 1;
+        if !kernels::all_finite(parameters) {
+            fault = Some((offset, f64::from(kernels::largest_magnitude(gradients))));
+        }
+        (slot, offset) = (slot + 1, offset + parameters.len());
     });
+    let Some((at, largest_gradient)) = fault else {
+        return Ok(());
+    };
+    let mut restored = 0;
+    network.each_parameter_mut(gradients, &mut |parameters, _| {
+        if restored <= at {
+            parameters.copy_from_slice(&snapshot[restored..restored + parameters.len()]);
+        }
+        restored += parameters.len();
+    });
+    Err(TrainError::NonFiniteUpdate { sample: None, layer: layer_at(network, at), largest_gradient })
+}
+
+/// `Ok` if every gradient is finite; else the error naming the layer of the first that is not,
+/// and the sample `sample` finds.
+fn check_gradients<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &N,
+    gradients: &[f32],
+    sample: impl FnOnce() -> Option<usize>,
+) -> Result<(), TrainError> {
+    if kernels::all_finite(gradients) {
+        return Ok(());
+    }
+    let at = gradients.iter().position(|g| !g.is_finite()).expect("a non-finite gradient");
+    let largest_gradient = f64::from(gradients[at].abs());
+    Err(TrainError::NonFiniteUpdate { sample: sample(), layer: layer_at(network, at), largest_gradient })
+}
+
+/// `Ok` if a plain SGD step of `learning_rate` on `gradients` keeps every parameter finite;
+/// else the error naming the layer of the first gradient that could not, and the sample
+/// `sample` finds.
+fn check_gradient_step<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &N,
+    gradients: &[f32],
+    learning_rate: f32,
+    sample: impl FnOnce() -> Option<usize>,
+) -> Result<(), TrainError> {
+    let largest = f64::from(kernels::largest_magnitude(gradients));
+    if check_step(learning_rate, (largest, 0), None).is_ok() {
+        return Ok(());
+    }
+    let too_large = |g: &f32| check_step(learning_rate, (f64::from(g.abs()), 0), None).is_err();
+    let at = gradients.iter().position(too_large).unwrap_or(0);
+    let largest_gradient = f64::from(gradients[at].abs());
+    Err(TrainError::NonFiniteUpdate { sample: sample(), layer: layer_at(network, at), largest_gradient })
+}
+
+/// The position of the layer whose parameters hold value `offset` of the flat gradients.
+fn layer_at<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(network: &N, offset: usize) -> usize {
+    let (mut start, mut layer) = (0, 0);
+    network.each_tensor(None, &mut |tensor| {
+        if tensor.kind == crate::layer::TensorKind::Parameter {
+            if (start..start + tensor.values.len()).contains(&offset) {
+                layer = tensor.name.layer;
+            }
+            start += tensor.values.len();
+        }
+    });
+    layer
+}
+
+/// The row of a batch whose values bound the parameter gradients the most (a NaN or an infinity
+/// first), with its bound: the sample a refused batch step names.
+fn extreme_row<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &N,
+    buffers: &N::BatchBuffers,
+    inputs: &[[f32; IN]],
+    output_gradients: &[[f32; OUT]],
+) -> Option<(usize, f64)> {
+    let mut extreme: Option<(usize, f64)> = None;
+    for row in 0..inputs.len() {
+        // `abs` makes a NaN positive, which `total_cmp` places above infinity.
+        let (bound, _) = network.gradient_bound_rows(buffers, inputs, output_gradients, row..row + 1);
+        if extreme.is_none_or(|(_, largest)| bound.abs().total_cmp(&largest.abs()).is_gt()) {
+            extreme = Some((row, bound));
+        }
+    }
+    extreme
+}
+
+/// `error` naming `sample` when it is a refused update.
+fn with_sample(error: TrainError, sample: Option<usize>) -> TrainError {
+    match error {
+        TrainError::NonFiniteUpdate { layer, largest_gradient, .. } => {
+            TrainError::NonFiniteUpdate { sample, layer, largest_gradient }
+        }
+        other => other,
+    }
 }

@@ -202,6 +202,9 @@ impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
         gradients: &mut [f32],
         update: ::nn::__private::Update,
     ) {
+        let input_gradients = !::core::matches!(
+            update, ::nn::__private::Update::Sgd { .. }
+        );
         let [g0, g1, g2, g3] = ::nn::__private::split_gradients(
             gradients,
             [
@@ -233,7 +236,11 @@ impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
             &buffers.a2.0,
             &buffers.a3.0,
             output_gradient,
-            ::core::option::Option::Some(&mut buffers.d2.0),
+            if input_gradients {
+                ::core::option::Option::Some(&mut buffers.d2.0)
+            } else {
+                ::core::option::Option::None
+            },
             g3,
             update,
         );
@@ -250,7 +257,11 @@ impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
             &buffers.a1.0,
             &buffers.a2.0,
             &buffers.d2.0,
-            ::core::option::Option::Some(&mut buffers.d1.0),
+            if input_gradients {
+                ::core::option::Option::Some(&mut buffers.d1.0)
+            } else {
+                ::core::option::Option::None
+            },
             g2,
             update,
         );
@@ -264,7 +275,11 @@ impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
             &buffers.a0.0,
             &buffers.a1.0,
             &buffers.d1.0,
-            ::core::option::Option::Some(&mut buffers.d0.0),
+            if input_gradients {
+                ::core::option::Option::Some(&mut buffers.d0.0)
+            } else {
+                ::core::option::Option::None
+            },
             g1,
             update,
         );
@@ -358,6 +373,9 @@ impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
         update: ::nn::__private::Update,
     ) {
         let rows = inputs.len();
+        let input_gradients = !::core::matches!(
+            update, ::nn::__private::Update::Sgd { .. }
+        );
         let [g0, g1, g2, g3] = ::nn::__private::split_gradients(
             gradients,
             [
@@ -389,7 +407,11 @@ impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
             &buffers.a2[..rows],
             &buffers.a3[..rows],
             output_gradients,
-            ::core::option::Option::Some(&mut buffers.d2[..rows]),
+            if input_gradients {
+                ::core::option::Option::Some(&mut buffers.d2[..rows])
+            } else {
+                ::core::option::Option::None
+            },
             g3,
             update,
         );
@@ -406,7 +428,11 @@ impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
             &buffers.a1[..rows],
             &buffers.a2[..rows],
             &buffers.d2[..rows],
-            ::core::option::Option::Some(&mut buffers.d1[..rows]),
+            if input_gradients {
+                ::core::option::Option::Some(&mut buffers.d1[..rows])
+            } else {
+                ::core::option::Option::None
+            },
             g2,
             update,
         );
@@ -420,7 +446,11 @@ impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
             &buffers.a0[..rows],
             &buffers.a1[..rows],
             &buffers.d1[..rows],
-            ::core::option::Option::Some(&mut buffers.d0[..rows]),
+            if input_gradients {
+                ::core::option::Option::Some(&mut buffers.d0[..rows])
+            } else {
+                ::core::option::Option::None
+            },
             g1,
             update,
         );
@@ -459,6 +489,172 @@ impl ::nn::__private::Sequential<2usize, 1usize> for Xor {
             2usize,
             8usize,
         >>::end_block(&mut self.layer0, &mut buffers.c0);
+    }
+    fn gradient_bound_sample(
+        &self,
+        buffers: &XorBuffers,
+        output_gradient: &[f32; 1usize],
+    ) -> (f64, usize) {
+        let mut largest = (0.0f64, 0usize);
+        let bound = <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::gradient_bound(
+            &self.layer0,
+            ::core::slice::from_ref(&buffers.input.0),
+            ::core::slice::from_ref(&buffers.d0.0),
+        );
+        if !(bound <= largest.0) && !largest.0.is_nan() {
+            largest = (bound, 0usize);
+        }
+        let bound = <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::gradient_bound(
+            &self.layer1,
+            ::core::slice::from_ref(&buffers.a0.0),
+            ::core::slice::from_ref(&buffers.d1.0),
+        );
+        if !(bound <= largest.0) && !largest.0.is_nan() {
+            largest = (bound, 1usize);
+        }
+        let bound = <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::gradient_bound(
+            &self.layer2,
+            ::core::slice::from_ref(&buffers.a1.0),
+            ::core::slice::from_ref(&buffers.d2.0),
+        );
+        if !(bound <= largest.0) && !largest.0.is_nan() {
+            largest = (bound, 2usize);
+        }
+        let bound = <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::gradient_bound(
+            &self.layer3,
+            ::core::slice::from_ref(&buffers.a2.0),
+            ::core::slice::from_ref(output_gradient),
+        );
+        if !(bound <= largest.0) && !largest.0.is_nan() {
+            largest = (bound, 3usize);
+        }
+        largest
+    }
+    fn gradient_bound_rows(
+        &self,
+        buffers: &XorBatchBuffers,
+        inputs: &[[f32; 2usize]],
+        output_gradients: &[[f32; 1usize]],
+        range: ::core::ops::Range<usize>,
+    ) -> (f64, usize) {
+        let mut largest = (0.0f64, 0usize);
+        let bound = <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::gradient_bound(
+            &self.layer0,
+            &inputs[range.clone()],
+            &buffers.d0[range.clone()],
+        );
+        if !(bound <= largest.0) && !largest.0.is_nan() {
+            largest = (bound, 0usize);
+        }
+        let bound = <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::gradient_bound(
+            &self.layer1,
+            &buffers.a0[range.clone()],
+            &buffers.d1[range.clone()],
+        );
+        if !(bound <= largest.0) && !largest.0.is_nan() {
+            largest = (bound, 1usize);
+        }
+        let bound = <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::gradient_bound(
+            &self.layer2,
+            &buffers.a1[range.clone()],
+            &buffers.d2[range.clone()],
+        );
+        if !(bound <= largest.0) && !largest.0.is_nan() {
+            largest = (bound, 2usize);
+        }
+        let bound = <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::gradient_bound(
+            &self.layer3,
+            &buffers.a2[range.clone()],
+            &output_gradients[range.clone()],
+        );
+        if !(bound <= largest.0) && !largest.0.is_nan() {
+            largest = (bound, 3usize);
+        }
+        largest
+    }
+    fn commit_sample(&mut self, buffers: &XorBuffers) {
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::commit(&mut self.layer0, &buffers.c0);
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::commit(&mut self.layer1, &buffers.c1);
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::commit(&mut self.layer2, &buffers.c2);
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::commit(&mut self.layer3, &buffers.c3);
+    }
+    fn commit_rows(&mut self, buffers: &XorBatchBuffers) {
+        <::nn::__private::InputLinear<
+            2usize,
+            8usize,
+        > as ::nn::__private::Layer<
+            2usize,
+            8usize,
+        >>::commit_rows(&mut self.layer0, &buffers.c0);
+        <::nn::__private::LeakyReLU as ::nn::__private::Layer<
+            8usize,
+            8usize,
+        >>::commit_rows(&mut self.layer1, &buffers.c1);
+        <::nn::__private::Linear<
+            8usize,
+            1usize,
+        > as ::nn::__private::Layer<
+            8usize,
+            1usize,
+        >>::commit_rows(&mut self.layer2, &buffers.c2);
+        <::nn::__private::Sigmoid as ::nn::__private::Layer<
+            1usize,
+            1usize,
+        >>::commit_rows(&mut self.layer3, &buffers.c3);
     }
     fn each_tensor(
         &self,

@@ -718,6 +718,9 @@ fn offset_sample(error: TrainError, offset: usize) -> TrainError {
         TrainError::NonFiniteInput { sample, index, value } => {
             TrainError::NonFiniteInput { sample: sample + offset, index, value }
         }
+        TrainError::NonFiniteUpdate { sample, layer, largest_gradient } => {
+            TrainError::NonFiniteUpdate { sample: sample.map(|sample| sample + offset), layer, largest_gradient }
+        }
         other => other,
     }
 }

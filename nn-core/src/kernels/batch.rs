@@ -190,14 +190,49 @@ fn backward_rows(
         (kernels.weight_gradient)(x, dy, inputs, outputs, 0, weight_gradient);
     }
     if let Some(dx) = dx {
-        if parallel {
-            let tasks = dx.par_chunks_mut(TASK_ROWS * inputs).enumerate();
-            tasks.for_each(|(index, rows)| {
-                (kernels.input_gradient)(weight, dy, inputs, outputs, index * TASK_ROWS, rows)
-            });
-        } else {
-            (kernels.input_gradient)(weight, dy, inputs, outputs, 0, dx);
-        }
+        input_gradient_rows(kernels, weight, dy, inputs, outputs, dx, parallel);
+    }
+}
+
+/// The input gradients of a dense layer of `outputs` over a batch, `dx[r] = Wᵀ dy[r]`, and
+/// nothing else (split across threads as [`dense_backward_rows`] splits them).
+///
+/// ```
+/// let mut dx = [0.0; 4];
+/// nn::__private::kernels::dense_input_gradient_rows(&[1.0, 2.0], &[0.5, 1.0], 1, &mut dx);
+/// assert_eq!(dx, [0.5, 1.0, 1.0, 2.0]);
+/// ```
+///
+/// # Panics
+/// If the shapes do not agree.
+pub fn dense_input_gradient_rows(weight: &[f32], dy: &[f32], outputs: usize, dx: &mut [f32]) {
+    assert!(outputs > 0, "a layer has at least one output");
+    let inputs = weight.len() / outputs;
+    check_shape(weight, outputs, inputs);
+    let rows = dy.len() / outputs;
+    check_rows(dy, rows, outputs, "output gradients");
+    check_rows(dx, rows, inputs, "input gradients");
+    if inputs == 0 {
+        return;
+    }
+    let parallel = split_across_threads(rows * inputs * outputs);
+    input_gradient_rows(DISPATCHED, weight, dy, inputs, outputs, dx, parallel);
+}
+
+fn input_gradient_rows(
+    kernels: Kernels,
+    weight: &[f32],
+    dy: &[f32],
+    inputs: usize,
+    outputs: usize,
+    dx: &mut [f32],
+    parallel: bool,
+) {
+    if parallel {
+        let tasks = dx.par_chunks_mut(TASK_ROWS * inputs).enumerate();
+        tasks.for_each(|(index, rows)| (kernels.input_gradient)(weight, dy, inputs, outputs, index * TASK_ROWS, rows));
+    } else {
+        (kernels.input_gradient)(weight, dy, inputs, outputs, 0, dx);
     }
 }
 

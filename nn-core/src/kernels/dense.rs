@@ -230,11 +230,54 @@ fn accumulate<const FMA: bool>(
         *bias += delta;
     }
     if let Some(dx) = dx {
-        assert_eq!(dx.len(), columns, "one input gradient per input");
-        dx.fill(0.0);
-        for (row, &delta) in weight.chunks_exact(columns.max(1)).zip(dy).filter(|(_, delta)| **delta != 0.0) {
-            simd::axpy::<FMA>(dx, delta, row);
+        input_gradient::<FMA>(weight, dy, dx);
+    }
+}
+
+kernel! {
+    /// The input gradient of a dense layer for one sample, `dx = Wᵀ dy`, and nothing else: how
+    /// a training step learns every layer's gradients before it changes any parameter. Rows
+    /// whose `dy` is zero are skipped.
+    ///
+    /// ```
+    /// let mut dx = [0.0; 2];
+    /// nn::__private::kernels::dense_input_gradient(&[1.0, 2.0, 3.0, 4.0], &[0.5, -1.0], &mut dx);
+    /// assert_eq!(dx, [-2.5, -3.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the shapes do not agree.
+    pub fn dense_input_gradient(weight: &[f32], dy: &[f32], dx: &mut [f32]) => input_gradient
+}
+
+/// Input gradients per register block of [`input_gradient`]: two vectors' worth.
+const GRADIENT_BLOCK: usize = 2 * simd::LANES;
+
+/// `dx = Wᵀ dy` a block of columns at a time, each block's sums kept in registers over every
+/// row and stored once (an `axpy` per row would load and store `dx` once per row). The sums run
+/// over the rows in order, as a row-by-row `axpy` would, so the results are the same bits.
+#[inline(always)]
+fn input_gradient<const FMA: bool>(weight: &[f32], dy: &[f32], dx: &mut [f32]) {
+    let columns = dx.len();
+    check_shape(weight, dy.len(), columns);
+    let live_rows = || weight.chunks_exact(columns.max(1)).zip(dy).filter(|(_, delta)| **delta != 0.0);
+    let mut blocks = dx.chunks_exact_mut(GRADIENT_BLOCK);
+    let mut start = 0;
+    for block in &mut blocks {
+        let mut sums = [0.0f32; GRADIENT_BLOCK];
+        for (row, &delta) in live_rows() {
+            let w: &[f32; GRADIENT_BLOCK] = row[start..start + GRADIENT_BLOCK].try_into().expect("a full block");
+            for (sum, w) in sums.iter_mut().zip(w) {
+                *sum = simd::madd::<FMA>(delta, *w, *sum);
+            }
         }
+        block.copy_from_slice(&sums);
+        start += GRADIENT_BLOCK;
+    }
+    let tail = blocks.into_remainder();
+    tail.fill(0.0);
+    for (row, &delta) in live_rows() {
+        simd::axpy::<FMA>(tail, delta, &row[start..]);
     }
 }
 

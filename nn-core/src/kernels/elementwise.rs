@@ -168,6 +168,23 @@ mod tests {
     use crate::kernels::reference::{values, SIZES};
 
     #[test]
+    fn largest_magnitude_is_the_largest_absolute_value_or_nan_first() {
+        for n in [0, 1, 7, 8, 9, 33, 100] {
+            let x: Vec<f32> = (0..n).map(|i| (i as f32 - 40.0) * 0.5).collect();
+            let expected = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            assert_eq!(largest_magnitude(&x), expected, "{n}");
+            assert_eq!(largest_magnitude_impl::<false>(&x), expected, "{n}");
+            for at in 0..n {
+                let mut y = x.clone();
+                y[at] = f32::NEG_INFINITY;
+                assert_eq!(largest_magnitude(&y), f32::INFINITY);
+                y[(at * 7) % n] = -f32::NAN;
+                assert!(largest_magnitude(&y).is_nan());
+            }
+        }
+    }
+
+    #[test]
     fn all_finite_finds_any_non_finite_value_anywhere() {
         for n in SIZES {
             let x = values(n, 9);
@@ -241,15 +258,40 @@ kernel! {
     pub fn all_finite(x: &[f32]) -> bool => all_finite_impl
 }
 
+kernel! {
+    /// The largest magnitude in `x` (0 for none): NaN if `x` holds a NaN, else infinity if it
+    /// holds an infinity. How a training step bounds its updates before making them.
+    ///
+    /// ```
+    /// use nn::__private::kernels::largest_magnitude;
+    ///
+    /// assert_eq!(largest_magnitude(&[0.5, -3.0, 2.0]), 3.0);
+    /// assert_eq!(largest_magnitude(&[1.0, f32::NEG_INFINITY]), f32::INFINITY);
+    /// assert!(largest_magnitude(&[f32::INFINITY, f32::NAN, 1.0]).is_nan());
+    /// ```
+    pub fn largest_magnitude(x: &[f32]) -> f32 => largest_magnitude_impl
+}
+
 /// The bits of `f32::INFINITY`: a value is finite exactly when its bits without the sign are
 /// below these.
 const INFINITY_BITS: u32 = 0x7f80_0000;
 
 #[inline(always)]
 fn all_finite_impl<const FMA: bool>(x: &[f32]) -> bool {
-    // The largest magnitude's bits: an integer maximum over the slice, a reduction the loop
-    // vectoriser handles (a test with an exit per value, or flags kept per lane, it does not).
-    x.iter().fold(0, |largest: u32, value| largest.max(value.to_bits() & !SIGN_BIT)) < INFINITY_BITS
+    largest_magnitude_bits(x) < INFINITY_BITS
+}
+
+#[inline(always)]
+fn largest_magnitude_impl<const FMA: bool>(x: &[f32]) -> f32 {
+    f32::from_bits(largest_magnitude_bits(x))
+}
+
+/// The largest bits of `x`'s values without their signs: the largest magnitude, and above every
+/// finite value's and infinity's, a NaN's. An integer maximum over the slice is a reduction the
+/// loop vectoriser handles (a test with an exit per value, or flags kept per lane, it does not).
+#[inline(always)]
+fn largest_magnitude_bits(x: &[f32]) -> u32 {
+    x.iter().fold(0, |largest: u32, value| largest.max(value.to_bits() & !SIGN_BIT))
 }
 
 /// The sign bit of an `f32`.

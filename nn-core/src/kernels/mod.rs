@@ -21,10 +21,10 @@ mod simd;
 mod vector;
 
 pub(crate) use batch::split_across_threads as batch_splits;
-pub use batch::{dense_backward_rows, dense_forward_rows, PARALLEL_WORK};
-pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward};
+pub use batch::{dense_backward_rows, dense_forward_rows, dense_input_gradient_rows, PARALLEL_WORK};
+pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward, dense_input_gradient};
 pub use elementwise::{
-    all_finite, rectify, rectify_backward, sigmoid, sigmoid_backward, softmax, softmax_cross_entropy,
+    all_finite, largest_magnitude, rectify, rectify_backward, sigmoid, sigmoid_backward, softmax, softmax_cross_entropy,
 };
 pub use input_major::{
     input_major_forward, input_major_forward_rows, input_major_outer, input_major_update, DENSE_FRACTION,

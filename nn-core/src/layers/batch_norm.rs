@@ -151,9 +151,9 @@ impl<const C: usize, const S: usize> BatchNorm<C, S> {
     }
 
     /// The gradients of the last pass: `dγ`, `dβ` into `weight_gradient`, `bias_gradient`
-    /// (overwritten), `dx` when given; then the running statistics' update of a train pass.
+    /// (overwritten), and `dx` when given.
     fn gradients(
-        &mut self,
+        &self,
         cache: &BatchNormCache,
         dy: &[f32],
         dx: Option<&mut [f32]>,
@@ -187,19 +187,26 @@ impl<const C: usize, const S: usize> BatchNorm<C, S> {
                 }
             }
         }
-        if train {
-            let unbiased = cache.count as f32 / (cache.count as f32 - 1.0).max(1.0);
-            for c in 0..C {
-                let m = Self::MOMENTUM;
-                self.running_mean[c] = (1.0 - m) * self.running_mean[c] + m * cache.mean[c];
-                self.running_var[c] = (1.0 - m) * self.running_var[c] + m * cache.variance[c] * unbiased;
-            }
-            self.num_batches_tracked[0] += 1.0;
+    }
+
+    /// Moves the running statistics towards those of the last train-mode pass (nothing after an
+    /// eval-mode one).
+    fn update_running_statistics(&mut self, cache: &BatchNormCache) {
+        if cache.mode != Some(Mode::Train) {
+            return;
         }
+        let unbiased = cache.count as f32 / (cache.count as f32 - 1.0).max(1.0);
+        for c in 0..C {
+            let m = Self::MOMENTUM;
+            self.running_mean[c] = (1.0 - m) * self.running_mean[c] + m * cache.mean[c];
+            self.running_var[c] = (1.0 - m) * self.running_var[c] + m * cache.variance[c] * unbiased;
+        }
+        self.num_batches_tracked[0] += 1.0;
     }
 
     /// Handles the gradients of the last pass as `update` says: `Accumulate` adds them to
-    /// `gradients` when `add`, or overwrites them; `Sgd` applies them.
+    /// `gradients` when `add`, or overwrites them; `Sgd` applies them; `Propagate` computes
+    /// them apart, for `dx` alone. The running statistics wait for [`Layer::commit`].
     fn finish(
         &mut self,
         cache: &mut BatchNormCache,
@@ -211,13 +218,15 @@ impl<const C: usize, const S: usize> BatchNorm<C, S> {
     ) {
         let (weight_gradient, bias_gradient) = split(gradients, C, C);
         match (update, add) {
-            (Update::Accumulate, true) => {
-                // Computed apart, then added: taken out of the cache for the call.
+            (Update::Accumulate, true) | (Update::Propagate, _) => {
+                // Computed apart (then added): taken out of the cache for the call.
                 let mut sums = std::mem::take(&mut cache.sums);
                 let (w, b) = grown(&mut sums, 2 * C).split_at_mut(C);
                 self.gradients(cache, dy, dx, w, b);
-                kernels::axpy(weight_gradient, 1.0, w);
-                kernels::axpy(bias_gradient, 1.0, b);
+                if update == Update::Accumulate {
+                    kernels::axpy(weight_gradient, 1.0, w);
+                    kernels::axpy(bias_gradient, 1.0, b);
+                }
                 cache.sums = sums;
             }
             (Update::Accumulate, false) => self.gradients(cache, dy, dx, weight_gradient, bias_gradient),
@@ -300,6 +309,25 @@ impl<const C: usize, const S: usize, const N: usize> Layer<N, N> for BatchNorm<C
         update: Update,
     ) {
         self.finish(cache, dy.as_flattened(), dx.map(|dx| dx.as_flattened_mut()), gradients, update, false);
+    }
+
+    /// The running statistics move towards the last train-mode pass's.
+    fn commit(&mut self, cache: &BatchNormCache) {
+        self.update_running_statistics(cache);
+    }
+
+    /// The running statistics move towards the last train-mode batch's.
+    fn commit_rows(&mut self, cache: &BatchNormCache) {
+        self.update_running_statistics(cache);
+    }
+
+    /// `n · max|dy| · max(√n, 1)` for the `n` values of a channel in the pass: `dβ` sums `n`
+    /// values of `dy`, `dγ` sums `n` products of `dy` and a normalised value, and normalised
+    /// values are at most `√n` in magnitude (their squares sum to at most `n`).
+    fn gradient_bound(&self, x: &[[f32; N]], dy: &[[f32; N]]) -> f64 {
+        let n = (x.len() * S) as f64;
+        let largest_normalized = if n < 1.0 { 1.0 } else { n.sqrt() };
+        n * f64::from(kernels::largest_magnitude(dy.as_flattened())) * largest_normalized
     }
 
     /// `weight`, `bias` (parameters), `running_mean`, `running_var` and `num_batches_tracked`

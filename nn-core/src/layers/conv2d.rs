@@ -364,8 +364,20 @@ impl<
         x: &[f32],
         dy: &[f32],
         dx: Option<&mut [f32]>,
-        gradients: &mut [f32],
+        gradients: Option<&mut [f32]>,
     ) {
+        if let Some(gradients) = gradients {
+            self.add_gradients(task, x, dy, gradients);
+        }
+        if let Some(dx) = dx {
+            let column_gradients = grown(&mut task.column_gradients, Self::PATCH * Self::POSITIONS);
+            kernels::gemm(transposed, dy, column_gradients, Self::PATCH, OC, Self::POSITIONS, false);
+            Self::GEOMETRY.col2im(column_gradients, dx);
+        }
+    }
+
+    /// Adds one sample's `∂L/∂W` and `∂L/∂b` to `gradients` (weight, then bias).
+    fn add_gradients(&self, task: &mut Columns, x: &[f32], dy: &[f32], gradients: &mut [f32]) {
         let (weight_gradient, bias_gradient) = gradients.split_at_mut(OC * Self::PATCH);
         if Self::WEIGHT_GRADIENT_BY_ROWS {
             let rows = grown(&mut task.positions, Self::PATCH * Self::POSITIONS);
@@ -377,11 +389,6 @@ impl<
         }
         for (gradient, plane) in bias_gradient.iter_mut().zip(dy.chunks_exact(Self::POSITIONS)) {
             *gradient += plane.iter().sum::<f32>();
-        }
-        if let Some(dx) = dx {
-            let column_gradients = grown(&mut task.column_gradients, Self::PATCH * Self::POSITIONS);
-            kernels::gemm(transposed, dy, column_gradients, Self::PATCH, OC, Self::POSITIONS, false);
-            Self::GEOMETRY.col2im(column_gradients, dx);
         }
     }
 
@@ -478,7 +485,7 @@ impl<
 
     /// With [`Update::Accumulate`] adds `∂L/∂W` and `∂L/∂b` to `gradients` (weight, then bias);
     /// with [`Update::Sgd`] applies them (after `dx` is computed with the old weights), using
-    /// `gradients` as scratch.
+    /// `gradients` as scratch; with [`Update::Propagate`] only computes `dx`.
     fn backward(
         &mut self,
         _context: &mut Context,
@@ -498,7 +505,8 @@ impl<
             self.transpose_weight(cache);
         }
         let ConvScratch { tasks, transposed_weight, .. } = cache;
-        self.backward_columns(&mut tasks[0], transposed_weight, x, dy, dx.map(|dx| &mut dx[..]), gradients);
+        let sums = (update != Update::Propagate).then_some(&mut *gradients);
+        self.backward_columns(&mut tasks[0], transposed_weight, x, dy, dx.map(|dx| &mut dx[..]), sums);
         if let Update::Sgd { learning_rate } = update {
             self.step(gradients, learning_rate);
         }
@@ -523,7 +531,8 @@ impl<
     }
 
     /// Writes the parameter gradients summed over the rows into `gradients` with
-    /// [`Update::Accumulate`], or applies them with [`Update::Sgd`]. Each task of
+    /// [`Update::Accumulate`], applies them with [`Update::Sgd`], or only computes `dx` with
+    /// [`Update::Propagate`]. Each task of
     /// 8 rows sums its own, and the tasks' sums are added in order: the result
     /// is the same on any number of threads.
     fn backward_rows(
@@ -539,6 +548,10 @@ impl<
     ) {
         assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
         check_gradients_len(gradients, OC * Self::PATCH + OC);
+        let propagate_only = update == Update::Propagate;
+        if propagate_only && dx.is_none() {
+            return;
+        }
         let (count, size) = (x.len().div_ceil(TASK_SAMPLES), OC * Self::PATCH + OC);
         if dx.is_some() {
             self.transpose_weight(cache);
@@ -554,10 +567,11 @@ impl<
                    mut dx: Option<&mut [[f32; I]]>| {
             partial.fill(0.0);
             for (row, (x, dy)) in x.iter().zip(dy).enumerate() {
-                if !Self::WEIGHT_GRADIENT_BY_ROWS {
+                if !Self::WEIGHT_GRADIENT_BY_ROWS && !propagate_only {
                     Self::GEOMETRY.im2col(x, grown(&mut task.columns, Self::PATCH * Self::POSITIONS));
                 }
                 let dx = dx.as_deref_mut().map(|dx| &mut dx[row][..]);
+                let partial = (!propagate_only).then_some(&mut *partial);
                 self.backward_columns(task, transposed, x, dy, dx, partial);
             }
         };
@@ -581,6 +595,9 @@ impl<
                 }
             }
         }
+        if propagate_only {
+            return;
+        }
         gradients.fill(0.0);
         for partial in partials.chunks_exact(size) {
             kernels::axpy(gradients, 1.0, partial);
@@ -588,6 +605,13 @@ impl<
         if let Update::Sgd { learning_rate } = update {
             self.step(gradients, learning_rate);
         }
+    }
+
+    /// `positions · Σ_r max|dy[r]| · max(max|x[r]|, 1)`: each weight gradient is a sum over the
+    /// rows and the output positions of one product `dy · x` (a padded `x` adds zeros), each
+    /// bias gradient of one `dy`.
+    fn gradient_bound(&self, x: &[[f32; I]], dy: &[[f32; O]]) -> f64 {
+        super::linear::sum_of_products_bound(Self::POSITIONS, x, dy)
     }
 
     /// `weight` (`[OC, C, KH, KW]`) and `bias` (`[OC]`), as PyTorch's `nn.Conv2d` holds them.

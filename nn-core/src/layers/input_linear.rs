@@ -163,6 +163,7 @@ impl<const I: usize, const O: usize> Layer<I, O> for InputLinear<I, O> {
                 }
                 kernels::axpy(&mut self.bias[..], -learning_rate, dy);
             }
+            Update::Propagate => {}
         }
     }
 
@@ -210,7 +211,13 @@ impl<const I: usize, const O: usize> Layer<I, O> for InputLinear<I, O> {
                     kernels::axpy(&mut self.bias[..], -learning_rate, dy);
                 }
             }
+            Update::Propagate => {}
         }
+    }
+
+    /// As [`Linear`](super::Linear)'s: `Σ_r max|dy[r]| · max(max|x[r]|, 1)`.
+    fn gradient_bound(&self, x: &[[f32; I]], dy: &[[f32; O]]) -> f64 {
+        super::linear::sum_of_products_bound(1, x, dy)
     }
 
     /// `weight` (`[O, I]`, transposed from the layer's input-major store) and `bias` (`[O]`),

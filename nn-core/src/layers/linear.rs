@@ -98,6 +98,11 @@ impl<const I: usize, const O: usize> Layer<I, O> for Linear<I, O> {
             Update::Sgd { learning_rate } => {
                 kernels::dense_backward_sgd(self.weight.as_flat_mut(), &mut self.bias[..], x, dy, dx, learning_rate)
             }
+            Update::Propagate => {
+                if let Some(dx) = dx {
+                    kernels::dense_input_gradient(self.weight.as_flat(), dy, dx);
+                }
+            }
         }
     }
 
@@ -123,6 +128,12 @@ impl<const I: usize, const O: usize> Layer<I, O> for Linear<I, O> {
         update: Update,
     ) {
         assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
+        if update == Update::Propagate {
+            if let Some(dx) = dx {
+                kernels::dense_input_gradient_rows(self.weight.as_flat(), dy.as_flattened(), O, dx.as_flattened_mut());
+            }
+            return;
+        }
         let (weight_gradient, bias_gradient) = split(gradients, I * O, O);
         let dx = dx.map(|dx| dx.as_flattened_mut());
         let (x, dy) = (x.as_flattened(), dy.as_flattened());
@@ -131,6 +142,12 @@ impl<const I: usize, const O: usize> Layer<I, O> for Linear<I, O> {
             kernels::axpy(self.weight.as_flat_mut(), -learning_rate, weight_gradient);
             kernels::axpy(&mut self.bias[..], -learning_rate, bias_gradient);
         }
+    }
+
+    /// `Σ_r max|dy[r]| · max(max|x[r]|, 1)`: each gradient is a sum over the rows of one
+    /// product `dy · x` (or of one `dy`, for the bias).
+    fn gradient_bound(&self, x: &[[f32; I]], dy: &[[f32; O]]) -> f64 {
+        sum_of_products_bound(1, x, dy)
     }
 
     /// `weight` (`[O, I]`) and `bias` (`[O]`), as PyTorch's `nn.Linear` holds them.
@@ -151,6 +168,24 @@ impl<const I: usize, const O: usize> Layer<I, O> for Linear<I, O> {
         visitor(self.weight.as_flat_mut(), weight_gradient);
         visitor(&mut self.bias[..], bias_gradient);
     }
+}
+
+/// A bound on a sum over rows of `terms` products per row of a value of `x[r]` and one of `dy[r]`
+/// (or of `terms` values of `dy[r]`): `terms · Σ_r max|dy[r]| · max(max|x[r]|, 1)`, NaN or
+/// infinite when a value is. Row by row, so that an extreme input whose row has no gradient
+/// (a confident, correct prediction) bounds nothing.
+pub(super) fn sum_of_products_bound<const I: usize, const O: usize>(
+    terms: usize,
+    x: &[[f32; I]],
+    dy: &[[f32; O]],
+) -> f64 {
+    let rows = x.iter().zip(dy).map(|(x, dy)| {
+        let largest_x = f64::from(kernels::largest_magnitude(x));
+        // Written so that a NaN is kept (`f64::max` would drop it).
+        let factor = if largest_x < 1.0 { 1.0 } else { largest_x };
+        f64::from(kernels::largest_magnitude(dy)) * factor
+    });
+    terms as f64 * rows.sum::<f64>()
 }
 
 /// A layer's gradient slice split into its weight's `weights` values and its bias's `biases`.

@@ -123,6 +123,8 @@ fn sequential_impl(expansion: &Expansion) -> TokenStream {
         passes::forward_rows(expansion),
         passes::backward_rows(expansion),
         passes::blocks(expansion),
+        passes::gradient_bounds(expansion),
+        passes::commits(expansion),
         visitors::expand(expansion),
     ];
     quote! {

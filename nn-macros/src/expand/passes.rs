@@ -51,13 +51,14 @@ impl Pass {
         }
     }
 
-    /// Where `layer` writes the gradient of its input: nowhere for the first layer.
+    /// Where `layer` writes the gradient of its input: nowhere for the first layer, nor in the
+    /// applying pass of an SGD step (`input_gradients` false), whose `Propagate` pass wrote them.
     fn input_gradient_of(self, layer: &Layer) -> TokenStream {
         match layer.index {
             0 => quote!(::core::option::Option::None),
             index => {
                 let buffer = self.write(&gradient_buffer(index - 1));
-                quote!(::core::option::Option::Some(#buffer))
+                quote!(if input_gradients { ::core::option::Option::Some(#buffer) } else { ::core::option::Option::None })
             }
         }
     }
@@ -221,6 +222,7 @@ pub fn backward_sample(expansion: &Expansion) -> TokenStream {
     let steps = backward_steps(expansion, Pass::Sample);
     quote! {
         fn backward_sample(&mut self, context: &mut #p::Context, buffers: &mut #buffers, output_gradient: &[f32; #outputs], gradients: &mut [f32], update: #p::Update) {
+            let input_gradients = !::core::matches!(update, #p::Update::Sgd { .. });
             #split
             #(#steps)*
         }
@@ -237,8 +239,100 @@ pub fn backward_rows(expansion: &Expansion) -> TokenStream {
     quote! {
         fn backward_rows(&mut self, context: &mut #p::Context, buffers: &mut #batch_buffers, inputs: &[[f32; #inputs]], output_gradients: &[[f32; #outputs]], gradients: &mut [f32], update: #p::Update) {
             let rows = inputs.len();
+            let input_gradients = !::core::matches!(update, #p::Update::Sgd { .. });
             #split
             #(#steps)*
+        }
+    }
+}
+
+/// `gradient_bound_sample` and `gradient_bound_rows`: the largest of the layers' bounds on their
+/// parameter gradients (see `Layer::gradient_bound`), with the position of the layer it belongs
+/// to; the first NaN counts as the largest.
+pub fn gradient_bounds(expansion: &Expansion) -> TokenStream {
+    let model = expansion.model;
+    let (inputs, outputs) = (model.input().len(), model.output().len());
+    let (buffers, batch_buffers) = (expansion.buffers_name(), expansion.batch_buffers_name());
+    let bounds = |pass: Pass| -> Vec<TokenStream> {
+        model
+            .layers
+            .iter()
+            .map(|layer| {
+                let (span, field, layer_trait) = (layer_span(layer), field(layer.index), expansion.layer_trait(layer));
+                let index = layer.index;
+                let (x, dy) = match pass {
+                    Pass::Sample => {
+                        let (input, output_gradient) =
+                            (pass.input_of(layer), pass.output_gradient_of(layer, expansion.last_index()));
+                        (quote!(::core::slice::from_ref(#input)), quote!(::core::slice::from_ref(#output_gradient)))
+                    }
+                    Pass::Rows => {
+                        let x = match layer.index {
+                            0 => quote!(&inputs[range.clone()]),
+                            index => {
+                                let buffer = activation_buffer(index - 1);
+                                quote!(&buffers.#buffer[range.clone()])
+                            }
+                        };
+                        let dy = match layer.index == expansion.last_index() {
+                            true => quote!(&output_gradients[range.clone()]),
+                            false => {
+                                let buffer = gradient_buffer(layer.index);
+                                quote!(&buffers.#buffer[range.clone()])
+                            }
+                        };
+                        (x, dy)
+                    }
+                };
+                quote_spanned! {span=>
+                    let bound = #layer_trait::gradient_bound(&self.#field, #x, #dy);
+                    if !(bound <= largest.0) && !largest.0.is_nan() {
+                        largest = (bound, #index);
+                    }
+                }
+            })
+            .collect()
+    };
+    let (sample, rows) = (bounds(Pass::Sample), bounds(Pass::Rows));
+    quote! {
+        fn gradient_bound_sample(&self, buffers: &#buffers, output_gradient: &[f32; #outputs]) -> (f64, usize) {
+            let mut largest = (0.0f64, 0usize);
+            #(#sample)*
+            largest
+        }
+
+        fn gradient_bound_rows(&self, buffers: &#batch_buffers, inputs: &[[f32; #inputs]], output_gradients: &[[f32; #outputs]], range: ::core::ops::Range<usize>) -> (f64, usize) {
+            let mut largest = (0.0f64, 0usize);
+            #(#rows)*
+            largest
+        }
+    }
+}
+
+/// `commit_sample` and `commit_rows`: every layer's `commit` of its statistics, after a step
+/// that applied its update.
+pub fn commits(expansion: &Expansion) -> TokenStream {
+    let (buffers, batch_buffers) = (expansion.buffers_name(), expansion.batch_buffers_name());
+    let calls = |method: TokenStream| -> Vec<TokenStream> {
+        expansion
+            .model
+            .layers
+            .iter()
+            .map(|layer| {
+                let (span, field, cache, layer_trait) =
+                    (layer_span(layer), field(layer.index), cache(layer.index), expansion.layer_trait(layer));
+                quote_spanned!(span=> #layer_trait::#method(&mut self.#field, &buffers.#cache);)
+            })
+            .collect()
+    };
+    let (sample, rows) = (calls(quote!(commit)), calls(quote!(commit_rows)));
+    quote! {
+        fn commit_sample(&mut self, buffers: &#buffers) {
+            #(#sample)*
+        }
+
+        fn commit_rows(&mut self, buffers: &#batch_buffers) {
+            #(#rows)*
         }
     }
 }
