@@ -607,6 +607,36 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
         io::load(path.as_ref())
     }
 
+    /// The bytes [`save`](Network::save) writes: a model to embed in a program
+    /// (`include_bytes!`) or to send elsewhere.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) } }
+    /// let net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(1));
+    /// assert_eq!(Net::from_bytes(&net.to_bytes())?, net);
+    /// # Ok::<(), nn::io::ModelFileError>(())
+    /// ```
+    fn to_bytes(&self) -> Vec<u8> {
+        io::encode(self)
+    }
+
+    /// Reads a network from the bytes of a model file ([`to_bytes`](Network::to_bytes), or a
+    /// file [`save`](Network::save) wrote, embedded with `include_bytes!`), with the checks of
+    /// [`load`](Network::load); errors name the bytes `(bytes)`.
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 1) } }
+    /// let error = Net::from_bytes(b"not a model").unwrap_err();
+    /// assert!(error.to_string().starts_with("(bytes): "), "{error}");
+    /// ```
+    fn from_bytes(bytes: &[u8]) -> Result<Self, ModelFileError> {
+        io::decode_bounded(bytes, Path::new("(bytes)"))
+    }
+
     /// Saves the tensors to `path` as safetensors, atomically, named and laid out as PyTorch's
     /// `nn.Sequential` holds them (`0.weight` `[out, in]`, `0.bias`, `2.weight`, ...; a
     /// convolution's weight `[out, in, kh, kw]`; BatchNorm's running statistics, with

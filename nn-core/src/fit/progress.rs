@@ -1,7 +1,9 @@
 //! Where and how a fit reports its progress: a live bar on a terminal, lines elsewhere.
 
 use super::EpochRecord;
-use std::io::{IsTerminal, Write};
+#[cfg(not(target_arch = "wasm32"))]
+use std::io::IsTerminal;
+use std::io::Write;
 
 /// Where a [`Trainer`](super::Trainer) reports its progress.
 ///
@@ -37,8 +39,10 @@ impl std::fmt::Debug for Progress {
     }
 }
 
-/// Reports progress the way [`Progress`] says.
+/// Reports progress the way [`Progress`] says. (A WebAssembly module has no terminal, and
+/// indicatif would pull in JavaScript bindings there: no bar on `wasm32`.)
 pub(super) enum Reporter<'p> {
+    #[cfg(not(target_arch = "wasm32"))]
     Bar {
         bar: indicatif::ProgressBar,
         epochs: usize,
@@ -53,7 +57,10 @@ pub(super) enum Reporter<'p> {
 
 impl<'p> Reporter<'p> {
     pub(super) fn new(progress: &'p mut Progress, epochs: usize, samples: usize) -> Self {
+        #[cfg(target_arch = "wasm32")]
+        let _ = samples;
         match progress {
+            #[cfg(not(target_arch = "wasm32"))]
             Progress::Auto if std::io::stdout().is_terminal() => {
                 let style = indicatif::ProgressStyle::with_template(
                     "{prefix} [{bar:25}] {human_pos}/{human_len} {rate}, {eta} left, {msg}",
@@ -74,26 +81,35 @@ impl<'p> Reporter<'p> {
 
     /// Whether [`Reporter::step`] shows anything: the loop skips the running figures if not.
     pub(super) fn is_live(&self) -> bool {
-        matches!(self, Reporter::Bar { .. })
+        match self {
+            #[cfg(not(target_arch = "wasm32"))]
+            Reporter::Bar { .. } => true,
+            _ => false,
+        }
     }
 
     pub(super) fn begin_epoch(&mut self, epoch: usize) {
+        #[cfg(not(target_arch = "wasm32"))]
         if let Reporter::Bar { bar, epochs } = self {
             bar.reset();
             bar.set_prefix(format!("epoch {epoch}/{epochs}"));
         }
+        let _ = epoch;
     }
 
     /// `samples` of the epoch done, with the running mean loss and accuracy over them.
     pub(super) fn step(&mut self, samples: usize, running_loss: f32, running_accuracy: f32) {
+        #[cfg(not(target_arch = "wasm32"))]
         if let Reporter::Bar { bar, .. } = self {
             bar.set_position(samples as u64);
             bar.set_message(format!("loss={running_loss:.4} acc={running_accuracy:.4}"));
         }
+        let _ = (samples, running_loss, running_accuracy);
     }
 
     pub(super) fn end_epoch(&mut self, record: &EpochRecord) {
         match self {
+            #[cfg(not(target_arch = "wasm32"))]
             Reporter::Bar { bar, epochs } => bar.println(format!("epoch {}/{epochs} {record}", record.epoch)),
             Reporter::Lines { out, epochs } => {
                 let line = format!("epoch {}/{epochs} {record}", record.epoch);
@@ -108,6 +124,7 @@ impl<'p> Reporter<'p> {
     }
 
     pub(super) fn finish(&mut self) {
+        #[cfg(not(target_arch = "wasm32"))]
         if let Reporter::Bar { bar, .. } = self {
             bar.finish_and_clear();
         }

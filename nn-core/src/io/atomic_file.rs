@@ -33,14 +33,17 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         _ => Path::new("."),
     };
     let permissions = std::fs::metadata(path).ok().filter(|metadata| metadata.is_file()).map(|m| m.permissions());
-    // Bound in this order so that on an early return the file is closed before it is removed.
-    let (temporary, mut file) = create_temporary(directory)?;
-    file.write_all(bytes)?;
-    if let Some(permissions) = permissions {
-        file.set_permissions(permissions)?;
-    }
-    file.sync_all()?;
-    drop(file);
+    let temporary = {
+        // Bound in this order so that on an early return the file is closed before it is
+        // removed; the block closes it before the rename.
+        let (temporary, mut file) = create_temporary(directory)?;
+        file.write_all(bytes)?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
+        file.sync_all()?;
+        temporary
+    };
     std::fs::rename(&temporary.path, path)?;
     temporary.persisted();
     sync_directory(directory);

@@ -32,5 +32,5 @@ pub(crate) use atomic_file::write_atomically;
 pub(crate) use checkpoint::{decode_state, encode_state, read_checkpoint, write_checkpoint};
 pub use checkpoint::{load_checkpoint, save_checkpoint, CHECKPOINT_MAGIC};
 pub use error::{ModelFileError, TensorProblem};
-pub(crate) use model_file::{decode, encode, load, save};
+pub(crate) use model_file::{decode, decode_bounded, encode, load, save};
 pub use model_file::{FORMAT_VERSION, MAGIC, OLDEST_FORMAT_VERSION};

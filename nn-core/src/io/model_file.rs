@@ -153,14 +153,23 @@ pub(crate) fn save<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
 }
 
 pub(crate) fn load<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(path: &Path) -> Result<N, ModelFileError> {
+    let bytes = read_bounded(path, longest_file::<N, IN, OUT>())?;
+    decode_bounded(&bytes, path)
+}
+
+/// [`decode`], after refusing more bytes than the longest file of `N` (a foreign file or one of
+/// a newer format named as such, not as too long). `path` names the bytes in errors.
+pub(crate) fn decode_bounded<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<N, ModelFileError> {
     let longest = longest_file::<N, IN, OUT>();
-    let bytes = read_bounded(path, longest)?;
     if bytes.len() as u64 > longest {
         // A foreign file or one of a newer format is named as such, not as too long.
-        check_version(&bytes, path)?;
+        check_version(bytes, path)?;
         return Err(ModelFileError::TooLong { path: path.to_owned(), longest });
     }
-    decode(&bytes, path)
+    decode(bytes, path)
 }
 
 /// The longest model file of `N`: its tensors and the largest header.
