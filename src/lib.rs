@@ -99,6 +99,7 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use nn_core::buffers::{grow_rows, largest, split_gradients, split_gradients_option, split_gradients_shared};
+    pub use nn_core::counting_allocator::{allocations_in, CountingAllocator};
     pub use nn_core::heap::{zeroed_array, CacheAligned};
     pub use nn_core::init::Init;
     pub use nn_core::layers::*;

@@ -24,6 +24,8 @@
 
 #[doc(hidden)]
 pub mod buffers;
+#[doc(hidden)]
+pub mod counting_allocator;
 pub mod data;
 pub mod fit;
 #[doc(hidden)]
