@@ -4,12 +4,15 @@
 //! cargo run --release --example mnist_cnn                                  # LeNet-5, embedded sample
 //! cargo run --release --example mnist_cnn -- --data ../shared/mnist --epochs 3
 //! cargo run --release --example mnist_cnn -- --model cnn --data ../shared/mnist --save cnn.model
+//! cargo run --release --example mnist_cnn -- --data ../shared/mnist --augment
 //! ```
 //!
 //! `--model lenet` (the default) is LeNet-5; `--model cnn` is the CNN of PyTorch's MNIST
 //! example, with dropout. Both train with softmax cross-entropy and SGD (learning rate 0.05,
 //! batch 64) on the MNIST sample embedded in the crate (5,000 training and 1,000 test digits),
-//! or with `--data` on the four MNIST IDX files in a directory (raw or `.gz`).
+//! or with `--data` on the four MNIST IDX files in a directory (raw or `.gz`). `--augment`
+//! jitters every training digit afresh each epoch (`Augment::digits()`: shifts, turns, sizes,
+//! shears).
 
 use nn::fit::Trainer;
 use nn::prelude::*;
@@ -30,7 +33,7 @@ network! {
 }
 
 const USAGE: &str =
-    "usage: mnist_cnn [--data DIR] [--model lenet|cnn] [--epochs N] [--lr RATE] [--batch N] [--seed N] [--save PATH]";
+    "usage: mnist_cnn [--data DIR] [--model lenet|cnn] [--epochs N] [--lr RATE] [--batch N] [--seed N] [--save PATH] [--augment]";
 
 /// The command line; see the module documentation.
 #[derive(Debug)]
@@ -42,12 +45,14 @@ struct Args {
     batch: usize,
     seed: u64,
     save: Option<PathBuf>,
+    augment: bool,
 }
 
 impl Args {
     fn parse() -> Result<Args, lexopt::Error> {
         use lexopt::prelude::*;
-        let mut args = Args { data: None, lenet: true, epochs: 10, lr: 0.05, batch: 64, seed: 42, save: None };
+        let mut args =
+            Args { data: None, lenet: true, epochs: 10, lr: 0.05, batch: 64, seed: 42, save: None, augment: false };
         let mut parser = lexopt::Parser::from_env();
         while let Some(arg) = parser.next()? {
             match arg {
@@ -64,6 +69,7 @@ impl Args {
                 Long("batch") => args.batch = parser.value()?.parse()?,
                 Long("seed") => args.seed = parser.value()?.parse()?,
                 Long("save") => args.save = Some(parser.value()?.into()),
+                Long("augment") => args.augment = true,
                 Long("help") | Short('h') => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -117,6 +123,9 @@ fn train<N: Network<784, 10>>(args: &Args, mnist: &Mnist) -> Result<(), Box<dyn 
     let (targets, test_targets) = (mnist.train.one_hot_targets(), mnist.test.one_hot_targets());
     let mut trainer =
         Trainer::new(Sgd::new(args.lr), CrossEntropy).epochs(args.epochs).batch_size(batch).seed(args.seed);
+    if args.augment {
+        trainer = trainer.augment(nn::data::Augment::digits());
+    }
     trainer.fit(&mut net, &mnist.train.images, &targets, Some((&mnist.test.images, &test_targets)))?;
     if let Some(path) = &args.save {
         net.save(path)?;

@@ -426,3 +426,46 @@ fn drop_last_skips_each_epochs_short_batch() {
         assert!((accuracy - accuracy.round()).abs() < 1e-5, "counted over the samples trained on: {accuracy}");
     }
 }
+
+#[test]
+fn augmented_fits_repeat_for_a_seed_resume_exactly_and_check_the_shape() {
+    use nn::data::Augment;
+    let directory = tempfile::tempdir().unwrap();
+    let checkpoint = directory.path().join("augmented.checkpoint");
+    let (inputs, targets) = data(64, 0);
+    let augment = Augment::new([1, 2, 2]).shift(0.5).rotation(20.0).scale(0.1);
+    let trainer = |epochs: usize, batch: usize| {
+        Trainer::new(Sgd::new(0.1), CrossEntropy)
+            .epochs(epochs)
+            .batch_size(batch)
+            .seed(3)
+            .augment(augment)
+            .checkpoint_every(1, &checkpoint)
+            .progress(Progress::Silent)
+    };
+    // The per-sample path and mini-batches.
+    for batch in [1, 16] {
+        let start = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(21));
+        let (mut once, mut again, mut plain) = (start.clone(), start.clone(), start.clone());
+        trainer(4, batch).fit(&mut again, &inputs, &targets, None).unwrap();
+        trainer(4, batch).fit(&mut once, &inputs, &targets, None).unwrap();
+        assert_eq!(once, again, "batch {batch}");
+        let unaugmented = Trainer::new(Sgd::new(0.1), CrossEntropy).epochs(4).batch_size(batch).seed(3);
+        unaugmented.progress(Progress::Silent).fit(&mut plain, &inputs, &targets, None).unwrap();
+        assert_ne!(once, plain, "batch {batch}");
+        let mut first_half = start.clone();
+        trainer(2, batch).fit(&mut first_half, &inputs, &targets, None).unwrap();
+        let mut resumed = Net::zeroed();
+        trainer(4, batch).resume_from(&checkpoint).fit(&mut resumed, &inputs, &targets, None).unwrap();
+        assert_eq!(resumed, once, "batch {batch}");
+    }
+    let error = Trainer::new(Sgd::new(0.1), CrossEntropy)
+        .augment(Augment::digits())
+        .progress(Progress::Silent)
+        .fit(&mut Net::zeroed(), &inputs, &targets, None)
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the augmentation's image shape is [1, 28, 28] (784 values); it must be one value per network input"
+    );
+}

@@ -119,4 +119,11 @@ fn steps_and_forward_calls_allocate_nothing_after_warm_up() {
     every_call(); // warm-up
     let convolutions = allocations_in(every_call);
     assert_eq!(convolutions, 0, "steps and forward calls of a convolutional network");
+
+    // Augmenting a batch: its scratch image grows on the first call.
+    let augment = nn::data::Augment::new([1, 12, 12]).shift(2.0).rotation(10.0).scale(0.1).shear(5.0);
+    let (mut batch, mut rng, mut scratch) = (images.clone(), nn::Pcg64Mcg::seed_from_u64(4), Vec::new());
+    augment.apply(&mut rng, &mut batch, &mut scratch);
+    let augmenting = allocations_in(|| augment.apply(&mut rng, &mut batch, &mut scratch));
+    assert_eq!(augmenting, 0, "augmenting a batch");
 }

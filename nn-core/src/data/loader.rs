@@ -1,8 +1,11 @@
 //! Shuffled mini-batches gathered into reused buffers.
 
-use crate::fit::Samples;
 use rand::seq::SliceRandom;
 use rand::Rng;
+
+/// A batch of a [`Loader`]: its inputs, which the caller may change (augment) before training,
+/// and its targets.
+pub type Batch<'l, const IN: usize, const OUT: usize> = (&'l mut [[f32; IN]], &'l [[f32; OUT]]);
 
 /// Yields an epoch's mini-batches: the samples in a seeded shuffled order, each batch copied
 /// into buffers the loader keeps, so that after the first epoch no batch allocates. The last
@@ -98,7 +101,8 @@ impl<const IN: usize, const OUT: usize> Loader<IN, OUT> {
     }
 
     /// The epoch's next batch, gathered from `inputs` and `targets` into the loader's buffers;
-    /// `None` at the end of the epoch.
+    /// `None` at the end of the epoch. The inputs are the loader's copies, the caller's to change
+    /// before training on them (an [`Augment`](super::Augment)ed batch).
     ///
     /// # Panics
     /// If `inputs` or `targets` are shorter than the count the epoch was shuffled for.
@@ -107,7 +111,7 @@ impl<const IN: usize, const OUT: usize> Loader<IN, OUT> {
     /// let mut loader = nn::data::Loader::<1, 1>::new(2);
     /// assert!(loader.next_batch(&[], &[]).is_none()); // no epoch started
     /// ```
-    pub fn next_batch(&mut self, inputs: &[[f32; IN]], targets: &[[f32; OUT]]) -> Option<Samples<'_, IN, OUT>> {
+    pub fn next_batch(&mut self, inputs: &[[f32; IN]], targets: &[[f32; OUT]]) -> Option<Batch<'_, IN, OUT>> {
         let remaining = self.order.len() - self.position;
         let size = remaining.min(self.batch_size);
         if size == 0 || (self.drop_last && size < self.batch_size) {
@@ -119,7 +123,7 @@ impl<const IN: usize, const OUT: usize> Loader<IN, OUT> {
         self.targets.clear();
         self.inputs.extend(indices.iter().map(|&i| inputs[i]));
         self.targets.extend(indices.iter().map(|&i| targets[i]));
-        Some((&self.inputs, &self.targets))
+        Some((&mut self.inputs, &self.targets))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Data sets: MNIST from the IDX files or the Kaggle CSV, and an embedded sample.
 
+mod augment;
 mod dataset;
 mod error;
 mod idx;
@@ -10,10 +11,11 @@ pub mod mnist;
 mod source;
 mod table;
 
+pub use augment::{Augment, Jitter};
 pub use dataset::Dataset;
 pub use error::DataError;
 pub use idx::{read_idx_images, read_idx_labels, IdxImages};
 pub use kaggle::{read_kaggle_test, read_kaggle_train, write_kaggle_submission};
 pub use limits::{limits, set_limits, Limits};
-pub use loader::Loader;
+pub use loader::{Batch, Loader};
 pub use table::{k_fold, read_csv_classes, split_indices, Column, CsvOptions, Table};

@@ -8,7 +8,7 @@ mod progress;
 pub use history::{EpochRecord, History};
 pub use progress::Progress;
 
-use crate::data::Loader;
+use crate::data::{Augment, Loader};
 use crate::layer::BLOCK_SAMPLES;
 use crate::losses::Loss;
 use crate::metrics::Metric;
@@ -169,6 +169,7 @@ pub struct Trainer<'c, O, L> {
     resume: Option<Resume<O>>,
     progress: Progress,
     callback: Option<Callback<'c>>,
+    augment: Option<Augment>,
 }
 
 /// What the loop does after each epoch's figures: the schedule's step, the checkpoint, the
@@ -220,7 +221,31 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             resume: None,
             progress: Progress::Auto,
             callback: None,
+            augment: None,
         }
+    }
+
+    /// Jitters every training image afresh each time it is trained on (see [`Augment`]), drawn
+    /// from a generator seeded by the fit's seed and the epoch, so that a fit, and a resumed
+    /// one, repeat exactly. Validation data is never jittered. The shape must have the network's
+    /// number of inputs (else [`TrainError::InvalidSetting`]).
+    ///
+    /// ```
+    /// use nn::data::Augment;
+    /// use nn::fit::{Progress, Trainer};
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net: [1, 4, 4] { Flatten -> Linear(16, 2) } }
+    /// let inputs = [[0.0; 16], [1.0; 16]];
+    /// let targets = [one_hot(0), one_hot(1)];
+    /// let mut trainer = Trainer::new(Sgd::new(0.1), CrossEntropy)
+    ///     .augment(Augment::new([1, 4, 4]).shift(1.0).rotation(10.0))
+    ///     .progress(Progress::Silent);
+    /// trainer.fit(&mut Net::zeroed(), &inputs, &targets, None)?;
+    /// # Ok::<(), nn::TrainError>(())
+    /// ```
+    pub fn augment(self, augment: Augment) -> Self {
+        Self { augment: Some(augment), ..self }
     }
 
     /// The number of epochs.
@@ -458,6 +483,13 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
         if let Some((inputs, targets)) = validation {
             check_pairs(inputs.len(), targets.len(), "validation targets")?;
         }
+        if let Some(augment) = self.augment.filter(|augment| augment.values() != IN) {
+            return Err(TrainError::InvalidSetting {
+                setting: "augmentation's image shape",
+                value: format!("{:?} ({} values)", augment.shape, augment.values()),
+                requirement: "one value per network input",
+            });
+        }
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(self.seed);
         let split = match (validation, self.validation_split) {
             (None, Some(fraction)) => Some(Split::new(inputs, targets, fraction, &mut rng)?),
@@ -499,6 +531,7 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
                 loss: &self.loss,
                 optimizer: &mut self.optimizer,
                 reporter: &mut reporter,
+                augmentation: self.augment.map(|augment| Augmentation::new(augment, self.seed, epoch)),
             };
             let per_batch = match &mut self.epoch_end.schedule {
                 Some(LrSchedule::Batches(scheduler)) => Some(scheduler),
@@ -653,6 +686,28 @@ struct EpochSteps<'a, 'p, N: Network<IN, OUT>, L, O, const IN: usize, const OUT:
     loss: &'a L,
     optimizer: &'a mut O,
     reporter: &'a mut Reporter<'p>,
+    augmentation: Option<Augmentation>,
+}
+
+/// An epoch's augmentation: the jitter, a generator seeded by the fit's seed and the epoch
+/// (a resumed fit needs nothing saved to repeat it), and one image's scratch.
+struct Augmentation {
+    augment: Augment,
+    rng: rand_pcg::Pcg64Mcg,
+    scratch: Vec<f32>,
+}
+
+impl Augmentation {
+    fn new(augment: Augment, seed: u64, epoch: usize) -> Self {
+        // The epoch spread by a large odd constant (the golden ratio's), so that neighbouring
+        // epochs and seeds do not share generators.
+        let stream = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Self { augment, rng: rand_pcg::Pcg64Mcg::seed_from_u64(stream), scratch: Vec::new() }
+    }
+
+    fn apply<const IN: usize>(&mut self, images: &mut [[f32; IN]]) {
+        self.augment.apply(&mut self.rng, images, &mut self.scratch);
+    }
 }
 
 /// Samples per call of the per-sample path while a live bar shows progress: a whole number of
@@ -669,15 +724,26 @@ impl<N: Network<IN, OUT>, L: Loss, O: Optimizer, const IN: usize, const OUT: usi
         inputs: &[[f32; IN]],
         targets: &[[f32; OUT]],
     ) -> Result<(f32, usize, usize), TrainError> {
-        // Without a bar to update, one call: nothing between the samples.
-        let chunk = if self.reporter.is_live() { LIVE_SAMPLES } else { order.len().max(1) };
+        // Without a bar to update or images to jitter, one call: nothing between the samples.
+        let whole = !self.reporter.is_live() && self.augmentation.is_none();
+        let chunk = if whole { order.len().max(1) } else { LIVE_SAMPLES };
         let (mut total, mut correct, mut done) = (0.0f64, 0, 0);
+        let mut jittered = Vec::new();
         for indices in order.chunks(chunk) {
-            let samples = indices.iter().map(|&i| (&inputs[i], &targets[i]));
-            let mean = self
-                .network
-                .train_samples(self.workspace, samples, self.loss, self.optimizer)
-                .map_err(|error| offset_sample(error, done))?;
+            let mean = match &mut self.augmentation {
+                Some(augmentation) => {
+                    jittered.clear();
+                    jittered.extend(indices.iter().map(|&i| inputs[i]));
+                    augmentation.apply(&mut jittered);
+                    let samples = jittered.iter().zip(indices.iter().map(|&i| &targets[i]));
+                    self.network.train_samples(self.workspace, samples, self.loss, self.optimizer)
+                }
+                None => {
+                    let samples = indices.iter().map(|&i| (&inputs[i], &targets[i]));
+                    self.network.train_samples(self.workspace, samples, self.loss, self.optimizer)
+                }
+            }
+            .map_err(|error| offset_sample(error, done))?;
             total += f64::from(mean) * indices.len() as f64;
             correct += self.workspace.take_correct();
             done += indices.len();
@@ -697,6 +763,10 @@ impl<N: Network<IN, OUT>, L: Loss, O: Optimizer, const IN: usize, const OUT: usi
     ) -> Result<(f32, usize, usize), TrainError> {
         let (mut total, mut correct, mut done) = (0.0f64, 0, 0);
         while let Some((batch_inputs, batch_targets)) = loader.next_batch(inputs, targets) {
+            if let Some(augmentation) = &mut self.augmentation {
+                augmentation.apply(batch_inputs);
+            }
+            let batch_inputs = &*batch_inputs;
             let loss =
                 self.network.train_batch(self.workspace, batch_inputs, batch_targets, self.loss, self.optimizer)?;
             if let Some(scheduler) = per_batch.as_mut() {
