@@ -10,7 +10,7 @@
 //! [`probabilities`] and [`input`]; no prediction allocates.
 //!
 //! The networks are the examples' own: `examples/mnist.rs --model relu-ce` and
-//! `examples/mnist_cnn.rs --model lenet` (see `web/README.md` for the commands that trained the
+//! `examples/mnist_cnn.rs --model lenet --augment` (see `web/README.md` for the commands that trained the
 //! files in `web/models/`).
 
 pub mod drawing;
@@ -25,7 +25,7 @@ nn::network! {
         Linear(784, 100) -> ReLU -> Linear(100, 10)
     }
 
-    /// LeNet-5: `examples/mnist_cnn.rs --model lenet`.
+    /// LeNet-5: `examples/mnist_cnn.rs --model lenet --augment`.
     pub struct LeNet: [1, 28, 28] {
         Conv2d(1, 6, 5) -> ReLU -> MaxPool2d(2) -> Conv2d(6, 16, 5) -> ReLU -> MaxPool2d(2) -> Flatten
             -> Linear(16 * 4 * 4, 120) -> ReLU -> Linear(120, 84) -> ReLU -> Linear(84, 10)
