@@ -15,9 +15,9 @@ if [ -z "$chromium" ]; then
 fi
 bash web/build.sh
 (cd web/test && npm ci --silent --no-audit --no-fund)
-cargo build --quiet --release -p nn-web --bin web-check
+cargo build --quiet -p nn-web --bin web-check
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-target/release/web-check digits "$count" > "$work/digits.json"
+target/debug/web-check digits "$count" > "$work/digits.json"
 CHROMIUM="$chromium" node web/test/browser.mjs web/dist "$work/digits.json" "$work/page.json" target/web-screenshots
-target/release/web-check compare "$work/page.json"
+target/debug/web-check compare "$work/page.json"
