@@ -2,7 +2,7 @@
 //! fitted on the training part and saved inside the network, and every reader error naming the
 //! file, line and column.
 
-use nn::data::{k_fold, read_csv_classes, split_indices, Column, CsvOptions, DataError};
+use nn::data::{k_fold, read_csv_classes, read_csv_values, split_indices, Column, CsvOptions, DataError};
 use nn::fit::{Progress, Trainer};
 use nn::prelude::*;
 use std::path::{Path, PathBuf};
@@ -132,4 +132,55 @@ fn splits_are_seeded_and_folds_cover_every_sample_once() {
         assert!((6..=7).contains(&validation.len()));
         assert!(validation.iter().all(|i| !train.contains(i)));
     }
+}
+
+network! {
+    /// Two values from two features, standardised first.
+    struct Regressor {
+        Normalize(2) -> Linear(2, 16) -> Tanh -> Linear(16, 2)
+    }
+}
+
+#[test]
+fn numeric_targets_read_split_and_train_to_a_small_error() {
+    // y0 = 2a - b + 1 and y1 = a * b / 10, on features of different scales.
+    let rows: String = (0..300)
+        .map(|i| {
+            let (a, b) = ((i % 17) as f32 - 8.0, ((i * 7) % 23) as f32 * 3.0);
+            format!("{a},{b},{},{}\n", 2.0 * a - b + 1.0, a * b / 10.0)
+        })
+        .collect();
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("values.csv");
+    std::fs::write(&path, format!("a,b,y0,y1\n{rows}")).unwrap();
+    let options = CsvOptions::new("y0").with_targets(["y0", "y1"]);
+    let values = read_csv_values::<2, 2>(&path, &options).unwrap();
+    assert_eq!((values.len(), values.targets[1]), (300, [2.0 * -7.0 - 21.0 + 1.0, -7.0 * 21.0 / 10.0]));
+    let (train, test) = values.split(0.2, 3);
+    assert_eq!((train.len(), test.len()), (240, 60));
+
+    let mut net = Regressor::new(&mut nn::Pcg64Mcg::seed_from_u64(9));
+    net.layer0.fit_standard(&train.inputs);
+    Trainer::new(Adam::new(0.01), Mse)
+        .epochs(300)
+        .batch_size(16)
+        .progress(Progress::Silent)
+        .fit(&mut net, &train.inputs, &train.targets, None)
+        .unwrap();
+    let squared: f32 = test
+        .inputs
+        .iter()
+        .zip(&test.targets)
+        .map(|(x, y)| net.forward(x).iter().zip(y).map(|(p, t)| (p - t) * (p - t)).sum::<f32>() / 2.0)
+        .sum();
+    let variance: f32 = test.targets.iter().map(|y| y.iter().map(|t| t * t).sum::<f32>() / 2.0).sum();
+    assert!(squared / variance < 0.01, "test error {} of the targets' {}", squared, variance);
+
+    let error = read_csv_values::<2, 1>(&path, &options).unwrap_err();
+    assert!(
+        error.to_string().ends_with("line 1: 2 columns, expected 1 (target columns, one per network output)"),
+        "{error}"
+    );
+    let error = read_csv_classes::<2>(&path, &options).unwrap_err();
+    assert!(error.to_string().ends_with("expected 1 (class columns: read_csv_classes takes one)"), "{error}");
 }

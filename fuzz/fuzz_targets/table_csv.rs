@@ -1,10 +1,10 @@
-//! Any bytes, raw or gzip, read as a general CSV file of classes are an error or a table, never
-//! a panic or an allocation beyond the limits: with a header and the class by name, and without
-//! one, the class by index and `;` between fields.
+//! Any bytes, raw or gzip, read as a general CSV file of classes (or of values) are an error or
+//! a table, never a panic or an allocation beyond the limits: with a header and the class by
+//! name, and without one, the class by index and `;` between fields.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nn::data::{read_csv_classes, CsvOptions};
+use nn::data::{read_csv_classes, read_csv_values, CsvOptions};
 
 mod scratch;
 
@@ -17,6 +17,10 @@ fuzz_target!(|bytes: &[u8]| {
     let by_index = CsvOptions::new(0).without_header().with_delimiter(b';').with_features([2, 1]);
     if let Ok(table) = read_csv_classes::<2>(&path, &by_index) {
         check(&table);
+    }
+    if let Ok(values) = read_csv_values::<2, 1>(&path, &by_index) {
+        assert_eq!(values.inputs.len(), values.targets.len());
+        assert!(values.inputs.iter().flatten().chain(values.targets.iter().flatten()).all(|v| v.is_finite()));
     }
 });
 

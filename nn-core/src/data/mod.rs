@@ -10,6 +10,7 @@ mod loader;
 pub mod mnist;
 mod source;
 mod table;
+mod values;
 
 pub use augment::{Augment, Jitter};
 pub use dataset::Dataset;
@@ -19,3 +20,4 @@ pub use kaggle::{read_kaggle_test, read_kaggle_train, write_kaggle_submission};
 pub use limits::{limits, set_limits, Limits};
 pub use loader::{Batch, Loader};
 pub use table::{k_fold, read_csv_classes, split_indices, Column, CsvOptions, Table};
+pub use values::{read_csv_values, Values};

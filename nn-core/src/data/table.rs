@@ -50,22 +50,34 @@ pub struct CsvOptions {
     pub header: bool,
     /// The field delimiter.
     pub delimiter: u8,
-    /// The class column.
-    pub target: Column,
+    /// The target columns: the one class column of [`read_csv_classes`], or the value columns
+    /// of [`read_csv_values`](super::read_csv_values), one per network output.
+    pub targets: Vec<Column>,
     /// The feature columns, in the order of the input; `None` for every column but the target.
     pub features: Option<Vec<Column>>,
 }
 
 impl CsvOptions {
-    /// A comma-separated file with a header, `target` the class column, every other column a
-    /// feature.
+    /// A comma-separated file with a header, `target` the class (or value) column, every other
+    /// column a feature.
     ///
     /// ```
     /// let options = nn::data::CsvOptions::new(4);
-    /// assert_eq!(options.target, nn::data::Column::Index(4));
+    /// assert_eq!(options.targets, [nn::data::Column::Index(4)]);
     /// ```
     pub fn new(target: impl Into<Column>) -> Self {
-        Self { header: true, delimiter: b',', target: target.into(), features: None }
+        Self { header: true, delimiter: b',', targets: vec![target.into()], features: None }
+    }
+
+    /// Several target columns, in the order of the network's outputs (for
+    /// [`read_csv_values`](super::read_csv_values)).
+    ///
+    /// ```
+    /// let options = nn::data::CsvOptions::new("x").with_targets(["y", "z"]);
+    /// assert_eq!(options.targets.len(), 2);
+    /// ```
+    pub fn with_targets<C: Into<Column>>(self, targets: impl IntoIterator<Item = C>) -> Self {
+        Self { targets: targets.into_iter().map(Into::into).collect(), ..self }
     }
 
     /// Without a header line (columns by index only).
@@ -265,6 +277,39 @@ pub fn k_fold(count: usize, k: usize, seed: u64) -> Vec<(Vec<usize>, Vec<usize>)
 /// [`DataError::UnknownColumn`], [`DataError::Empty`], and the reader's I/O and CSV errors.
 pub fn read_csv_classes<const IN: usize>(path: impl AsRef<Path>, options: &CsvOptions) -> Result<Table<IN>, DataError> {
     let path = path.as_ref();
+    let (mut inputs, mut raw_labels) = (Vec::new(), Vec::new());
+    let shape = Shape { features: IN, targets: 1, what: "class columns: read_csv_classes takes one" };
+    let targets = read_rows(path, options, shape, |layout, record, line| {
+        let input = layout.features::<IN>(record, line)?;
+        let target = layout.targets[0];
+        let label = record[target].trim();
+        if label.is_empty() {
+            return Err(layout.missing(line, target));
+        }
+        inputs.push(input);
+        raw_labels.push((label.to_owned(), line));
+        Ok(())
+    })?;
+    let (labels, classes) = encode_classes(path, &targets[0], &raw_labels)?;
+    Ok(Table { inputs, labels, classes })
+}
+
+/// How many feature and target columns a reader needs, and what to call the targets in an error.
+pub(super) struct Shape {
+    pub(super) features: usize,
+    pub(super) targets: usize,
+    pub(super) what: &'static str,
+}
+
+/// Reads the CSV file at `path` as `options` says, checks its columns against `shape`, and
+/// hands each data row (with its line) to `row`; returns each target column's position and
+/// name, or the first error. The file must hold at least one row.
+pub(super) fn read_rows(
+    path: &Path,
+    options: &CsvOptions,
+    shape: Shape,
+    mut row: impl FnMut(&Layout<'_>, &csv::StringRecord, u64) -> Result<(), DataError>,
+) -> Result<Vec<(usize, String)>, DataError> {
     let text = BoundedText::new(open(path)?);
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(options.delimiter).from_reader(text);
@@ -280,8 +325,8 @@ pub fn read_csv_classes<const IN: usize>(path: impl AsRef<Path>, options: &CsvOp
             return Err(csv_error(path, records.next().expect("peeked").expect_err("an error")));
         }
     };
-    let layout = Layout::new(path, &names, options, IN)?;
-    let (mut inputs, mut raw_labels) = (Vec::new(), Vec::new());
+    let layout = Layout::new(path, &names, options, &shape)?;
+    let mut rows = 0;
     for record in records {
         let record = record.map_err(|error| csv_error(path, error))?;
         let line = record.position().map_or(0, csv::Position::line);
@@ -294,22 +339,13 @@ pub fn read_csv_classes<const IN: usize>(path: impl AsRef<Path>, options: &CsvOp
                 layout: "as many columns as the first line",
             });
         }
-        let mut input = [0.0; IN];
-        for (value, &column) in input.iter_mut().zip(&layout.features) {
-            *value = layout.number(&record[column], line, column)?;
-        }
-        let label = record[layout.target].trim();
-        if label.is_empty() {
-            return Err(layout.missing(line, layout.target));
-        }
-        inputs.push(input);
-        raw_labels.push((label.to_owned(), line));
+        row(&layout, &record, line)?;
+        rows += 1;
     }
-    if inputs.is_empty() {
+    if rows == 0 {
         return Err(DataError::Empty { path: path.to_owned() });
     }
-    let (labels, classes) = layout.encode_classes(&raw_labels)?;
-    Ok(Table { inputs, labels, classes })
+    Ok(layout.targets.iter().map(|&column| (column, quoted(&names[column]))).collect())
 }
 
 /// The most classes integer labels may name (labels `0..=65535`): a class index is an output of
@@ -317,16 +353,45 @@ pub fn read_csv_classes<const IN: usize>(path: impl AsRef<Path>, options: &CsvOp
 /// billion class names.
 const MAX_INTEGER_CLASSES: usize = 1 << 16;
 
+/// Labels as class indices: integers stand for themselves (up to [`MAX_INTEGER_CLASSES`]),
+/// names are numbered in sorted order. `raw` holds each label with its line; `(column, name)`
+/// is the class column, for the error.
+fn encode_classes(
+    path: &Path,
+    (column, name): &(usize, String),
+    raw: &[(String, u64)],
+) -> Result<(Vec<usize>, Vec<String>), DataError> {
+    let integers: Option<Vec<usize>> = raw.iter().map(|(label, _)| label.parse().ok()).collect();
+    if let Some(integers) = integers {
+        if let Some(at) = integers.iter().position(|&label| label >= MAX_INTEGER_CLASSES) {
+            return Err(DataError::OutOfRange {
+                path: path.to_owned(),
+                location: format!("line {}, column {} (`{name}`)", raw[at].1, column + 1),
+                what: "integer class label",
+                value: i64::try_from(integers[at]).unwrap_or(i64::MAX),
+                range: "0..=65535 (name the classes instead)",
+            });
+        }
+        let classes = integers.iter().max().map_or(0, |&most| most + 1);
+        return Ok((integers, (0..classes).map(|class| class.to_string()).collect()));
+    }
+    let mut classes: Vec<String> = raw.iter().map(|(label, _)| label.clone()).collect();
+    classes.sort();
+    classes.dedup();
+    let labels = raw.iter().map(|(label, _)| classes.binary_search(label).expect("every label is a class")).collect();
+    Ok((labels, classes))
+}
+
 /// Which columns hold what, resolved against the header.
-struct Layout<'a> {
+pub(super) struct Layout<'a> {
     path: &'a Path,
     names: &'a [String],
-    target: usize,
+    pub(super) targets: Vec<usize>,
     features: Vec<usize>,
 }
 
 impl<'a> Layout<'a> {
-    fn new(path: &'a Path, names: &'a [String], options: &CsvOptions, inputs: usize) -> Result<Self, DataError> {
+    fn new(path: &'a Path, names: &'a [String], options: &CsvOptions, shape: &Shape) -> Result<Self, DataError> {
         let resolve = |column: &Column| match column {
             Column::Index(index) if *index < names.len() => Ok(*index),
             Column::Name(name) => {
@@ -342,25 +407,42 @@ impl<'a> Layout<'a> {
                 columns: names.len(),
             }),
         };
-        let target = resolve(&options.target)?;
+        let targets = options.targets.iter().map(resolve).collect::<Result<Vec<_>, _>>()?;
         let features = match &options.features {
             Some(features) => features.iter().map(resolve).collect::<Result<Vec<_>, _>>()?,
-            None => (0..names.len()).filter(|&column| column != target).collect(),
+            None => (0..names.len()).filter(|column| !targets.contains(column)).collect(),
         };
-        if features.len() != inputs {
-            return Err(DataError::WrongColumnCount {
-                path: path.to_owned(),
-                line: 1,
-                expected: inputs,
-                found: features.len(),
-                layout: "feature columns, one per network input",
-            });
+        let count_error = |expected, found, layout| DataError::WrongColumnCount {
+            path: path.to_owned(),
+            line: 1,
+            expected,
+            found,
+            layout,
+        };
+        if targets.len() != shape.targets {
+            return Err(count_error(shape.targets, targets.len(), shape.what));
         }
-        Ok(Self { path, names, target, features })
+        if features.len() != shape.features {
+            return Err(count_error(shape.features, features.len(), "feature columns, one per network input"));
+        }
+        Ok(Self { path, names, targets, features })
     }
 
-    /// The feature at `column` of `line` as a number.
-    fn number(&self, field: &str, line: u64, column: usize) -> Result<f32, DataError> {
+    /// The feature columns of `record` (from `line`) as numbers.
+    pub(super) fn features<const IN: usize>(
+        &self,
+        record: &csv::StringRecord,
+        line: u64,
+    ) -> Result<[f32; IN], DataError> {
+        let mut input = [0.0; IN];
+        for (value, &column) in input.iter_mut().zip(&self.features) {
+            *value = self.number(&record[column], line, column)?;
+        }
+        Ok(input)
+    }
+
+    /// The field at `column` of `line` as a finite number.
+    pub(super) fn number(&self, field: &str, line: u64, column: usize) -> Result<f32, DataError> {
         let field = field.trim();
         if field.is_empty() {
             return Err(self.missing(line, column));
@@ -377,33 +459,7 @@ impl<'a> Layout<'a> {
         }
     }
 
-    /// Labels as class indices: integers stand for themselves (up to [`MAX_INTEGER_CLASSES`]),
-    /// names are numbered in sorted order. `raw` holds each label with its line.
-    fn encode_classes(&self, raw: &[(String, u64)]) -> Result<(Vec<usize>, Vec<String>), DataError> {
-        let integers: Option<Vec<usize>> = raw.iter().map(|(label, _)| label.parse().ok()).collect();
-        if let Some(integers) = integers {
-            if let Some(at) = integers.iter().position(|&label| label >= MAX_INTEGER_CLASSES) {
-                let column = self.target;
-                return Err(DataError::OutOfRange {
-                    path: self.path.to_owned(),
-                    location: format!("line {}, column {} (`{}`)", raw[at].1, column + 1, quoted(&self.names[column])),
-                    what: "integer class label",
-                    value: i64::try_from(integers[at]).unwrap_or(i64::MAX),
-                    range: "0..=65535 (name the classes instead)",
-                });
-            }
-            let classes = integers.iter().max().map_or(0, |&most| most + 1);
-            return Ok((integers, (0..classes).map(|class| class.to_string()).collect()));
-        }
-        let mut classes: Vec<String> = raw.iter().map(|(label, _)| label.clone()).collect();
-        classes.sort();
-        classes.dedup();
-        let labels =
-            raw.iter().map(|(label, _)| classes.binary_search(label).expect("every label is a class")).collect();
-        Ok((labels, classes))
-    }
-
-    fn missing(&self, line: u64, column: usize) -> DataError {
+    pub(super) fn missing(&self, line: u64, column: usize) -> DataError {
         DataError::MissingValue {
             path: self.path.to_owned(),
             line,
