@@ -469,3 +469,36 @@ fn augmented_fits_repeat_for_a_seed_resume_exactly_and_check_the_shape() {
         "the augmentation's image shape is [1, 28, 28] (784 values); it must be one value per network input"
     );
 }
+
+#[test]
+fn batches_gathered_on_a_second_thread_train_as_those_gathered_inline() {
+    use nn::data::Augment;
+    let (inputs, targets) = data(200, 0);
+    let fit = |threads: usize, targets: &[[f32; 3]]| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut net = Net::new(&mut nn::Pcg64Mcg::seed_from_u64(31));
+            let history = Trainer::new(Sgd::new(0.1), CrossEntropy)
+                .epochs(3)
+                .batch_size(16)
+                .seed(4)
+                .augment(Augment::new([1, 2, 2]).shift(0.5))
+                .progress(Progress::Silent)
+                .fit(&mut net, &inputs, targets, None);
+            (net, history)
+        })
+    };
+    // One thread gathers inline; with two, the small steps leave a core for the gatherer.
+    let (inline, inline_history) = fit(1, &targets);
+    let (background, background_history) = fit(2, &targets);
+    assert_eq!(inline, background);
+    let losses = |history: nn::fit::History| history.epochs.iter().map(|r| r.train_loss).collect::<Vec<_>>();
+    assert_eq!(losses(inline_history.unwrap()), losses(background_history.unwrap()));
+    // An error in a later batch ends the epoch at once, whichever thread gathers.
+    let mut poisoned = targets.clone();
+    poisoned[150] = [f32::NAN; 3];
+    for threads in [1, 2] {
+        let error = fit(threads, &poisoned).1.unwrap_err();
+        assert!(matches!(error, TrainError::NonFiniteLoss { .. }), "{error:?}");
+    }
+}

@@ -447,6 +447,15 @@ where
     Ok(mean(total, targets.len()))
 }
 
+/// Whether a batch step of `rows` runs on the calling thread alone (too little work to split,
+/// and no shards) while another thread is free: then a second thread can gather the next batch
+/// meanwhile.
+pub(crate) fn step_leaves_a_core_idle<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(rows: usize) -> bool {
+    rayon::current_num_threads() > 1
+        && shard_count::<N, IN, OUT>(rows) == 1
+        && !kernels::batch_splits(rows * N::MULTIPLY_ADDS)
+}
+
 /// Rows per shard from which a batch step runs in whole-network shards.
 const SHARD_ROWS: usize = 32;
 

@@ -2,6 +2,7 @@
 
 use rand::seq::SliceRandom;
 use rand::Rng;
+use std::sync::mpsc::sync_channel;
 
 /// A batch of a [`Loader`]: its inputs, which the caller may change (augment) before training,
 /// and its targets.
@@ -125,7 +126,92 @@ impl<const IN: usize, const OUT: usize> Loader<IN, OUT> {
         self.targets.extend(indices.iter().map(|&i| targets[i]));
         Some((&mut self.inputs, &self.targets))
     }
+
+    /// Runs `step` on each of the epoch's remaining batches while a second thread gathers the
+    /// next one (and hands it to `prepare`, an augmentation, say): the gather's cache misses, a
+    /// shuffled batch's rows coming from all over memory, overlap the step. Worth it when the
+    /// step itself leaves a core idle. The batches, and `prepare`'s calls, come in the same order
+    /// as from [`next_batch`](Loader::next_batch), so the results are the same. Stops at the
+    /// first error of `step`, and returns it.
+    ///
+    /// ```
+    /// use nn::data::Loader;
+    /// use nn::prelude::*;
+    ///
+    /// let inputs: Vec<[f32; 1]> = (0..10).map(|i| [i as f32]).collect();
+    /// let mut loader = Loader::<1, 1>::new(4);
+    /// loader.shuffle(10, &mut nn::Pcg64Mcg::seed_from_u64(1));
+    /// let mut seen = Vec::new();
+    /// loader.run_in_background(&inputs, &inputs, |_| {}, |batch, _| {
+    ///     seen.extend(batch.iter().map(|x| x[0] as usize));
+    ///     Ok::<(), ()>(())
+    /// })?;
+    /// seen.sort_unstable();
+    /// assert_eq!(seen, (0..10).collect::<Vec<_>>());
+    /// # Ok::<(), ()>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `inputs` or `targets` are shorter than the count the epoch was shuffled for.
+    pub fn run_in_background<E>(
+        &mut self,
+        inputs: &[[f32; IN]],
+        targets: &[[f32; OUT]],
+        mut prepare: impl FnMut(&mut [[f32; IN]]) + Send,
+        mut step: impl FnMut(&[[f32; IN]], &[[f32; OUT]]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = self.position;
+        let remaining = self.batches(self.order.len() - start);
+        let (order, batch_size) = (&self.order[..], self.batch_size);
+        let rows = |batch: usize| {
+            let first = start + batch * batch_size;
+            &order[first..(first + batch_size).min(order.len())]
+        };
+        let spare = (std::mem::take(&mut self.inputs), std::mem::take(&mut self.targets));
+        let (result, kept) = std::thread::scope(|scope| {
+            // Two pairs of buffers go round: the gatherer fills one while the step reads the other.
+            let (to_gatherer, empty) = sync_channel::<Buffers<IN, OUT>>(2);
+            let (to_step, full) = sync_channel::<Buffers<IN, OUT>>(1);
+            scope.spawn(move || {
+                for batch in 0..remaining {
+                    let Ok((mut batch_inputs, mut batch_targets)) = empty.recv() else { return };
+                    batch_inputs.clear();
+                    batch_targets.clear();
+                    batch_inputs.extend(rows(batch).iter().map(|&i| inputs[i]));
+                    batch_targets.extend(rows(batch).iter().map(|&i| targets[i]));
+                    prepare(&mut batch_inputs);
+                    if to_step.send((batch_inputs, batch_targets)).is_err() {
+                        return;
+                    }
+                }
+            });
+            to_gatherer.send(spare).expect("the gatherer waits for buffers");
+            to_gatherer.send((Vec::new(), Vec::new())).expect("the gatherer waits for buffers");
+            let mut result = Ok(());
+            let mut kept = (Vec::new(), Vec::new());
+            for _ in 0..remaining {
+                let (batch_inputs, batch_targets) = full.recv().expect("the gatherer sends every batch");
+                result = step(&batch_inputs, &batch_targets);
+                if result.is_err() {
+                    break;
+                }
+                // The gatherer may have finished: then the buffers stay here.
+                if let Err(returned) = to_gatherer.send((batch_inputs, batch_targets)) {
+                    kept = returned.0;
+                }
+            }
+            // Closing both channels ends a gatherer that is still waiting to send or receive.
+            drop((to_gatherer, full));
+            (result, kept)
+        });
+        (self.inputs, self.targets) = kept;
+        self.position = self.order.len();
+        result
+    }
 }
+
+/// A batch's inputs and targets, as they travel between the gatherer and the step.
+type Buffers<const IN: usize, const OUT: usize> = (Vec<[f32; IN]>, Vec<[f32; OUT]>);
 
 #[cfg(test)]
 mod tests {

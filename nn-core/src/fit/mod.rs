@@ -540,7 +540,7 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             let (train_loss, correct, trained) = if self.batch_size == 1 && per_batch.is_none() {
                 epoch_steps.samples(loader.order(), inputs, targets)?
             } else {
-                epoch_steps.batches(&mut loader, inputs, targets, per_batch)?
+                epoch_steps.batches(&mut loader, inputs, targets, per_batch, self.batch_size)?
             };
             let seconds = started.elapsed().as_secs_f64();
             let (validation_loss, validation_accuracy, validation_metrics) = match validation {
@@ -753,29 +753,43 @@ impl<N: Network<IN, OUT>, L: Loss, O: Optimizer, const IN: usize, const OUT: usi
     }
 
     /// The epoch in the loader's mini-batches, stepping `per_batch` after each: the mean loss,
-    /// the correct predictions and the samples trained on.
+    /// the correct predictions and the samples trained on. When a step leaves a core idle, a
+    /// second thread gathers (and augments) the next batch meanwhile.
     fn batches(
         &mut self,
         loader: &mut Loader<IN, OUT>,
         inputs: &[[f32; IN]],
         targets: &[[f32; OUT]],
         mut per_batch: Option<&mut Scheduler<Box<dyn Schedule + '_>>>,
+        batch_size: usize,
     ) -> Result<(f32, usize, usize), TrainError> {
+        let Self { network, workspace, loss, optimizer, reporter, augmentation } = self;
         let (mut total, mut correct, mut done) = (0.0f64, 0, 0);
-        while let Some((batch_inputs, batch_targets)) = loader.next_batch(inputs, targets) {
-            if let Some(augmentation) = &mut self.augmentation {
-                augmentation.apply(batch_inputs);
-            }
-            let batch_inputs = &*batch_inputs;
-            let loss =
-                self.network.train_batch(self.workspace, batch_inputs, batch_targets, self.loss, self.optimizer)?;
+        let mut step = |batch_inputs: &[[f32; IN]], batch_targets: &[[f32; OUT]]| {
+            let loss = network.train_batch(workspace, batch_inputs, batch_targets, *loss, *optimizer)?;
             if let Some(scheduler) = per_batch.as_mut() {
-                scheduler.step(self.optimizer);
+                scheduler.step(*optimizer);
             }
             total += f64::from(loss) * batch_inputs.len() as f64;
-            correct += self.workspace.take_correct();
+            correct += workspace.take_correct();
             done += batch_inputs.len();
-            self.reporter.step(done, (total / done as f64) as f32, correct as f32 / done as f32);
+            reporter.step(done, (total / done as f64) as f32, correct as f32 / done as f32);
+            Ok::<(), TrainError>(())
+        };
+        if crate::train::step_leaves_a_core_idle::<N, IN, OUT>(batch_size) {
+            let prepare = |batch: &mut [[f32; IN]]| {
+                if let Some(augmentation) = augmentation.as_mut() {
+                    augmentation.apply(batch);
+                }
+            };
+            loader.run_in_background(inputs, targets, prepare, step)?;
+        } else {
+            while let Some((batch_inputs, batch_targets)) = loader.next_batch(inputs, targets) {
+                if let Some(augmentation) = augmentation.as_mut() {
+                    augmentation.apply(batch_inputs);
+                }
+                step(batch_inputs, batch_targets)?;
+            }
         }
         Ok(((total / done.max(1) as f64) as f32, correct, done))
     }
