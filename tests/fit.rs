@@ -483,6 +483,7 @@ fn batches_gathered_on_a_second_thread_train_as_those_gathered_inline() {
                 .batch_size(16)
                 .seed(4)
                 .augment(Augment::new([1, 2, 2]).shift(0.5))
+                .gather_in_background(true)
                 .progress(Progress::Silent)
                 .fit(&mut net, &inputs, targets, None);
             (net, history)

@@ -812,10 +812,10 @@ pub(crate) fn count_predicted<const OUT: usize>(outputs: &[[f32; OUT]], targets:
 }
 
 /// Hands the flat `gradients` to the optimizer's `prepare` (clipping), then each parameter
-/// tensor and its slice of them to its `update`, keeping a copy of each tensor in `snapshot` as
-/// it goes: if an update leaves a parameter NaN or infinite (an optimizer's own arithmetic can
-/// overflow where the gradients did not), every tensor updated so far is put back and the step
-/// is refused. The optimizer's state keeps the refused step.
+/// tensor and its slice of them to its `update_checked`, which keeps the tensor's values from
+/// before in `snapshot`: if an update leaves a parameter NaN or infinite (an optimizer's own
+/// arithmetic can overflow where the gradients did not), every tensor updated so far is put back
+/// and the step is refused. The optimizer's state keeps the refused step.
 fn apply_gradients<N: Network<IN, OUT>, O: Optimizer + ?Sized, const IN: usize, const OUT: usize>(
     network: &mut N,
     gradients: &mut [f32],
@@ -830,9 +830,8 @@ fn apply_gradients<N: Network<IN, OUT>, O: Optimizer + ?Sized, const IN: usize, 
         if fault.is_some() {
             return;
         }
-        snapshot[offset..offset + parameters.len()].copy_from_slice(parameters);
-        optimizer.update(slot, parameters, gradients);
-        if !kernels::all_finite(parameters) {
+        let previous = &mut snapshot[offset..offset + parameters.len()];
+        if !optimizer.update_checked(slot, parameters, gradients, previous) {
             fault = Some((offset, f64::from(kernels::largest_magnitude(gradients))));
         }
         (slot, offset) = (slot + 1, offset + parameters.len());

@@ -170,6 +170,7 @@ pub struct Trainer<'c, O, L> {
     progress: Progress,
     callback: Option<Callback<'c>>,
     augment: Option<Augment>,
+    gather_in_background: bool,
 }
 
 /// What the loop does after each epoch's figures: the schedule's step, the checkpoint, the
@@ -222,7 +223,26 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             progress: Progress::Auto,
             callback: None,
             augment: None,
+            gather_in_background: false,
         }
+    }
+
+    /// Whether a second thread gathers (and augments) the next mini-batch while a step trains
+    /// on the current one, when the steps leave a core idle (they run on one thread: no shards,
+    /// too little work to split); the results are the same either way. It pays when gathering a
+    /// shuffled batch is slow next to the step (rows that miss the caches), and costs a hand-off
+    /// between threads per batch otherwise: on this project's VM the MLP benchmark B (batches
+    /// of 64 MNIST images) measured 14% faster with it in one sitting and no faster, or up to 8%
+    /// slower, in others. Off by default; measure yours.
+    ///
+    /// ```
+    /// use nn::fit::Trainer;
+    /// use nn::prelude::*;
+    ///
+    /// let trainer = Trainer::new(Sgd::new(0.1), Mse).batch_size(64).gather_in_background(true);
+    /// ```
+    pub fn gather_in_background(self, background: bool) -> Self {
+        Self { gather_in_background: background, ..self }
     }
 
     /// Jitters every training image afresh each time it is trained on (see [`Augment`]), drawn
@@ -540,7 +560,9 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             let (train_loss, correct, trained) = if self.batch_size == 1 && per_batch.is_none() {
                 epoch_steps.samples(loader.order(), inputs, targets)?
             } else {
-                epoch_steps.batches(&mut loader, inputs, targets, per_batch, self.batch_size)?
+                let background =
+                    self.gather_in_background && crate::train::step_leaves_a_core_idle::<N, IN, OUT>(self.batch_size);
+                epoch_steps.batches(&mut loader, inputs, targets, per_batch, background)?
             };
             let seconds = started.elapsed().as_secs_f64();
             let (validation_loss, validation_accuracy, validation_metrics) = match validation {
@@ -753,15 +775,15 @@ impl<N: Network<IN, OUT>, L: Loss, O: Optimizer, const IN: usize, const OUT: usi
     }
 
     /// The epoch in the loader's mini-batches, stepping `per_batch` after each: the mean loss,
-    /// the correct predictions and the samples trained on. When a step leaves a core idle, a
-    /// second thread gathers (and augments) the next batch meanwhile.
+    /// the correct predictions and the samples trained on. With `background`, a second thread
+    /// gathers (and augments) the next batch meanwhile.
     fn batches(
         &mut self,
         loader: &mut Loader<IN, OUT>,
         inputs: &[[f32; IN]],
         targets: &[[f32; OUT]],
         mut per_batch: Option<&mut Scheduler<Box<dyn Schedule + '_>>>,
-        batch_size: usize,
+        background: bool,
     ) -> Result<(f32, usize, usize), TrainError> {
         let Self { network, workspace, loss, optimizer, reporter, augmentation } = self;
         let (mut total, mut correct, mut done) = (0.0f64, 0, 0);
@@ -776,7 +798,7 @@ impl<N: Network<IN, OUT>, L: Loss, O: Optimizer, const IN: usize, const OUT: usi
             reporter.step(done, (total / done as f64) as f32, correct as f32 / done as f32);
             Ok::<(), TrainError>(())
         };
-        if crate::train::step_leaves_a_core_idle::<N, IN, OUT>(batch_size) {
+        if background {
             let prepare = |batch: &mut [[f32; IN]]| {
                 if let Some(augmentation) = augmentation.as_mut() {
                     augmentation.apply(batch);

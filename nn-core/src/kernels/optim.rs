@@ -16,6 +16,17 @@ use super::simd::madd;
 /// of magnitude above 1e-14.
 const NEGLIGIBLE: f32 = 1e-30;
 
+/// The bits of `f32::INFINITY`: a value is finite exactly when its bits without the sign are
+/// below these.
+const INFINITY_BITS: u32 = 0x7f80_0000;
+
+/// The bits of `x` without its sign: folded with `max` over the new parameters, they tell at the
+/// end of a pass whether every one is finite.
+#[inline(always)]
+fn magnitude_bits(x: f32) -> u32 {
+    x.to_bits() & 0x7fff_ffff
+}
+
 /// `x`, or 0 if it is [`NEGLIGIBLE`].
 #[inline(always)]
 fn flush(x: f32) -> f32 {
@@ -47,17 +58,22 @@ kernel! {
     /// PyTorch's SGD with momentum on one tensor: `d = g + λp`; `v = d` on the first step,
     /// else `v = μv + (1 - τ)d`; `d = d + μv` (Nesterov) or `d = v`; `p = p - ηd`.
     ///
+    /// Each kernel of this module keeps the parameters' values from before in `previous` when
+    /// it is not empty, and returns whether every new parameter is finite: what a training step
+    /// needs to undo an update that overflowed, in the same pass.
+    ///
     /// ```
     /// use nn::__private::kernels::{sgd_momentum, SgdCoefficients};
     ///
-    /// let (mut p, mut v) = ([1.0], [0.0]);
+    /// let (mut p, mut v, mut previous) = ([1.0], [0.0], [0.0]);
     /// let c = SgdCoefficients { step: -0.1, weight_decay: 0.0, momentum: 0.9, undampened: 1.0, nesterov: false, first: true };
-    /// sgd_momentum(&mut p, &[1.0], &mut v, c);
-    /// sgd_momentum(&mut p, &[1.0], &mut v, SgdCoefficients { first: false, ..c });
-    /// assert_eq!(v, [1.9]);
+    /// assert!(sgd_momentum(&mut p, &[1.0], &mut v, &mut [], c));
+    /// assert!(sgd_momentum(&mut p, &[1.0], &mut v, &mut previous, SgdCoefficients { first: false, ..c }));
+    /// assert_eq!((v, previous), ([1.9], [0.9]));
     /// assert!((p[0] - (1.0 - 0.1 - 0.19)).abs() < 1e-6);
+    /// assert!(!sgd_momentum(&mut p, &[f32::MAX], &mut v, &mut previous, SgdCoefficients { step: -1e10, ..c }));
     /// ```
-    pub fn sgd_momentum(parameters: &mut [f32], gradients: &[f32], velocity: &mut [f32], c: SgdCoefficients)
+    pub fn sgd_momentum(parameters: &mut [f32], gradients: &[f32], velocity: &mut [f32], previous: &mut [f32], c: SgdCoefficients) -> bool
         => sgd_momentum_impl
 }
 
@@ -66,15 +82,34 @@ fn sgd_momentum_impl<const FMA: bool>(
     parameters: &mut [f32],
     gradients: &[f32],
     velocity: &mut [f32],
+    previous: &mut [f32],
     c: SgdCoefficients,
-) {
+) -> bool {
     assert!(parameters.len() == gradients.len() && gradients.len() == velocity.len(), "one value each");
-    for ((p, g), v) in parameters.iter_mut().zip(gradients).zip(velocity.iter_mut()) {
-        let d = madd::<FMA>(*p, c.weight_decay, *g);
-        *v = flush(if c.first { d } else { madd::<FMA>(d, c.undampened, *v * c.momentum) });
-        let d = if c.nesterov { madd::<FMA>(*v, c.momentum, d) } else { *v };
-        *p = madd::<FMA>(d, c.step, *p);
+    assert!(previous.is_empty() || previous.len() == parameters.len(), "a previous value each, or none");
+    let values = parameters.iter_mut().zip(gradients).zip(velocity.iter_mut());
+    let mut largest = 0;
+    if previous.is_empty() {
+        for ((p, g), v) in values {
+            largest = largest.max(sgd_value::<FMA>(p, *g, v, &c));
+        }
+    } else {
+        for (((p, g), v), previous) in values.zip(previous.iter_mut()) {
+            *previous = *p;
+            largest = largest.max(sgd_value::<FMA>(p, *g, v, &c));
+        }
     }
+    largest < INFINITY_BITS
+}
+
+/// One parameter's step of SGD with momentum; the new value's magnitude bits.
+#[inline(always)]
+fn sgd_value<const FMA: bool>(p: &mut f32, g: f32, v: &mut f32, c: &SgdCoefficients) -> u32 {
+    let d = madd::<FMA>(*p, c.weight_decay, g);
+    *v = flush(if c.first { d } else { madd::<FMA>(d, c.undampened, *v * c.momentum) });
+    let d = if c.nesterov { madd::<FMA>(*v, c.momentum, d) } else { *v };
+    *p = madd::<FMA>(d, c.step, *p);
+    magnitude_bits(*p)
 }
 
 /// The scalars of an Adam or AdamW step, computed in `f64` and rounded to `f32` where PyTorch
@@ -113,10 +148,12 @@ kernel! {
     ///     decay: 1.0, weight_decay: 0.0, one_minus_beta1: 0.1, beta2: 0.999, one_minus_beta2: 0.001,
     ///     bias_correction2_sqrt: 0.001f64.sqrt() as f32, eps: 1e-8, step: -0.001 / 0.1,
     /// };
-    /// adam(&mut p, &[0.5], &mut m, &mut v, &mut [], c);
+    /// let mut previous = [0.0];
+    /// assert!(adam(&mut p, &[0.5], &mut m, &mut v, &mut [], &mut previous, c));
     /// assert!((p[0] - 0.999).abs() < 1e-6); // the first step moves each parameter by about η
+    /// assert_eq!(previous, [1.0]);
     /// ```
-    pub fn adam(parameters: &mut [f32], gradients: &[f32], m: &mut [f32], v: &mut [f32], max_v: &mut [f32], c: AdamCoefficients)
+    pub fn adam(parameters: &mut [f32], gradients: &[f32], m: &mut [f32], v: &mut [f32], max_v: &mut [f32], previous: &mut [f32], c: AdamCoefficients) -> bool
         => adam_impl
 }
 
@@ -127,24 +164,63 @@ fn adam_impl<const FMA: bool>(
     m: &mut [f32],
     v: &mut [f32],
     max_v: &mut [f32],
+    previous: &mut [f32],
     c: AdamCoefficients,
-) {
+) -> bool {
     let len = parameters.len();
     assert!(gradients.len() == len && m.len() == len && v.len() == len, "one value each");
     assert!(max_v.is_empty() || max_v.len() == len, "an AMSGrad maximum per value, or none");
+    assert!(previous.is_empty() || previous.len() == len, "a previous value each, or none");
+    // One loop for each case, over zipped slices, so that each vectorises.
     let values = parameters.iter_mut().zip(gradients).zip(m.iter_mut()).zip(v.iter_mut());
-    if max_v.is_empty() {
-        for (((p, g), m), v) in values {
-            let (decayed, v) = moments::<FMA>(p, *g, m, v, &c);
-            *p = decayed + c.step * *m / (v.sqrt() / c.bias_correction2_sqrt + c.eps);
+    let mut largest = 0;
+    match (previous.is_empty(), max_v.is_empty()) {
+        (true, true) => {
+            for (((p, g), m), v) in values {
+                largest = largest.max(adam_value::<FMA>(p, *g, m, v, None, &c));
+            }
         }
-    } else {
-        for ((((p, g), m), v), max) in values.zip(max_v.iter_mut()) {
-            let (decayed, v) = moments::<FMA>(p, *g, m, v, &c);
-            *max = max.max(v);
-            *p = decayed + c.step * *m / (max.sqrt() / c.bias_correction2_sqrt + c.eps);
+        (true, false) => {
+            for ((((p, g), m), v), max) in values.zip(max_v.iter_mut()) {
+                largest = largest.max(adam_value::<FMA>(p, *g, m, v, Some(max), &c));
+            }
+        }
+        (false, true) => {
+            for ((((p, g), m), v), previous) in values.zip(previous.iter_mut()) {
+                *previous = *p;
+                largest = largest.max(adam_value::<FMA>(p, *g, m, v, None, &c));
+            }
+        }
+        (false, false) => {
+            for (((((p, g), m), v), max), previous) in values.zip(max_v.iter_mut()).zip(previous.iter_mut()) {
+                *previous = *p;
+                largest = largest.max(adam_value::<FMA>(p, *g, m, v, Some(max), &c));
+            }
         }
     }
+    largest < INFINITY_BITS
+}
+
+/// One parameter's Adam step (AMSGrad with `max`); the new value's magnitude bits.
+#[inline(always)]
+fn adam_value<const FMA: bool>(
+    p: &mut f32,
+    g: f32,
+    m: &mut f32,
+    v: &mut f32,
+    max: Option<&mut f32>,
+    c: &AdamCoefficients,
+) -> u32 {
+    let (decayed, v) = moments::<FMA>(p, g, m, v, c);
+    let v = match max {
+        Some(max) => {
+            *max = max.max(v);
+            *max
+        }
+        None => v,
+    };
+    *p = decayed + c.step * *m / (v.sqrt() / c.bias_correction2_sqrt + c.eps);
+    magnitude_bits(*p)
 }
 
 /// Adam's moments updated from one gradient; returns the decayed parameter and the new `v`.
@@ -184,10 +260,10 @@ kernel! {
     ///
     /// let (mut p, mut s) = ([1.0], [0.0]);
     /// let c = RmsPropCoefficients { step: -0.01, weight_decay: 0.0, alpha: 0.99, one_minus_alpha: 0.01, eps: 1e-8, momentum: 0.0 };
-    /// rms_prop(&mut p, &[2.0], &mut s, &mut [], &mut [], c);
+    /// assert!(rms_prop(&mut p, &[2.0], &mut s, &mut [], &mut [], &mut [], c));
     /// assert!((p[0] - 0.9).abs() < 1e-5); // g / √(0.01 g²) = 10
     /// ```
-    pub fn rms_prop(parameters: &mut [f32], gradients: &[f32], square: &mut [f32], mean: &mut [f32], buffer: &mut [f32], c: RmsPropCoefficients)
+    pub fn rms_prop(parameters: &mut [f32], gradients: &[f32], square: &mut [f32], mean: &mut [f32], buffer: &mut [f32], previous: &mut [f32], c: RmsPropCoefficients) -> bool
         => rms_prop_impl
 }
 
@@ -198,14 +274,20 @@ fn rms_prop_impl<const FMA: bool>(
     square: &mut [f32],
     mean: &mut [f32],
     buffer: &mut [f32],
+    previous: &mut [f32],
     c: RmsPropCoefficients,
-) {
+) -> bool {
     let len = parameters.len();
     assert!(gradients.len() == len && square.len() == len, "one value each");
     assert!(mean.is_empty() || mean.len() == len, "a mean per value when centred, or none");
     assert!(buffer.is_empty() || buffer.len() == len, "a momentum buffer per value, or none");
-    let (centred, momentum) = (!mean.is_empty(), !buffer.is_empty());
+    assert!(previous.is_empty() || previous.len() == len, "a previous value each, or none");
+    let (centred, momentum, keep) = (!mean.is_empty(), !buffer.is_empty(), !previous.is_empty());
+    let mut largest = 0;
     for (index, ((p, g), s)) in parameters.iter_mut().zip(gradients).zip(square.iter_mut()).enumerate() {
+        if keep {
+            previous[index] = *p;
+        }
         let g = madd::<FMA>(*p, c.weight_decay, *g);
         *s = flush(*s * c.alpha + c.one_minus_alpha * g * g);
         let average = if centred {
@@ -222,7 +304,9 @@ fn rms_prop_impl<const FMA: bool>(
         } else {
             *p += c.step * g / average;
         }
+        largest = largest.max(magnitude_bits(*p));
     }
+    largest < INFINITY_BITS
 }
 
 #[cfg(test)]
@@ -268,13 +352,39 @@ mod tests {
         let (mut r, mut square, mut mean, mut buffer) = ([1.0], [0.0], [0.0], [0.0]);
         for step in 0..100_000 {
             let g = if step == 0 { [1e-3] } else { [0.0] };
-            adam(&mut p, &g, &mut m, &mut v, &mut [], adam_c);
-            sgd_momentum(&mut q, &g, &mut velocity, sgd_c);
-            rms_prop(&mut r, &g, &mut square, &mut mean, &mut buffer, rms_c);
+            assert!(adam(&mut p, &g, &mut m, &mut v, &mut [], &mut [], adam_c));
+            assert!(sgd_momentum(&mut q, &g, &mut velocity, &mut [], sgd_c));
+            assert!(rms_prop(&mut r, &g, &mut square, &mut mean, &mut buffer, &mut [], rms_c));
             let state = [m[0], v[0], velocity[0], square[0], mean[0], buffer[0]];
             assert!(state.iter().all(|&x| settled(x)), "step {step}: {state:?}");
         }
         assert_eq!([m[0], v[0], velocity[0], square[0], mean[0], buffer[0]], [0.0; 6]);
         assert!(p[0] < 1.0 && q[0] < 1.0 && r[0] < 1.0);
+    }
+
+    #[test]
+    fn kept_values_are_the_ones_before_and_an_overflow_is_reported() {
+        let adam_c = AdamCoefficients {
+            decay: 1.0,
+            weight_decay: 0.0,
+            one_minus_beta1: 0.1,
+            beta2: 0.999,
+            one_minus_beta2: 0.001,
+            bias_correction2_sqrt: 1.0,
+            eps: 0.0,
+            step: -1.0,
+        };
+        let before: Vec<f32> = (0..37).map(|i| i as f32 - 18.0).collect();
+        for amsgrad in [false, true] {
+            let (mut p, mut m, mut v, mut max_v) = (before.clone(), vec![0.0; 37], vec![0.0; 37], vec![0.0; 37]);
+            let (mut previous, gradients) = (vec![9.0; 37], vec![1.0; 37]);
+            let max_v = if amsgrad { &mut max_v[..] } else { &mut [][..] };
+            assert!(adam(&mut p, &gradients, &mut m, &mut v, max_v, &mut previous, adam_c));
+            assert_eq!(previous, before);
+            // eps 0 and a zero gradient on a fresh moment: 0 / 0, as PyTorch would compute it.
+            let (mut m, mut v) = (vec![0.0; 37], vec![0.0; 37]);
+            let max_v = if amsgrad { &mut vec![0.0; 37][..] } else { &mut [][..] };
+            assert!(!adam(&mut p, &[0.0; 37], &mut m, &mut v, max_v, &mut previous, adam_c));
+        }
     }
 }

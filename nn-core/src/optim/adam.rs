@@ -213,6 +213,21 @@ impl Optimizer for Adam {
     /// # Panics
     /// If `parameters` and `gradients` differ in length.
     fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]) {
+        self.step(slot, parameters, gradients, &mut []);
+    }
+
+    /// # Panics
+    /// If `parameters`, `gradients` and `previous` differ in length.
+    fn update_checked(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32], previous: &mut [f32]) -> bool {
+        assert_eq!(parameters.len(), previous.len(), "one previous value per parameter");
+        self.step(slot, parameters, gradients, previous)
+    }
+}
+
+impl Adam {
+    /// One tensor's update, keeping the values from before in `previous` unless it is empty;
+    /// whether every parameter is finite after.
+    fn step(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32], previous: &mut [f32]) -> bool {
         assert_eq!(parameters.len(), gradients.len(), "one gradient per parameter");
         let coefficients = self.coefficients();
         let ([m, v], _) = self.moments.get(slot, parameters.len());
@@ -220,6 +235,6 @@ impl Optimizer for Adam {
             true => &mut self.maxima.get(slot, parameters.len()).0[0][..],
             false => &mut [][..],
         };
-        adam(parameters, gradients, m, v, max_v, coefficients);
+        adam(parameters, gradients, m, v, max_v, previous, coefficients)
     }
 }

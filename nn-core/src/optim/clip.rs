@@ -104,4 +104,8 @@ impl<O: Optimizer> Optimizer for Clipped<O> {
     fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]) {
         self.optimizer.update(slot, parameters, gradients);
     }
+
+    fn update_checked(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32], previous: &mut [f32]) -> bool {
+        self.optimizer.update_checked(slot, parameters, gradients, previous)
+    }
 }

@@ -109,6 +109,26 @@ pub trait Optimizer: Send {
     /// ```
     fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]);
 
+    /// [`update`](Optimizer::update), keeping the parameters' values from before in `previous`
+    /// (as long as `parameters`), and whether every parameter is finite afterwards: a training
+    /// step puts `previous` back, and refuses the step, when one is not (an optimizer's own
+    /// arithmetic can overflow where the gradients did not). The default copies, updates and
+    /// checks; the built-in optimizers keep and check inside their update's one pass.
+    ///
+    /// ```
+    /// use nn::optim::{Optimizer, Sgd};
+    ///
+    /// let mut momentum = Sgd::new(1e30).with_momentum(0.9);
+    /// let (mut parameters, mut previous) = ([1.0, 2.0], [0.0; 2]);
+    /// assert!(!momentum.update_checked(0, &mut parameters, &[1e10, 0.0], &mut previous));
+    /// assert_eq!(previous, [1.0, 2.0]); // what the step puts back
+    /// ```
+    fn update_checked(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32], previous: &mut [f32]) -> bool {
+        previous.copy_from_slice(parameters);
+        self.update(slot, parameters, gradients);
+        crate::kernels::all_finite(parameters)
+    }
+
     /// `Some(learning_rate)` when this optimizer is stateless plain SGD,
     /// `p -= learning_rate * g`. A network then fuses the update into its backward pass for
     /// single-sample steps, instead of storing gradients first.
@@ -244,6 +264,10 @@ impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
 
     fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]) {
         (**self).update(slot, parameters, gradients);
+    }
+
+    fn update_checked(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32], previous: &mut [f32]) -> bool {
+        (**self).update_checked(slot, parameters, gradients, previous)
     }
 
     fn plain_sgd_learning_rate(&self) -> Option<f32> {

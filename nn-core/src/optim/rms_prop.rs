@@ -163,6 +163,21 @@ impl Optimizer for RmsProp {
     /// # Panics
     /// If `parameters` and `gradients` differ in length.
     fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]) {
+        self.step(slot, parameters, gradients, &mut []);
+    }
+
+    /// # Panics
+    /// If `parameters`, `gradients` and `previous` differ in length.
+    fn update_checked(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32], previous: &mut [f32]) -> bool {
+        assert_eq!(parameters.len(), previous.len(), "one previous value per parameter");
+        self.step(slot, parameters, gradients, previous)
+    }
+}
+
+impl RmsProp {
+    /// One tensor's update, keeping the values from before in `previous` unless it is empty;
+    /// whether every parameter is finite after.
+    fn step(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32], previous: &mut [f32]) -> bool {
         assert_eq!(parameters.len(), gradients.len(), "one gradient per parameter");
         let len = parameters.len();
         let coefficients = RmsPropCoefficients {
@@ -182,6 +197,6 @@ impl Optimizer for RmsProp {
             true => &mut self.buffers.get(slot, len).0[0][..],
             false => &mut [][..],
         };
-        rms_prop(parameters, gradients, square, mean, buffer, coefficients);
+        rms_prop(parameters, gradients, square, mean, buffer, previous, coefficients)
     }
 }

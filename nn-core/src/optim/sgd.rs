@@ -184,6 +184,25 @@ impl Optimizer for Sgd {
     /// # Panics
     /// If `parameters` and `gradients` differ in length.
     fn update(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32]) {
+        self.step(slot, parameters, gradients, &mut []);
+    }
+
+    /// # Panics
+    /// If `parameters`, `gradients` and `previous` differ in length.
+    fn update_checked(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32], previous: &mut [f32]) -> bool {
+        assert_eq!(parameters.len(), previous.len(), "one previous value per parameter");
+        self.step(slot, parameters, gradients, previous)
+    }
+
+    fn plain_sgd_learning_rate(&self) -> Option<f32> {
+        (self.momentum == 0.0 && self.weight_decay == 0.0).then_some(self.learning_rate)
+    }
+}
+
+impl Sgd {
+    /// One tensor's update, keeping the values from before in `previous` unless it is empty;
+    /// whether every parameter is finite after.
+    fn step(&mut self, slot: usize, parameters: &mut [f32], gradients: &[f32], previous: &mut [f32]) -> bool {
         assert_eq!(parameters.len(), gradients.len(), "one gradient per parameter");
         let step = -self.learning_rate;
         if self.momentum != 0.0 || self.weight_decay != 0.0 {
@@ -197,17 +216,17 @@ impl Optimizer for Sgd {
                 // Without momentum the velocity is the decayed gradient of this step alone.
                 first: first || self.momentum == 0.0,
             };
-            sgd_momentum(parameters, gradients, velocity, coefficients);
-        } else if crate::kernels::batch_splits(parameters.len()) {
+            return sgd_momentum(parameters, gradients, velocity, previous, coefficients);
+        }
+        // Plain SGD through the optimizer (clipped, say): the fused steps do not come here.
+        previous.copy_from_slice(&parameters[..previous.len()]);
+        if crate::kernels::batch_splits(parameters.len()) {
             let tasks = parameters.par_chunks_mut(TASK_PARAMETERS).zip(gradients.par_chunks(TASK_PARAMETERS));
             tasks.for_each(|(parameters, gradients)| axpy(parameters, step, gradients));
         } else {
             axpy(parameters, step, gradients);
         }
-    }
-
-    fn plain_sgd_learning_rate(&self) -> Option<f32> {
-        (self.momentum == 0.0 && self.weight_decay == 0.0).then_some(self.learning_rate)
+        previous.is_empty() || crate::kernels::all_finite(parameters)
     }
 }
 
