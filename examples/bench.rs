@@ -18,6 +18,11 @@
 //! - **C1**, LeNet-5: softmax cross-entropy, SGD lr 0.05, batch 64, three shuffled epochs:
 //!   the fastest epoch (`C1.epoch_s`), the test accuracy after the third (`C1.test_acc`), and
 //!   the forward pass of the 10,000 test images (`C1.batch10k_ms`).
+//! - **W**, **DA**, **DB**: on standardised inputs (`(x - 0.1307) / 0.3081`, so no pixel is
+//!   zero): W trains `Linear(784, 512) -> ReLU -> Linear(512, 512) -> ReLU -> Linear(512, 10)`
+//!   with softmax cross-entropy, SGD lr 0.05, batch 128, two epochs (`W.epoch0_s`, `W.epoch1_s`,
+//!   `W.test_acc`) and infers as I does (`W.batch10k_ms`, `W.single_us_median`); DA is A and DB
+//!   is B on those inputs (`DA.us_per_sample`, `DA.test_acc`; `DB.epoch*_s`, `DB.test_acc`).
 //! - **C2**, PyTorch's classic MNIST CNN (two convolutions, max pooling, dropout): the same
 //!   training, timed over one epoch of the first `--c2-batches` batches' worth of images
 //!   (default 100 x 64) and scaled to the whole set (`C2.epoch_s`), and its 10k inference
@@ -48,6 +53,11 @@ network! {
         Linear(784, 100) -> ReLU -> Linear(100, 10)
     }
 
+    /// Workload W's network: wider and deeper.
+    struct WideMlp {
+        Linear(784, 512) -> ReLU -> Linear(512, 512) -> ReLU -> Linear(512, 10)
+    }
+
     /// Workload C1's network: LeNet-5.
     struct LeNet: [1, 28, 28] {
         Conv2d(1, 6, 5) -> ReLU -> MaxPool2d(2) -> Conv2d(6, 16, 5) -> ReLU -> MaxPool2d(2) -> Flatten
@@ -69,10 +79,14 @@ enum Workload {
     I,
     C1,
     C2,
+    W,
+    DA,
+    DB,
     All,
 }
 
-const USAGE: &str = "usage: bench [--data DIR] [--threads N] [--c2-batches N] [--c2-epochs N] [A|B|BA|I|C1|C2|all]";
+const USAGE: &str =
+    "usage: bench [--data DIR] [--threads N] [--c2-batches N] [--c2-epochs N] [A|B|BA|I|C1|C2|W|DA|DB|all]";
 
 /// The command line; see the module documentation.
 #[derive(Debug)]
@@ -103,6 +117,9 @@ impl Args {
                         "i" => Workload::I,
                         "c1" => Workload::C1,
                         "c2" => Workload::C2,
+                        "w" => Workload::W,
+                        "da" => Workload::DA,
+                        "db" => Workload::DB,
                         "all" => Workload::All,
                         other => {
                             return Err(
@@ -150,7 +167,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let selected = |workload| args.workload == workload || args.workload == Workload::All;
     if selected(Workload::A) {
-        per_sample(&mnist)?;
+        per_sample(&mnist, "A")?;
     }
     if selected(Workload::B) {
         mini_batch(&mnist, "B", Sgd::new(0.1))?;
@@ -159,7 +176,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         mini_batch(&mnist, "BA", Adam::new(1e-3))?;
     }
     if selected(Workload::I) {
-        inference(&mnist);
+        inference(&ReluMlp::new(&mut nn::Pcg64Mcg::seed_from_u64(SEED)), &mnist, "I");
     }
     if selected(Workload::C1) {
         lenet(&mnist)?;
@@ -167,6 +184,40 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if selected(Workload::C2) {
         mnist_cnn(&mnist, args)?;
     }
+    if [Workload::W, Workload::DA, Workload::DB].into_iter().any(selected) {
+        let standardised = standardised(&mnist);
+        if selected(Workload::W) {
+            wide(&standardised)?;
+        }
+        if selected(Workload::DA) {
+            per_sample(&standardised, "DA")?;
+        }
+        if selected(Workload::DB) {
+            mini_batch(&standardised, "DB", Sgd::new(0.1))?;
+        }
+    }
+    Ok(())
+}
+
+/// MNIST with every pixel standardised as PyTorch's MNIST example does, `(x - 0.1307) / 0.3081`:
+/// a zero pixel becomes -0.4242, so no input is zero.
+fn standardised(mnist: &Mnist) -> Mnist {
+    let mut standardised = mnist.clone();
+    for image in standardised.train.images.iter_mut().chain(standardised.test.images.iter_mut()) {
+        image.iter_mut().for_each(|pixel| *pixel = (*pixel - 0.1307) / 0.3081);
+    }
+    standardised
+}
+
+/// Workload W: the wide MLP's two epochs and its inference.
+fn wide(mnist: &Mnist) -> Result<(), TrainError> {
+    let mut net = WideMlp::new(&mut nn::Pcg64Mcg::seed_from_u64(SEED));
+    let seconds = fit(&mut net, Sgd::new(0.05), CrossEntropy, 128, 2, mnist, mnist.train.len())?;
+    for (epoch, seconds) in seconds.iter().enumerate() {
+        println!("W.epoch{epoch}_s {seconds:.4}");
+    }
+    println!("W.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+    inference(&net, mnist, "W");
     Ok(())
 }
 
@@ -245,11 +296,11 @@ fn mnist_cnn(mnist: &Mnist, args: &Args) -> Result<(), TrainError> {
     Ok(())
 }
 
-fn per_sample(mnist: &Mnist) -> Result<(), TrainError> {
+fn per_sample(mnist: &Mnist, name: &str) -> Result<(), TrainError> {
     let mut net = SigmoidMlp::new(&mut nn::Pcg64Mcg::seed_from_u64(SEED));
     let seconds = fit(&mut net, Sgd::new(0.1), Mse, 1, 1, mnist, mnist.train.len())?;
-    println!("A.us_per_sample {:.3}", seconds[0] * 1e6 / mnist.train.len() as f64);
-    println!("A.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+    println!("{name}.us_per_sample {:.3}", seconds[0] * 1e6 / mnist.train.len() as f64);
+    println!("{name}.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
     Ok(())
 }
 
@@ -263,8 +314,10 @@ fn mini_batch(mnist: &Mnist, name: &str, optimizer: impl Optimizer) -> Result<()
     Ok(())
 }
 
-fn inference(mnist: &Mnist) {
-    let net = ReluMlp::new(&mut nn::Pcg64Mcg::seed_from_u64(SEED));
+/// The forward pass of the 10,000 test images at once (the fastest of five) and the median of
+/// 10,000 single-image forward calls, printed as `{name}.batch10k_ms` and
+/// `{name}.single_us_median`.
+fn inference<N: Network<784, 10>>(net: &N, mnist: &Mnist, name: &str) {
     let images = &mnist.test.images;
     let mut workspace = net.workspace();
     let mut outputs = vec![[0.0f32; 10]; images.len()];
@@ -276,7 +329,7 @@ fn inference(mnist: &Mnist) {
         black_box(&outputs);
         batch_ms = batch_ms.min(started.elapsed().as_secs_f64() * 1e3);
     }
-    println!("I.batch10k_ms {batch_ms:.3}");
+    println!("{name}.batch10k_ms {batch_ms:.3}");
 
     let mut times: Vec<f64> = Vec::with_capacity(10_000);
     for i in 0..10_000 {
@@ -286,5 +339,5 @@ fn inference(mnist: &Mnist) {
         times.push(started.elapsed().as_secs_f64() * 1e6);
     }
     times.sort_by(f64::total_cmp);
-    println!("I.single_us_median {:.3}", times[times.len() / 2]);
+    println!("{name}.single_us_median {:.3}", times[times.len() / 2]);
 }
