@@ -274,7 +274,7 @@ kernel! {
 
 /// The bits of `f32::INFINITY`: a value is finite exactly when its bits without the sign are
 /// below these.
-const INFINITY_BITS: u32 = 0x7f80_0000;
+pub(super) const INFINITY_BITS: u32 = 0x7f80_0000;
 
 #[inline(always)]
 fn all_finite_impl<const FMA: bool>(x: &[f32]) -> bool {
@@ -291,7 +291,14 @@ fn largest_magnitude_impl<const FMA: bool>(x: &[f32]) -> f32 {
 /// loop vectoriser handles (a test with an exit per value, or flags kept per lane, it does not).
 #[inline(always)]
 fn largest_magnitude_bits(x: &[f32]) -> u32 {
-    x.iter().fold(0, |largest: u32, value| largest.max(value.to_bits() & !SIGN_BIT))
+    x.iter().fold(0, |largest: u32, value| largest.max(magnitude_bits(*value)))
+}
+
+/// The bits of `x` without its sign: ordered as the magnitudes are, with every NaN above
+/// infinity.
+#[inline(always)]
+pub(super) fn magnitude_bits(x: f32) -> u32 {
+    x.to_bits() & !SIGN_BIT
 }
 
 /// The sign bit of an `f32`.

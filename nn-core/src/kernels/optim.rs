@@ -4,6 +4,7 @@
 //! rounding; where PyTorch's vectorised CPU kernels fuse a multiply-add (`add` with `alpha`,
 //! `lerp`), so do these.
 
+use super::elementwise::{magnitude_bits, INFINITY_BITS};
 use super::kernel;
 use super::simd::madd;
 
@@ -15,17 +16,6 @@ use super::simd::madd;
 /// by at most `η·1e-30/ε`, about 1e-22 of the learning rate, below half an ulp of any parameter
 /// of magnitude above 1e-14.
 const NEGLIGIBLE: f32 = 1e-30;
-
-/// The bits of `f32::INFINITY`: a value is finite exactly when its bits without the sign are
-/// below these.
-const INFINITY_BITS: u32 = 0x7f80_0000;
-
-/// The bits of `x` without its sign: folded with `max` over the new parameters, they tell at the
-/// end of a pass whether every one is finite.
-#[inline(always)]
-fn magnitude_bits(x: f32) -> u32 {
-    x.to_bits() & 0x7fff_ffff
-}
 
 /// `x`, or 0 if it is [`NEGLIGIBLE`].
 #[inline(always)]
@@ -318,19 +308,24 @@ mod tests {
         x == 0.0 || x.is_normal()
     }
 
-    #[test]
-    fn decaying_state_reaches_zero_without_passing_through_subnormals() {
-        // One gradient, then zeros: every moment decays geometrically.
-        let adam_c = AdamCoefficients {
+    /// Adam's default decay rates, no weight decay or bias correction, with `eps` and `step`.
+    fn adam_coefficients(eps: f32, step: f32) -> AdamCoefficients {
+        AdamCoefficients {
             decay: 1.0,
             weight_decay: 0.0,
             one_minus_beta1: 0.1,
             beta2: 0.999,
             one_minus_beta2: 0.001,
             bias_correction2_sqrt: 1.0,
-            eps: 1e-8,
-            step: -1e-3,
-        };
+            eps,
+            step,
+        }
+    }
+
+    #[test]
+    fn decaying_state_reaches_zero_without_passing_through_subnormals() {
+        // One gradient, then zeros: every moment decays geometrically.
+        let adam_c = adam_coefficients(1e-8, -1e-3);
         let sgd_c = SgdCoefficients {
             step: -0.1,
             weight_decay: 0.0,
@@ -364,16 +359,7 @@ mod tests {
 
     #[test]
     fn kept_values_are_the_ones_before_and_an_overflow_is_reported() {
-        let adam_c = AdamCoefficients {
-            decay: 1.0,
-            weight_decay: 0.0,
-            one_minus_beta1: 0.1,
-            beta2: 0.999,
-            one_minus_beta2: 0.001,
-            bias_correction2_sqrt: 1.0,
-            eps: 0.0,
-            step: -1.0,
-        };
+        let adam_c = adam_coefficients(0.0, -1.0);
         let before: Vec<f32> = (0..37).map(|i| i as f32 - 18.0).collect();
         for amsgrad in [false, true] {
             let (mut p, mut m, mut v, mut max_v) = (before.clone(), vec![0.0; 37], vec![0.0; 37], vec![0.0; 37]);
