@@ -17,6 +17,7 @@ mod matrix;
 mod optim;
 mod panel;
 mod pooling;
+mod product;
 mod simd;
 mod vector;
 
@@ -33,6 +34,7 @@ pub use matrix::{gemm, gemm_transposed};
 pub use optim::{adam, rms_prop, sgd_momentum, AdamCoefficients, RmsPropCoefficients, SgdCoefficients};
 pub use panel::PanelScratch;
 pub use pooling::{max_pool_2x2, max_pool_2x2_backward};
+pub use product::{matrix_product, MatrixView, ProductScratch, Store};
 pub use vector::{axpy, dot};
 
 /// Defines a public kernel that dispatches at run time to the best compiled version of an
@@ -49,8 +51,8 @@ macro_rules! kernel {
             }
         });
     };
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident::<FMA, WIDE>) => {
-        kernel!(@versions $(#[$meta])* $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident$(<$($lifetime:lifetime),+>)?($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $implementation:ident::<FMA, WIDE>) => {
+        kernel!(@versions $(#[$meta])* $vis fn $name$(<$($lifetime),+>)?($($arg: $ty),*) $(-> $ret)? {
             if multiversion::target::target_cfg_f!(target_feature = "avx512f") {
                 $implementation::<true, true>($($arg),*)
             } else if multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma")) {
@@ -61,10 +63,10 @@ macro_rules! kernel {
         });
     };
     // The compiled versions, named once for both forms.
-    (@versions $(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
+    (@versions $(#[$meta:meta])* $vis:vis fn $name:ident$(<$($lifetime:lifetime),+>)?($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
         $(#[$meta])*
         #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-        $vis fn $name($($arg: $ty),*) $(-> $ret)? $body
+        $vis fn $name$(<$($lifetime),+>)?($($arg: $ty),*) $(-> $ret)? $body
     };
 }
 pub(crate) use kernel;
