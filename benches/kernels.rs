@@ -81,6 +81,7 @@ fn per_batch(c: &mut Criterion) {
                     &mut weight_gradient,
                     &mut bias_gradient,
                     None,
+                    &mut scratch,
                 )
             })
         });
@@ -93,7 +94,15 @@ fn per_batch(c: &mut Criterion) {
         });
         group.bench_function(format!("input_major_outer {rows}x784->100 (weight gradient), digits"), |b| {
             b.iter(|| {
-                kernels::input_major_outer(black_box(&images), black_box(&dy), rows, 1.0, &mut weight_gradient, false)
+                kernels::input_major_outer(
+                    black_box(&images),
+                    black_box(&dy),
+                    rows,
+                    1.0,
+                    &mut weight_gradient,
+                    false,
+                    &mut scratch,
+                )
             })
         });
         group.finish();

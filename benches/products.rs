@@ -1,6 +1,6 @@
 //! The three matrix products of a dense layer's batch step at workload W's largest sizes (a batch
 //! of 128 through `Linear(784, 512)`), on one core, by `nn`'s packed product, by the row-panel
-//! kernels it replaced, and by the `matrixmultiply` and `gemm` crates on the same operands
+//! forward pass the dense layers use, and by the `matrixmultiply` and `gemm` crates on the same operands
 //! (`cargo bench -p nn-benches -- products`). Criterion's "elem/s" read as FLOP/s.
 
 use criterion::{criterion_group, BenchmarkGroup, Criterion, Throughput};
@@ -98,7 +98,7 @@ fn compare(
     (a, a_columns, a_transposed): (&[f32], usize, bool),
     (b, b_columns, b_transposed): (&[f32], usize, bool),
     shape: (usize, usize, usize),
-    ours_before: &mut (dyn FnMut() + Send),
+    row_panels: Option<&mut (dyn FnMut() + Send)>,
 ) {
     let (m, k, n) = shape;
     group.throughput(Throughput::Elements((2 * m * k * n) as u64));
@@ -112,8 +112,9 @@ fn compare(
             bench.iter(|| matrix_product(black_box(a_view), b_view, &mut c, Store::Overwrite, &mut scratch))
         })
     });
-    group
-        .bench_function(format!("{name}: before (row panels)"), |bench| pool.install(|| bench.iter(&mut *ours_before)));
+    if let Some(row_panels) = row_panels {
+        group.bench_function(format!("{name}: row panels"), |bench| pool.install(|| bench.iter(&mut *row_panels)));
+    }
     let (a, b) = (strided(a, a_columns, a_transposed), strided(b, b_columns, b_transposed));
     group.bench_function(format!("{name}: matrixmultiply"), |bench| {
         bench.iter(|| matrixmultiply(black_box(&a), &b, &mut c, shape))
@@ -125,8 +126,7 @@ fn products(c: &mut Criterion) {
     let mut group = c.benchmark_group("products/W 128x784->512, one core");
     let (x, weight, bias, dy) =
         (values(ROWS * INPUTS), values(OUTPUTS * INPUTS), values(OUTPUTS), values(ROWS * OUTPUTS));
-    let (mut y, mut dx, mut weight_gradient, mut bias_gradient) =
-        (vec![0.0; ROWS * OUTPUTS], vec![0.0; ROWS * INPUTS], vec![0.0; OUTPUTS * INPUTS], vec![0.0; OUTPUTS]);
+    let mut y = vec![0.0; ROWS * OUTPUTS];
     let mut panel = kernels::PanelScratch::default();
     // y = x · Wᵀ: the weight, [512, 784], read as its transpose.
     compare(
@@ -135,7 +135,7 @@ fn products(c: &mut Criterion) {
         (&x, INPUTS, false),
         (&weight, INPUTS, true),
         (ROWS, INPUTS, OUTPUTS),
-        &mut || kernels::dense_forward_rows(&weight, &bias, black_box(&x), &mut y, &mut panel),
+        Some(&mut || kernels::dense_forward_rows(&weight, &bias, black_box(&x), &mut y, &mut panel)),
     );
     // dx = dy · W.
     compare(
@@ -144,18 +144,16 @@ fn products(c: &mut Criterion) {
         (&dy, OUTPUTS, false),
         (&weight, INPUTS, false),
         (ROWS, OUTPUTS, INPUTS),
-        &mut || kernels::dense_input_gradient_rows(&weight, black_box(&dy), OUTPUTS, &mut dx),
+        None,
     );
-    // ∂W = dyᵀ · x (the "before" also sums the bias gradient, a pass over dy).
+    // ∂W = dyᵀ · x.
     compare(
         &mut group,
         "weight gradient dyᵀ·x",
         (&dy, OUTPUTS, true),
         (&x, INPUTS, false),
         (OUTPUTS, ROWS, INPUTS),
-        &mut || {
-            kernels::dense_backward_rows(&weight, black_box(&x), &dy, &mut weight_gradient, &mut bias_gradient, None)
-        },
+        None,
     );
     group.finish();
 }

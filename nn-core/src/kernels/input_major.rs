@@ -21,6 +21,7 @@
 use super::batch::{batch_shape, check_rows};
 use super::kernel;
 use super::panel::PanelScratch;
+use super::product::{matrix_product, MatrixView, Store};
 use super::simd::{self, madd, LANES};
 
 /// Vectors of outputs a tile holds in registers for each of its rows.
@@ -275,13 +276,21 @@ pub(super) fn update<const FMA: bool>(weight: &mut [f32], x: &[f32], dy: &[f32],
 }
 
 /// The fraction of nonzero inputs (in a batch's first rows) from which
-/// [`input_major_forward_rows`] transposes the weight and runs the dense panel product instead.
-/// The sparse kernel's cost grows with the nonzero inputs, the dense route's does not: past this
-/// fraction, transposing the weight and running the packed product costs less.
+/// [`input_major_forward_rows`] and [`input_major_outer`] run the dense matrix product instead
+/// of skipping zeros. The sparse kernels' cost grows with the nonzero inputs, the product's does
+/// not: past this fraction, the product costs less.
 pub const DENSE_FRACTION: f32 = 0.4;
 
 /// Rows whose inputs are sampled to tell a dense batch from a sparse one.
 const SAMPLED_ROWS: usize = 4;
+
+/// Whether the batch `x` (rows of `inputs`) is dense: its first [`SAMPLED_ROWS`] rows at least
+/// [`DENSE_FRACTION`] nonzero.
+fn is_dense(x: &[f32], inputs: usize) -> bool {
+    let sample = &x[..x.len().min(inputs * SAMPLED_ROWS)];
+    let nonzero = sample.iter().filter(|value| **value != 0.0).count();
+    nonzero as f32 >= DENSE_FRACTION * sample.len() as f32
+}
 
 /// `y[r] = W x[r] + b` for every row `r` of a batch, for a weight stored input-major
 /// (`weight[k]` holds the `bias.len()` weights of input `k`); `x` holds rows of
@@ -289,8 +298,8 @@ const SAMPLED_ROWS: usize = 4;
 ///
 /// Sparse batches go in tiles of three rows, over a list of the inputs nonzero in any of them,
 /// where the CPU has 32 vector registers (AVX-512), and row by row otherwise. A batch whose
-/// first rows are at least [`DENSE_FRACTION`] nonzero has nothing to skip: the
-/// weight is transposed into `scratch` and the batch goes through the dense panel product.
+/// first rows are at least [`DENSE_FRACTION`] nonzero has nothing to skip: it goes through
+/// the dense [`matrix_product`](super::matrix_product), which reads the weight as it is.
 ///
 /// ```
 /// let weight = [1.0, 2.0, 3.0, 4.0]; // two inputs, two outputs
@@ -309,19 +318,10 @@ pub fn input_major_forward_rows(weight: &[f32], bias: &[f32], x: &[f32], y: &mut
         y.chunks_exact_mut(outputs).for_each(|y| y.copy_from_slice(bias));
         return;
     }
-    let sample = &x[..inputs * rows.min(SAMPLED_ROWS)];
-    let nonzero = sample.iter().filter(|value| **value != 0.0).count();
-    if nonzero as f32 >= DENSE_FRACTION * sample.len() as f32 {
-        // Taken out of the scratch for the call (no allocation), so the panel can use the rest.
-        let mut transposed = std::mem::take(&mut scratch.transposed);
-        transposed.resize(weight.len(), 0.0);
-        for (o, row) in transposed.chunks_exact_mut(inputs).enumerate() {
-            for (k, value) in row.iter_mut().enumerate() {
-                *value = weight[k * outputs + o];
-            }
-        }
-        super::dense_forward_rows(&transposed, bias, x, y, scratch);
-        scratch.transposed = transposed;
+    if is_dense(x, inputs) {
+        // The weight is `inputs x outputs` row-major: `y = b + x · W` reads it as it is.
+        let x = MatrixView::row_major(x, rows, inputs);
+        super::batch::biased_product(x, MatrixView::row_major(weight, inputs, outputs), bias, y, scratch);
         return;
     }
     if scratch.indices.len() < inputs {
@@ -510,23 +510,53 @@ fn add_to_group<const FMA: bool, const WHOLE: usize, const R: usize>(
     }
 }
 
+/// `out[k] = scale · Σ_r x[r][k] · d[r]` (or `out[k] +=` it, with `accumulate`) for every
+/// input `k`, where `x` holds `rows` rows of inputs and `d` `rows` rows of `out`'s width: the
+/// weight gradient of a batch for a weight stored input-major (with `d` the output gradients
+/// and `scale` 1), or the SGD step of a batch applied to the weight at once (accumulating,
+/// with `scale = -learning_rate`). In a sparse batch, rows whose inputs are zero are skipped; a
+/// dense one (as [`input_major_forward_rows`] tells them apart) is the matrix product `xᵀ · d`.
+///
+/// ```
+/// let mut out = [9.0; 2]; // two inputs, one output
+/// let mut scratch = nn::__private::kernels::PanelScratch::default();
+/// nn::__private::kernels::input_major_outer(&[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], 2, 1.0, &mut out, false, &mut scratch);
+/// assert_eq!(out, [3.5, 5.0]);
+/// ```
+///
+/// # Panics
+/// If `x` and `d` do not hold `rows` rows that fit `out`.
+pub fn input_major_outer(
+    x: &[f32],
+    d: &[f32],
+    rows: usize,
+    scale: f32,
+    out: &mut [f32],
+    accumulate: bool,
+    scratch: &mut PanelScratch,
+) {
+    if rows == 0 || out.is_empty() || !is_dense(x, x.len() / rows) {
+        sparse_outer(x, d, rows, scale, out, accumulate);
+        return;
+    }
+    let (inputs, outputs) = (x.len() / rows, d.len() / rows);
+    check_rows(x, rows, inputs, "inputs");
+    check_rows(d, rows, outputs, "output gradients");
+    check_shape(out, inputs, outputs);
+    let (x, d) = (MatrixView::row_major(x, rows, inputs).transposed(), MatrixView::row_major(d, rows, outputs));
+    let store = match (accumulate, scale) {
+        (true, scale) => Store::AddScaled(scale),
+        (false, _) => Store::Overwrite,
+    };
+    matrix_product(x, d, out, store, &mut scratch.product);
+    if !accumulate && scale != 1.0 {
+        out.iter_mut().for_each(|value| *value *= scale);
+    }
+}
+
 kernel! {
-    /// `out[k] = scale · Σ_r x[r][k] · d[r]` (or `out[k] +=` it, with `accumulate`) for every
-    /// input `k`, where `x` holds `rows` rows of inputs and `d` `rows` rows of `out`'s width: the
-    /// weight gradient of a batch for a weight stored input-major (with `d` the output gradients
-    /// and `scale` 1), or the SGD step of a batch applied to the weight at once (accumulating,
-    /// with `scale = -learning_rate`). Rows whose inputs are zero are skipped.
-    ///
-    /// ```
-    /// let mut out = [9.0; 2]; // two inputs, one output
-    /// nn::__private::kernels::input_major_outer(&[1.0, 2.0, 3.0, 4.0], &[0.5, 1.0], 2, 1.0, &mut out, false);
-    /// assert_eq!(out, [3.5, 5.0]);
-    /// ```
-    ///
-    /// # Panics
-    /// If `x` and `d` do not hold `rows` rows that fit `out`.
-    pub fn input_major_outer(x: &[f32], d: &[f32], rows: usize, scale: f32, out: &mut [f32], accumulate: bool)
-        => outer
+    /// [`input_major_outer`] over the nonzero inputs of each row.
+    fn sparse_outer(x: &[f32], d: &[f32], rows: usize, scale: f32, out: &mut [f32], accumulate: bool) => outer
 }
 
 #[inline(always)]
@@ -712,7 +742,7 @@ mod tests {
     type Update = fn(&mut [f32], &[f32], &[f32], f32);
     const UPDATES: [Update; 3] = [input_major_update, update::<false>, update::<true>];
     type OuterFn = fn(&[f32], &[f32], usize, f32, &mut [f32], bool);
-    const OUTERS: [OuterFn; 3] = [input_major_outer, outer::<false>, outer::<true>];
+    const OUTERS: [OuterFn; 3] = [sparse_outer, outer::<false>, outer::<true>];
 
     #[test]
     fn forward_matches_the_scalar_loop() {
@@ -754,7 +784,7 @@ mod tests {
         for rows in [1, 2, 3, 4, 5, 9] {
             for (inputs, outputs) in shapes() {
                 let (weight, bias) = (values(inputs * outputs, 7), values(outputs, 8));
-                // Four inputs in five zero (row by row), or none (through the panel product).
+                // Four inputs in five zero (row by row), or none (through the matrix product).
                 let mut sparse = values(rows * inputs, 9);
                 sparse.iter_mut().enumerate().filter(|(i, _)| i % 5 != 0).for_each(|(_, v)| *v = 0.0);
                 for x in [sparse, values(rows * inputs, 9)] {
@@ -816,9 +846,13 @@ mod tests {
         let mut cases: Vec<(usize, usize, usize)> =
             shapes().into_iter().filter(|(i, o)| i * o < 200_000).map(|(i, o)| (5, i, o)).collect();
         cases.extend([(1, 17, 100), (64, 100, 20), (70, 33, 129), (70, 9, 113), (130, 9, 16)]);
-        for (rows, inputs, outputs) in cases {
-            let (x, d, initial) =
-                (sparse_values(rows * inputs, 10), values(rows * outputs, 11), values(inputs * outputs, 12));
+        let public: OuterFn = |x, d, rows, scale, out, accumulate| {
+            input_major_outer(x, d, rows, scale, out, accumulate, &mut PanelScratch::default());
+        };
+        for ((rows, inputs, outputs), dense) in cases.into_iter().flat_map(|case| [(case, false), (case, true)]) {
+            // Sparse inputs, or dense ones (the public kernel's matrix product).
+            let x = if dense { values(rows * inputs, 10) } else { sparse_values(rows * inputs, 10) };
+            let (d, initial) = (values(rows * outputs, 11), values(inputs * outputs, 12));
             let sums: Vec<f32> = (0..inputs * outputs)
                 .map(|i| {
                     let (k, o) = (i / outputs, i % outputs);
@@ -828,7 +862,7 @@ mod tests {
                 })
                 .collect();
             let accumulated: Vec<f32> = sums.iter().zip(&initial).map(|(s, i)| i - 0.5 * s).collect();
-            for outer in OUTERS {
+            for outer in OUTERS.into_iter().chain([public]) {
                 for (accumulate, scale, expected) in [(false, 1.0, &sums), (true, -0.5, &accumulated)] {
                     let mut out = initial.clone();
                     outer(&x, &d, rows, scale, &mut out, accumulate);

@@ -22,7 +22,7 @@ mod simd;
 mod vector;
 
 pub(crate) use batch::split_across_threads as batch_splits;
-pub use batch::{dense_backward_rows, dense_forward_rows, dense_input_gradient_rows, PARALLEL_WORK};
+pub use batch::{dense_backward_rows, dense_forward_rows, dense_input_gradient_rows, dense_sgd_rows, PARALLEL_WORK};
 pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward, dense_input_gradient};
 pub use elementwise::{
     all_finite, largest_magnitude, rectify, rectify_backward, sigmoid, sigmoid_backward, softmax, softmax_cross_entropy,

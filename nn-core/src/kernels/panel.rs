@@ -27,10 +27,11 @@ pub fn panel_width(rows: usize) -> usize {
     rows.div_ceil(LANES) * LANES
 }
 
-/// The working memory of [`dense_forward_rows`](super::dense_forward_rows): the packed panel of
-/// inputs and the partial sums of every output for every row of the panel. It grows on the first
-/// call of a shape and is reused after, so a warmed-up step allocates nothing; generated networks
-/// keep one in their batch buffers.
+/// The working memory of the batch kernels: the packed panel of inputs and the partial sums of
+/// [`dense_forward_rows`](super::dense_forward_rows), the packed panels of
+/// [`matrix_product`](super::matrix_product), and the lists of nonzero inputs of the sparse
+/// first layer. It grows on the first call of a shape and is reused after, so a warmed-up step
+/// allocates nothing; generated networks keep one in their batch buffers.
 ///
 /// ```
 /// let mut scratch = nn::__private::kernels::PanelScratch::default();
@@ -44,8 +45,8 @@ pub struct PanelScratch {
     pub(super) panel: Vec<f32>,
     /// `sums[o * PANEL_ROWS + r] = W[o] · x[r]`.
     pub(super) sums: Vec<f32>,
-    /// An input-major weight transposed to rows of outputs, for dense batches through the panel.
-    pub(super) transposed: Vec<f32>,
+    /// The packed panels of [`matrix_product`](super::matrix_product).
+    pub(super) product: super::product::ProductScratch,
     /// The inputs nonzero in a tile of a sparse batch.
     pub(super) indices: Vec<u32>,
 }

@@ -100,30 +100,3 @@ pub fn backprop_and_step<const FMA: bool>(w: &mut [f32], x: &[f32], dx: &mut [f3
         *w = madd::<FMA>(step, *x, *w);
     }
 }
-
-/// Columns per block of [`outer_block`]: four vector blocks.
-pub const OUTER_COLUMNS: usize = 4 * LANES;
-
-/// A 4 x [`OUTER_COLUMNS`] block of `C = Σ_j a(j, m) · B[j]`, kept in registers over all `j`:
-/// `c[m]` are four output rows (already offset to the block), `b_rows[j]` the block of row `j` of
-/// `B`, and `scale(j, m)` the scalar that multiplies it for output row `m`.
-#[inline(always)]
-pub fn outer_block<'b, const FMA: bool>(
-    c: [&mut [f32]; 4],
-    b_rows: impl Iterator<Item = (usize, &'b [f32])>,
-    scale: impl Fn(usize, usize) -> f32,
-) {
-    let mut accumulators = [[0.0f32; OUTER_COLUMNS]; 4];
-    for (j, b) in b_rows {
-        let b: &[f32; OUTER_COLUMNS] = b[..OUTER_COLUMNS].try_into().expect("a full block");
-        for (m, accumulator) in accumulators.iter_mut().enumerate() {
-            let s = scale(j, m);
-            for lane in 0..OUTER_COLUMNS {
-                accumulator[lane] = madd::<FMA>(s, b[lane], accumulator[lane]);
-            }
-        }
-    }
-    for (row, accumulator) in c.into_iter().zip(accumulators) {
-        row[..OUTER_COLUMNS].copy_from_slice(&accumulator);
-    }
-}

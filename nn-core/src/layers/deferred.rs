@@ -104,7 +104,7 @@ impl DeferredUpdates {
             let outputs = weight.len() / (self.inputs.len() / BLOCK_SAMPLES).max(1);
             let inputs = self.inputs.len() / BLOCK_SAMPLES;
             let (inputs, scales) = (&self.inputs[..self.count * inputs], &self.scales[..self.count * outputs]);
-            input_major_outer(inputs, scales, self.count, 1.0, weight, true);
+            input_major_outer(inputs, scales, self.count, 1.0, weight, true, &mut self.scratch);
         }
         self.count = 0;
         self.len = 0;

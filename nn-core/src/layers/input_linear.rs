@@ -184,7 +184,7 @@ impl<const I: usize, const O: usize> Layer<I, O> for InputLinear<I, O> {
     /// If `dx` is given, or the row counts differ.
     fn backward_rows(
         &mut self,
-        _context: &mut Context,
+        context: &mut Context,
         _cache: &mut (),
         x: &[[f32; I]],
         _y: &[[f32; O]],
@@ -194,19 +194,21 @@ impl<const I: usize, const O: usize> Layer<I, O> for InputLinear<I, O> {
         update: Update,
     ) {
         assert!(dx.is_none(), "InputLinear reads a network's input and computes no input gradient");
+        let scratch = &mut context.scratch;
         assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
         let (rows, x, dy_flat) = (x.len(), x.as_flattened(), dy.as_flattened());
         match update {
             Update::Accumulate => {
                 let (weight_gradient, bias_gradient) = split(gradients, I * O, O);
-                kernels::input_major_outer(x, dy_flat, rows, 1.0, weight_gradient, false);
+                kernels::input_major_outer(x, dy_flat, rows, 1.0, weight_gradient, false, scratch);
                 bias_gradient.fill(0.0);
                 for dy in dy {
                     kernels::axpy(bias_gradient, 1.0, dy);
                 }
             }
             Update::Sgd { learning_rate } => {
-                kernels::input_major_outer(x, dy_flat, rows, -learning_rate, self.weight.as_flat_mut(), true);
+                let weight = self.weight.as_flat_mut();
+                kernels::input_major_outer(x, dy_flat, rows, -learning_rate, weight, true, scratch);
                 for dy in dy {
                     kernels::axpy(&mut self.bias[..], -learning_rate, dy);
                 }

@@ -113,12 +113,13 @@ impl<const I: usize, const O: usize> Layer<I, O> for Linear<I, O> {
         kernels::dense_forward_rows(weight, bias, x.as_flattened(), y.as_flattened_mut(), &mut context.scratch);
     }
 
-    /// Writes `dx[r] = Wᵀ dy[r]` when given, and `Σ_r dy[r] x[r]ᵀ` and `Σ_r dy[r]` into
-    /// `gradients` (overwriting them). With [`Update::Sgd`] it then applies `W -= lr · ∂W`,
-    /// `b -= lr · ∂b` (`dx` is computed with the old weights).
+    /// Writes `dx[r] = Wᵀ dy[r]` when given, and with [`Update::Accumulate`] `Σ_r dy[r] x[r]ᵀ`
+    /// and `Σ_r dy[r]` into `gradients` (overwriting them). With [`Update::Sgd`] it applies
+    /// `W -= lr · ∂W`, `b -= lr · ∂b` instead, the weight's gradient scaled into the weight as it
+    /// is summed, never stored (`dx` is computed with the old weights).
     fn backward_rows(
         &mut self,
-        _context: &mut Context,
+        context: &mut Context,
         _cache: &mut (),
         x: &[[f32; I]],
         _y: &[[f32; O]],
@@ -128,19 +129,25 @@ impl<const I: usize, const O: usize> Layer<I, O> for Linear<I, O> {
         update: Update,
     ) {
         assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
-        if update == Update::Propagate {
-            if let Some(dx) = dx {
-                kernels::dense_input_gradient_rows(self.weight.as_flat(), dy.as_flattened(), O, dx.as_flattened_mut());
-            }
-            return;
-        }
-        let (weight_gradient, bias_gradient) = split(gradients, I * O, O);
+        let scratch = &mut context.scratch;
         let dx = dx.map(|dx| dx.as_flattened_mut());
         let (x, dy) = (x.as_flattened(), dy.as_flattened());
-        kernels::dense_backward_rows(self.weight.as_flat(), x, dy, weight_gradient, bias_gradient, dx);
-        if let Update::Sgd { learning_rate } = update {
-            kernels::axpy(self.weight.as_flat_mut(), -learning_rate, weight_gradient);
-            kernels::axpy(&mut self.bias[..], -learning_rate, bias_gradient);
+        match update {
+            Update::Propagate => {
+                if let Some(dx) = dx {
+                    kernels::dense_input_gradient_rows(self.weight.as_flat(), dy, O, dx, scratch);
+                }
+            }
+            Update::Accumulate => {
+                let (weight_gradient, bias_gradient) = split(gradients, I * O, O);
+                kernels::dense_backward_rows(self.weight.as_flat(), x, dy, weight_gradient, bias_gradient, dx, scratch);
+            }
+            Update::Sgd { learning_rate } => {
+                // The gradient slice is scratch here: only the bias's sums pass through it.
+                let (_, bias_gradient) = split(gradients, I * O, O);
+                let (weight, bias) = (self.weight.as_flat_mut(), &mut self.bias[..]);
+                kernels::dense_sgd_rows(weight, bias, x, dy, learning_rate, bias_gradient, dx, scratch);
+            }
         }
     }
 
