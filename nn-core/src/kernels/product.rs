@@ -114,9 +114,9 @@ struct Packing {
     b: AlignedBuffer,
 }
 
-/// Steps of the inner dimension per packed panel: a sliver of `B` (`KC x NR`, 32 KiB with
-/// AVX-512's 32 columns) stays in a 48 KiB L1 while the slivers of `A` stream past it.
-const KC: usize = 256;
+/// Steps of the inner dimension per packed panel: a sliver of `B` (`KC x NR`, 30 KiB with
+/// AVX-512's 48 columns) stays in a 48 KiB L1 while the slivers of `A` stream past it.
+const KC: usize = 160;
 /// Rows of `A` per packed block (`MC x KC`, 192 KiB, in L2). A multiple of every `MR`.
 const MC: usize = 192;
 /// Columns of `B` per packed block (`KC x NC`, 512 KiB, in L2). A multiple of every `NR`.
@@ -181,8 +181,9 @@ fn split_columns(
 ) {
     let (m, k, n) = (a.rows, a.columns, b.columns);
     let threads = if super::batch_splits(m * k * n) { rayon::current_num_threads() } else { 1 };
-    let tile_columns = TILE_COLUMNS;
-    let per_task = n.div_ceil(threads).div_ceil(tile_columns) * tile_columns;
+    // Equal shares in whole vectors: a task's last sliver may be narrower than a tile (see
+    // `Blocks::run`), and each value is the same sum whichever sliver it falls in.
+    let per_task = n.div_ceil(threads).next_multiple_of(LANES);
     let tasks = n.div_ceil(per_task);
     if scratch.tasks.len() < tasks {
         scratch.tasks.resize_with(tasks, Packing::default);
@@ -198,10 +199,6 @@ fn split_columns(
         scratch.tasks[..tasks].par_iter_mut().enumerate().for_each(run);
     }
 }
-
-/// The widest register tile of any instruction set, so that a task's columns start at a tile on
-/// every one of them.
-const TILE_COLUMNS: usize = 2 * LANES;
 
 /// `C`, shared by the tasks of one product, each of which writes only its own columns.
 #[derive(Clone, Copy)]
@@ -248,9 +245,10 @@ kernel! {
     ) => columns::<FMA, WIDE>
 }
 
-/// With 32 vector registers of 16 floats (AVX-512), tiles of 12 rows by 2 vectors: 24 sums, two
-/// vectors of `B` and a broadcast. Otherwise 6 rows by 1 block of 16 (two AVX2 registers, four
-/// NEON ones): 12 registers of sums with AVX2's 16.
+/// With 32 vector registers of 16 floats (AVX-512), tiles of 8 rows by 3 vectors: 24 sums, three
+/// vectors of `B` and a broadcast (batches of 64 or 128 rows and layers of 512 or 784 are whole
+/// numbers of them, where 12 x 2 tiles padded a ninth of a batch of 64). Otherwise 6 rows by 1
+/// block of 16 (two AVX2 registers, four NEON ones): 12 registers of sums with AVX2's 16.
 #[inline(always)]
 fn columns<const FMA: bool, const WIDE: bool>(
     a: MatrixView<'_>,
@@ -263,7 +261,7 @@ fn columns<const FMA: bool, const WIDE: bool>(
 ) {
     let blocks = Blocks { a, b, c, store };
     if WIDE {
-        blocks.run::<FMA, WIDE, 12, 2>(first, end, packing);
+        blocks.run::<FMA, WIDE, 8, 3>(first, end, packing);
     } else {
         blocks.run::<FMA, WIDE, 6, 1>(first, end, packing);
     }
@@ -316,11 +314,12 @@ impl Blocks<'_> {
                         for (r, row) in rows.clone().step_by(MR).enumerate() {
                             let a_sliver = &packing.a[r * depth * MR..][..depth * MR];
                             let tile = Tile { row, height: (rows.end - row).min(MR), column, width, start, finish };
-                            if width > (V - 1) * LANES {
-                                tile.run::<FMA, WIDE, MR, V>(a_sliver, b_sliver.as_chunks().0, self.c);
-                            } else {
-                                // A last sliver narrower than the tile, in a tile of one vector.
-                                tile.run::<FMA, WIDE, MR, 1>(a_sliver, b_sliver.as_chunks().0, self.c);
+                            // A last sliver narrower than the tile goes in a narrower tile.
+                            let b_sliver = b_sliver.as_chunks().0;
+                            match width.div_ceil(LANES) {
+                                vectors if vectors >= V => tile.run::<FMA, WIDE, MR, V>(a_sliver, b_sliver, self.c),
+                                2 => tile.run::<FMA, WIDE, MR, 2>(a_sliver, b_sliver, self.c),
+                                _ => tile.run::<FMA, WIDE, MR, 1>(a_sliver, b_sliver, self.c),
                             }
                         }
                     }
@@ -438,10 +437,13 @@ mod avx512 {
     #[target_feature(enable = "avx512f")]
     pub(super) fn tile<const MR: usize, const V: usize>(tile: Tile, a: &[[f32; MR]], b: &[[[f32; 16]; V]], c: Output) {
         // Lanes of each vector inside `C` (all of them but at the right edge).
-        let masks: [__mmask16; V] = std::array::from_fn(|v| {
+        // (No closures here: a closure does not inherit the function's target features, and
+        // each intrinsic inside one became a call.)
+        let mut masks: [__mmask16; V] = [0; V];
+        for (v, mask) in masks.iter_mut().enumerate() {
             let lanes = tile.width.saturating_sub(16 * v).min(16);
-            ((1u32 << lanes) - 1) as __mmask16
-        });
+            *mask = ((1u32 << lanes) - 1) as __mmask16;
+        }
         let mut sums = [[_mm512_setzero_ps(); V]; MR];
         if let Start::FromC = tile.start {
             for (i, sums) in sums.iter_mut().enumerate().take(tile.height) {
@@ -453,10 +455,12 @@ mod avx512 {
             }
         }
         for (a, b) in a.iter().zip(b) {
-            let b: [__m512; V] = std::array::from_fn(|v| {
-                // SAFETY: `b[v]` is the 64 bytes read.
-                unsafe { _mm512_loadu_ps(b[v].as_ptr()) }
-            });
+            let mut vectors = [_mm512_setzero_ps(); V];
+            for (vector, b) in vectors.iter_mut().zip(b) {
+                // SAFETY: `b` is the 64 bytes read.
+                *vector = unsafe { _mm512_loadu_ps(b.as_ptr()) };
+            }
+            let b = vectors;
             for (sums, a) in sums.iter_mut().zip(a) {
                 let a = _mm512_set1_ps(*a);
                 for (sum, b) in sums.iter_mut().zip(&b) {
@@ -489,32 +493,28 @@ mod avx512 {
         destination: &mut [f32],
         destination_stride: usize,
     ) {
-        let rows: [__m512; 16] = std::array::from_fn(|j| {
-            let row: &[f32; 16] = source[j * source_stride..][..16].try_into().expect("a whole row");
-            // SAFETY: `row` is the 64 bytes read.
-            unsafe { _mm512_loadu_ps(row.as_ptr()) }
-        });
+        let mut rows = [_mm512_setzero_ps(); 16];
+        for (j, row) in rows.iter_mut().enumerate() {
+            let values: &[f32; 16] = source[j * source_stride..][..16].try_into().expect("a whole row");
+            // SAFETY: `values` is the 64 bytes read.
+            *row = unsafe { _mm512_loadu_ps(values.as_ptr()) };
+        }
         // Per 128-bit lane `l`: columns 4l, 4l + 1 of rows 2i, 2i + 1 interleaved, then 4l + 2, 4l + 3.
-        let pairs: [__m512; 16] = std::array::from_fn(|t| {
-            let (a, b) = (rows[t / 2 * 2], rows[t / 2 * 2 + 1]);
-            if t % 2 == 0 {
-                _mm512_unpacklo_ps(a, b)
-            } else {
-                _mm512_unpackhi_ps(a, b)
-            }
-        });
+        let mut pairs = [_mm512_setzero_ps(); 16];
+        for i in 0..8 {
+            pairs[2 * i] = _mm512_unpacklo_ps(rows[2 * i], rows[2 * i + 1]);
+            pairs[2 * i + 1] = _mm512_unpackhi_ps(rows[2 * i], rows[2 * i + 1]);
+        }
         // `quads[4i + c]`, per lane `l`: column 4l + c of rows 4i..4i + 4.
-        let quads: [__m512d; 16] = std::array::from_fn(|u| {
-            let (i, c) = (u / 4, u % 4);
-            let a = _mm512_castps_pd(pairs[4 * i + c / 2]);
-            let b = _mm512_castps_pd(pairs[4 * i + 2 + c / 2]);
-            if c % 2 == 0 {
-                _mm512_unpacklo_pd(a, b)
-            } else {
-                _mm512_unpackhi_pd(a, b)
+        let mut quads = [_mm512_setzero_ps(); 16];
+        for i in 0..4 {
+            for half in 0..2 {
+                let a = _mm512_castps_pd(pairs[4 * i + half]);
+                let b = _mm512_castps_pd(pairs[4 * i + 2 + half]);
+                quads[4 * i + 2 * half] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+                quads[4 * i + 2 * half + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
             }
-        });
-        let quads: [__m512; 16] = quads.map(|quad| _mm512_castpd_ps(quad));
+        }
         for c in 0..4 {
             let even_low = _mm512_shuffle_f32x4::<0x88>(quads[c], quads[4 + c]);
             let odd_low = _mm512_shuffle_f32x4::<0xDD>(quads[c], quads[4 + c]);
