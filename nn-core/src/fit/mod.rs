@@ -223,7 +223,7 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
             progress: Progress::Auto,
             callback: None,
             augment: None,
-            gather_in_background: false,
+            gather_in_background: true,
         }
     }
 
@@ -231,15 +231,14 @@ impl<'c, O: Optimizer, L: Loss> Trainer<'c, O, L> {
     /// on the current one, when the steps leave a core idle (they run on one thread: no shards,
     /// too little work to split); the results are the same either way. It pays when gathering a
     /// shuffled batch is slow next to the step (rows that miss the caches), and costs a hand-off
-    /// between threads per batch otherwise: on this project's VM the MLP benchmark B (batches
-    /// of 64 MNIST images) measured 14% faster with it in one sitting and no faster, or up to 8%
-    /// slower, in others. Off by default; measure yours.
+    /// between threads per batch otherwise (see `docs/PERFORMANCE.md` for what it measured on
+    /// the MLP benchmarks). On by default; `false` gathers on the training thread.
     ///
     /// ```
     /// use nn::fit::Trainer;
     /// use nn::prelude::*;
     ///
-    /// let trainer = Trainer::new(Sgd::new(0.1), Mse).batch_size(64).gather_in_background(true);
+    /// let trainer = Trainer::new(Sgd::new(0.1), Mse).batch_size(64).gather_in_background(false);
     /// ```
     pub fn gather_in_background(self, background: bool) -> Self {
         Self { gather_in_background: background, ..self }
