@@ -290,6 +290,10 @@ impl Blocks<'_> {
         let (m, k) = (self.a.rows, self.a.columns);
         packing.b.grow(KC * NC);
         packing.a.grow(KC * MC);
+        // The AVX-512 tile broadcasts a row-major `A` from its rows in place: packing would
+        // transpose every block of it, and its rows, a few sequential streams, are read from
+        // the caches as fast as a packed sliver.
+        let in_place = WIDE && cfg!(target_arch = "x86_64") && self.a.column_stride == 1;
         for columns in (first..end).step_by(NC) {
             let columns = columns..(columns + NC).min(end);
             for steps in (0..k).step_by(KC) {
@@ -307,12 +311,19 @@ impl Blocks<'_> {
                 };
                 for rows in (0..m).step_by(MC) {
                     let rows = rows..(rows + MC).min(m);
-                    pack_a::<WIDE, MR>(self.a, rows.clone(), steps.clone(), &mut packing.a);
+                    if !in_place {
+                        pack_a::<WIDE, MR>(self.a, rows.clone(), steps.clone(), &mut packing.a);
+                    }
                     for (s, column) in columns.clone().step_by(nr).enumerate() {
                         let width = (columns.end - column).min(nr);
                         let b_sliver = &packing.b[s * depth * nr..][..depth * width.next_multiple_of(LANES)];
                         for (r, row) in rows.clone().step_by(MR).enumerate() {
-                            let a_sliver = &packing.a[r * depth * MR..][..depth * MR];
+                            let a_sliver = if in_place {
+                                let first = row * self.a.row_stride + steps.start;
+                                ASliver::Rows { first: &self.a.values[first..], stride: self.a.row_stride, depth }
+                            } else {
+                                ASliver::Packed(&packing.a[r * depth * MR..][..depth * MR])
+                            };
                             let tile = Tile { row, height: (rows.end - row).min(MR), column, width, start, finish };
                             // A last sliver narrower than the tile goes in a narrower tile.
                             let b_sliver = b_sliver.as_chunks().0;
@@ -346,11 +357,21 @@ fn pack_b<const WIDE: bool>(
         let stride = width.next_multiple_of(LANES);
         let sliver = &mut packed[s * depth * nr..][..depth * stride];
         if b.column_stride == 1 {
-            // Rows of `B` are contiguous: one copy per step.
+            // Rows of `B` are contiguous: one copy per step, of whole vectors where it can (a
+            // copy of a length known only at run time is a call to `memcpy` per step).
+            let vectors = width / LANES;
             for (p, packed_row) in steps.clone().zip(sliver.chunks_exact_mut(stride)) {
                 let at = p * b.row_stride + column;
-                packed_row[..width].copy_from_slice(&b.values[at..at + width]);
-                packed_row[width..].fill(0.0);
+                let source = &b.values[at..at + width];
+                let (whole, rest) = packed_row.split_at_mut(vectors * LANES);
+                for (packed, source) in whole.as_chunks_mut::<LANES>().0.iter_mut().zip(source.as_chunks::<LANES>().0) {
+                    *packed = *source;
+                }
+                if !rest.is_empty() {
+                    let tail = &source[vectors * LANES..];
+                    rest[..tail.len()].copy_from_slice(tail);
+                    rest[tail.len()..].fill(0.0);
+                }
             }
         } else {
             // Columns of `B` are contiguous (a transposed row-major matrix): each column's steps
@@ -429,13 +450,13 @@ fn transpose<const WIDE: bool>(
 /// shuffles on its own.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::{Finish, Output, Start, Tile};
+    use super::{ASliver, Finish, Output, Start, Tile};
     use std::arch::x86_64::*;
 
     /// [`Tile::run`]: `MR x V` vectors of sums over the slivers `a` and `b`, started and finished
     /// as the tile says, with masked loads and stores at `C`'s edges.
     #[target_feature(enable = "avx512f")]
-    pub(super) fn tile<const MR: usize, const V: usize>(tile: Tile, a: &[[f32; MR]], b: &[[[f32; 16]; V]], c: Output) {
+    pub(super) fn tile<const MR: usize, const V: usize>(tile: Tile, a: ASliver<'_>, b: &[[[f32; 16]; V]], c: Output) {
         // Lanes of each vector inside `C` (all of them but at the right edge).
         // (No closures here: a closure does not inherit the function's target features, and
         // each intrinsic inside one became a call.)
@@ -454,17 +475,37 @@ mod avx512 {
                 }
             }
         }
-        for (a, b) in a.iter().zip(b) {
-            let mut vectors = [_mm512_setzero_ps(); V];
-            for (vector, b) in vectors.iter_mut().zip(b) {
-                // SAFETY: `b` is the 64 bytes read.
-                *vector = unsafe { _mm512_loadu_ps(b.as_ptr()) };
+        match a {
+            ASliver::Packed(a) => {
+                for (a, b) in a.as_chunks::<MR>().0.iter().zip(b) {
+                    let b = load(b);
+                    for (sums, a) in sums.iter_mut().zip(a) {
+                        let a = _mm512_set1_ps(*a);
+                        for (sum, b) in sums.iter_mut().zip(&b) {
+                            *sum = _mm512_fmadd_ps(a, *b, *sum);
+                        }
+                    }
+                }
             }
-            let b = vectors;
-            for (sums, a) in sums.iter_mut().zip(a) {
-                let a = _mm512_set1_ps(*a);
-                for (sum, b) in sums.iter_mut().zip(&b) {
-                    *sum = _mm512_fmadd_ps(a, *b, *sum);
+            ASliver::Rows { first, stride, depth } => {
+                // The rows past `A`'s last repeat it (their sums are not stored).
+                assert!(tile.height > 0 && (tile.height - 1) * stride + depth <= first.len(), "rows inside A");
+                let mut rows = [first.as_ptr(); MR];
+                for (i, row) in rows.iter_mut().enumerate() {
+                    // SAFETY: within `first` (asserted above).
+                    *row = unsafe { first.as_ptr().add(i.min(tile.height - 1) * stride) };
+                }
+                for (p, b) in b.iter().enumerate().take(depth) {
+                    let b = load(b);
+                    for (sums, row) in sums.iter_mut().zip(&rows) {
+                        // SAFETY: `p < depth`, and each row holds `depth` values (asserted above).
+                        let value = unsafe { row.add(p) };
+                        // SAFETY: as above: `value` points into `first`.
+                        let a = _mm512_set1_ps(unsafe { *value });
+                        for (sum, b) in sums.iter_mut().zip(&b) {
+                            *sum = _mm512_fmadd_ps(a, *b, *sum);
+                        }
+                    }
                 }
             }
         }
@@ -482,6 +523,17 @@ mod avx512 {
                 unsafe { _mm512_mask_storeu_ps(row[start..].as_mut_ptr(), masks[v], sum) };
             }
         }
+    }
+
+    /// The `V` vectors of one step of a sliver of `B`.
+    #[target_feature(enable = "avx512f")]
+    fn load<const V: usize>(b: &[[f32; 16]; V]) -> [__m512; V] {
+        let mut vectors = [_mm512_setzero_ps(); V];
+        for (vector, b) in vectors.iter_mut().zip(b) {
+            // SAFETY: `b` is the 64 bytes read.
+            *vector = unsafe { _mm512_loadu_ps(b.as_ptr()) };
+        }
+        vectors
     }
 
     /// `destination[p * destination_stride + j] = source[j * source_stride + p]` for `j` and
@@ -550,10 +602,15 @@ fn pack_a<const WIDE: bool, const MR: usize>(
         let sliver = &mut packed[r * depth * MR..][..depth * MR];
         if a.row_stride == 1 {
             // Columns of `A` are contiguous (a transposed row-major matrix): `MR` values per step.
-            for (p, packed_step) in steps.clone().zip(sliver.chunks_exact_mut(MR)) {
+            for (p, packed_step) in steps.clone().zip(sliver.as_chunks_mut::<MR>().0) {
                 let at = p * a.column_stride + row;
-                packed_step[..height].copy_from_slice(&a.values[at..at + height]);
-                packed_step[height..].fill(0.0);
+                if height == MR {
+                    // A copy of constant length: a few moves, not a call to `memcpy` per step.
+                    *packed_step = a.values[at..at + MR].try_into().expect("a whole step");
+                } else {
+                    packed_step[..height].copy_from_slice(&a.values[at..at + height]);
+                    packed_step[height..].fill(0.0);
+                }
             }
         } else {
             // Rows of `A` are contiguous: each row's steps are one run, transposed into the
@@ -565,6 +622,14 @@ fn pack_a<const WIDE: bool, const MR: usize>(
             }
         }
     }
+}
+
+/// A sliver of `A` as a tile reads it: packed (`MR` values per step), or `MR` rows of a
+/// row-major `A` in place, `stride` apart, `depth` steps each from `first`.
+#[derive(Clone, Copy)]
+enum ASliver<'a> {
+    Packed(&'a [f32]),
+    Rows { first: &'a [f32], stride: usize, depth: usize },
 }
 
 /// Where a tile's sums start.
@@ -597,16 +662,17 @@ impl Tile {
     #[inline(always)]
     fn run<const FMA: bool, const WIDE: bool, const MR: usize, const V: usize>(
         self,
-        a: &[f32],
+        a: ASliver<'_>,
         b: &[[f32; LANES]],
         c: Output,
     ) {
         #[cfg(target_arch = "x86_64")]
         if WIDE {
             // SAFETY: the `WIDE` versions of the kernels run only on CPUs with AVX-512F.
-            unsafe { avx512::tile::<MR, V>(self, a.as_chunks::<MR>().0, b.as_chunks::<V>().0, c) };
+            unsafe { avx512::tile::<MR, V>(self, a, b.as_chunks::<V>().0, c) };
             return;
         }
+        let ASliver::Packed(a) = a else { unreachable!("only the AVX-512 tile reads A in place") };
         let sums = match self.start {
             Start::Zero => [[[0.0f32; LANES]; V]; MR],
             Start::FromC => self.load::<MR, V>(c),
