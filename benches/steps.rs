@@ -29,7 +29,7 @@ fn steps(c: &mut Criterion) {
     group.bench_function("A: train_step, 784-100-10 sigmoid, MSE, SGD", |b| {
         b.iter(|| {
             index = (index + 1) % mnist.train.len();
-            sigmoid.train_step(&mut workspace, &mnist.train.images[index], &targets[index], &Mse, &mut sgd).unwrap()
+            sigmoid.train_step(&mut workspace, &mnist.train.inputs[index], &targets[index], &Mse, &mut sgd).unwrap()
         })
     });
 
@@ -38,7 +38,7 @@ fn steps(c: &mut Criterion) {
     group.bench_function("A: train_samples of 16 (one deferred block), 784-100-10 sigmoid, MSE, SGD", |b| {
         b.iter(|| {
             start = (start + 16) % (mnist.train.len() - 16);
-            let block = mnist.train.images[start..start + 16].iter().zip(&targets[start..start + 16]);
+            let block = mnist.train.inputs[start..start + 16].iter().zip(&targets[start..start + 16]);
             sigmoid.train_samples(&mut workspace, block, &Mse, &mut sgd).unwrap()
         })
     });
@@ -53,7 +53,7 @@ fn steps(c: &mut Criterion) {
             let range = batch..batch + 64;
             relu.train_batch(
                 &mut workspace,
-                &mnist.train.images[range.clone()],
+                &mnist.train.inputs[range.clone()],
                 &targets[range],
                 &CrossEntropy,
                 &mut sgd,
@@ -64,7 +64,7 @@ fn steps(c: &mut Criterion) {
 
     // DB: B's step on standardised images, where no input is zero.
     let standardised: Vec<[f32; 784]> =
-        mnist.train.images.iter().map(|image| image.map(|pixel| (pixel - 0.1307) / 0.3081)).collect();
+        mnist.train.inputs.iter().map(|image| image.map(|pixel| (pixel - 0.1307) / 0.3081)).collect();
     let mut dense = ReluMlp::new(&mut rng);
     let mut dense_workspace = dense.workspace();
     group.bench_function("DB: train_batch of 64, standardised inputs, 784-100-10 ReLU, cross-entropy, SGD", |b| {
@@ -86,10 +86,10 @@ fn steps(c: &mut Criterion) {
     let mut outputs = vec![[0.0; 10]; mnist.test.len()];
     group.throughput(Throughput::Elements(mnist.test.len() as u64));
     group.bench_function("I: forward_batch of 1,000", |b| {
-        b.iter(|| relu.forward_batch(&mut workspace, black_box(&mnist.test.images), &mut outputs).unwrap())
+        b.iter(|| relu.forward_batch(&mut workspace, black_box(&mnist.test.inputs), &mut outputs).unwrap())
     });
     group.throughput(Throughput::Elements(1));
-    group.bench_function("I: forward of one image", |b| b.iter(|| relu.forward(black_box(&mnist.test.images[0]))));
+    group.bench_function("I: forward of one image", |b| b.iter(|| relu.forward(black_box(&mnist.test.inputs[0]))));
     group.finish();
 }
 

@@ -203,7 +203,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 /// a zero pixel becomes -0.4242, so no input is zero.
 fn standardised(mnist: &Mnist) -> Mnist {
     let mut standardised = mnist.clone();
-    for image in standardised.train.images.iter_mut().chain(standardised.test.images.iter_mut()) {
+    for image in standardised.train.inputs.iter_mut().chain(standardised.test.inputs.iter_mut()) {
         image.iter_mut().for_each(|pixel| *pixel = (*pixel - 0.1307) / 0.3081);
     }
     standardised
@@ -216,7 +216,7 @@ fn wide(mnist: &Mnist) -> Result<(), TrainError> {
     for (epoch, seconds) in seconds.iter().enumerate() {
         println!("W.epoch{epoch}_s {seconds:.4}");
     }
-    println!("W.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+    println!("W.test_acc {:.4}", net.accuracy(&mnist.test.inputs, &mnist.test.targets)?);
     inference(&net, mnist, "W");
     Ok(())
 }
@@ -243,7 +243,7 @@ fn fit<N: Network<784, 10>>(
         .batch_size(batch_size)
         .seed(SEED)
         .progress(Progress::Silent)
-        .fit(net, &mnist.train.images[..samples], &targets[..samples], None)?;
+        .fit(net, &mnist.train.inputs[..samples], &targets[..samples], None)?;
     Ok(history.epochs.iter().map(|record| record.seconds).collect())
 }
 
@@ -256,11 +256,11 @@ fn fastest(seconds: &[f64]) -> f64 {
 fn batch10k_ms<N: Network<784, 10>>(net: &N, mnist: &Mnist) -> f64 {
     let mut workspace = net.workspace();
     let mut outputs = vec![[0.0f32; 10]; mnist.test.len()];
-    net.forward_batch(&mut workspace, &mnist.test.images, &mut outputs).expect("one output slot per image");
+    net.forward_batch(&mut workspace, &mnist.test.inputs, &mut outputs).expect("one output slot per image");
     let mut best = f64::INFINITY;
     for _ in 0..3 {
         let started = Instant::now();
-        net.forward_batch(&mut workspace, black_box(&mnist.test.images), &mut outputs).expect("one slot per image");
+        net.forward_batch(&mut workspace, black_box(&mnist.test.inputs), &mut outputs).expect("one slot per image");
         black_box(&outputs);
         best = best.min(started.elapsed().as_secs_f64() * 1e3);
     }
@@ -271,7 +271,7 @@ fn lenet(mnist: &Mnist) -> Result<(), TrainError> {
     let mut net = LeNet::new(&mut nn::Pcg64Mcg::seed_from_u64(SEED));
     let seconds = fit(&mut net, Sgd::new(CNN_LEARNING_RATE), CrossEntropy, CNN_BATCH, 3, mnist, mnist.train.len())?;
     println!("C1.epoch_s {:.3}", fastest(&seconds));
-    println!("C1.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+    println!("C1.test_acc {:.4}", net.accuracy(&mnist.test.inputs, &mnist.test.targets)?);
     println!("C1.batch10k_ms {:.1}", batch10k_ms(&net, mnist));
     Ok(())
 }
@@ -283,7 +283,7 @@ fn mnist_cnn(mnist: &Mnist, args: &Args) -> Result<(), TrainError> {
         Some(epochs) => {
             let seconds = fit(&mut net, sgd, CrossEntropy, CNN_BATCH, epochs, mnist, mnist.train.len())?;
             println!("C2.epoch_s {:.3}", fastest(&seconds));
-            println!("C2.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+            println!("C2.test_acc {:.4}", net.accuracy(&mnist.test.inputs, &mnist.test.targets)?);
         }
         None => {
             // One epoch of the first batches' worth of images, scaled to the whole set.
@@ -300,7 +300,7 @@ fn per_sample(mnist: &Mnist, name: &str) -> Result<(), TrainError> {
     let mut net = SigmoidMlp::new(&mut nn::Pcg64Mcg::seed_from_u64(SEED));
     let seconds = fit(&mut net, Sgd::new(0.1), Mse, 1, 1, mnist, mnist.train.len())?;
     println!("{name}.us_per_sample {:.3}", seconds[0] * 1e6 / mnist.train.len() as f64);
-    println!("{name}.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+    println!("{name}.test_acc {:.4}", net.accuracy(&mnist.test.inputs, &mnist.test.targets)?);
     Ok(())
 }
 
@@ -310,7 +310,7 @@ fn mini_batch(mnist: &Mnist, name: &str, optimizer: impl Optimizer) -> Result<()
     for (epoch, seconds) in seconds.iter().enumerate() {
         println!("{name}.epoch{epoch}_s {seconds:.4}");
     }
-    println!("{name}.test_acc {:.4}", net.accuracy(&mnist.test.images, &mnist.test.labels)?);
+    println!("{name}.test_acc {:.4}", net.accuracy(&mnist.test.inputs, &mnist.test.targets)?);
     Ok(())
 }
 
@@ -318,7 +318,7 @@ fn mini_batch(mnist: &Mnist, name: &str, optimizer: impl Optimizer) -> Result<()
 /// 10,000 single-image forward calls, printed as `{name}.batch10k_ms` and
 /// `{name}.single_us_median`.
 fn inference<N: Network<784, 10>>(net: &N, mnist: &Mnist, name: &str) {
-    let images = &mnist.test.images;
+    let images = &mnist.test.inputs;
     let mut workspace = net.workspace();
     let mut outputs = vec![[0.0f32; 10]; images.len()];
     net.forward_batch(&mut workspace, images, &mut outputs).expect("one output slot per image");

@@ -23,6 +23,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}\n", net.summary());
     let (targets, test_targets) = (mnist.train.one_hot_targets(), mnist.test.one_hot_targets());
     let mut trainer = Trainer::new(Sgd::new(0.05), CrossEntropy).epochs(5).batch_size(32).seed(7);
-    trainer.fit(&mut net, &mnist.train.images, &targets, Some((&mnist.test.images, &test_targets)))?;
+    trainer.fit(&mut net, &mnist.train.inputs, &targets, Some((&mnist.test.inputs, &test_targets)))?;
     Ok(())
 }

@@ -57,7 +57,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(directory) => Mnist::load(directory)?,
         None => Mnist::embedded()?,
     };
-    let accuracy = net.accuracy(&mnist.test.images, &mnist.test.labels)?;
+    let accuracy = net.accuracy(&mnist.test.inputs, &mnist.test.targets)?;
     println!("{} test digits", mnist.test.len());
     println!("test_acc {accuracy:.4}");
     Ok(())

@@ -56,7 +56,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let table = read_csv_classes::<4>(&data, &CsvOptions::new(target.as_str()))?;
-    let (train, test) = table.split(0.2, seed, true);
+    let (train, test) = table.split_stratified(0.2, seed);
     println!(
         "{} flowers of {} species from {}: {} to train on, {} to test",
         table.len(),
@@ -82,7 +82,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut outputs = vec![[0.0; 3]; test.len()];
     net.forward_batch(&mut net.workspace(), &test.inputs, &mut outputs)?;
-    println!("{}", ConfusionMatrix::of(&outputs, &test.labels));
+    println!("{}", ConfusionMatrix::of(&outputs, &test.targets));
 
     net.save(&save)?;
     let reloaded = Iris::load(&save)?;
@@ -97,7 +97,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let probabilities = reloaded.predict_proba(&flower);
     let species = argmax(&probabilities);
     println!("a flower measuring {flower:?}: {} ({:.1}%)", table.classes[species], 100.0 * probabilities[species]);
-    let accuracy = reloaded.accuracy(&test.inputs, &test.labels)?;
+    let accuracy = reloaded.accuracy(&test.inputs, &test.targets)?;
     println!("test_acc {accuracy:.4}");
     if !same {
         return Err("the reloaded model predicts differently".into());

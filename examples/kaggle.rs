@@ -95,7 +95,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .seed(args.seed)
         .validation_split(0.1)
         .early_stopping(EarlyStopping { patience: 4, min_delta: 0.0, restore_best: true })
-        .fit(&mut net, &train.images, &train.one_hot_targets(), None)?;
+        .fit(&mut net, &train.inputs, &train.one_hot_targets(), None)?;
     let best = history.best_epoch.and_then(|best| history.epochs.get(best - 1));
     if let Some(best) = best {
         let accuracy = best.validation_accuracy.unwrap_or(0.0);

@@ -243,15 +243,15 @@ fn train<N: Network<PIXELS, CLASSES>, L: Loss>(
         ScheduleChoice::Cosine => trainer.schedule(CosineAnnealing { period: args.epochs, minimum: 0.0 }),
         ScheduleChoice::Step => trainer.schedule(StepDecay { every: 10, gamma: 0.5 }),
     };
-    let history = trainer.fit(&mut net, &mnist.train.images, &targets, Some((&mnist.test.images, &test_targets)))?;
+    let history = trainer.fit(&mut net, &mnist.train.inputs, &targets, Some((&mnist.test.inputs, &test_targets)))?;
     let mut outputs = vec![[0.0; CLASSES]; mnist.test.len()];
-    net.forward_batch(&mut net.workspace(), &mnist.test.images, &mut outputs)?;
-    let labels: Vec<usize> = mnist.test.labels.iter().map(|&label| usize::from(label)).collect();
+    net.forward_batch(&mut net.workspace(), &mnist.test.inputs, &mut outputs)?;
+    let labels: Vec<usize> = mnist.test.targets.iter().map(|&label| usize::from(label)).collect();
     let matrix = ConfusionMatrix::of(&outputs, &labels);
     println!("\nthe test set after {} epochs\n{matrix}", history.epochs.len());
     if let Some(directory) = &args.plot {
         let predictions: Vec<usize> = outputs.iter().map(|output| argmax(output)).collect();
-        plot(directory, &history, &matrix, &mnist.test.images, &labels, &predictions)?;
+        plot(directory, &history, &matrix, &mnist.test.inputs, &labels, &predictions)?;
     }
     if let Some(directory) = &args.export {
         export(directory, &net, &outputs)?;

@@ -126,7 +126,7 @@ fn train<N: Network<784, 10>>(args: &Args, mnist: &Mnist) -> Result<(), Box<dyn 
     if args.augment {
         trainer = trainer.augment(nn::data::Augment::digits());
     }
-    trainer.fit(&mut net, &mnist.train.images, &targets, Some((&mnist.test.images, &test_targets)))?;
+    trainer.fit(&mut net, &mnist.train.inputs, &targets, Some((&mnist.test.inputs, &test_targets)))?;
     if let Some(path) = &args.save {
         net.save(path)?;
         println!("saved to {}", path.display());

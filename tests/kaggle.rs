@@ -51,7 +51,7 @@ fn end_to_end(train: &Path, test: &Path, submission: &Path, epochs: usize) -> f3
         .epochs(epochs)
         .validation_split(0.1)
         .progress(Progress::Silent)
-        .fit(&mut net, &train.images, &train.one_hot_targets(), None)
+        .fit(&mut net, &train.inputs, &train.one_hot_targets(), None)
         .unwrap();
     let predictions: Vec<usize> = test.iter().map(|image| net.predict(image)).collect();
     write_kaggle_submission(submission, &predictions).unwrap();
@@ -69,8 +69,8 @@ fn a_submission_has_the_header_and_one_row_per_test_image_in_order() {
     let directory = tempfile::tempdir().unwrap();
     let mnist = Mnist::embedded().unwrap();
     let (train, test) = (directory.path().join("train.csv"), directory.path().join("test.csv"));
-    std::fs::write(&train, kaggle_csv(&mnist.train.images[..600], Some(&mnist.train.labels[..600]))).unwrap();
-    std::fs::write(&test, kaggle_csv(&mnist.test.images[..120], None)).unwrap();
+    std::fs::write(&train, kaggle_csv(&mnist.train.inputs[..600], Some(&mnist.train.targets[..600]))).unwrap();
+    std::fs::write(&test, kaggle_csv(&mnist.test.inputs[..120], None)).unwrap();
     let accuracy = end_to_end(&train, &test, &directory.path().join("submission.csv"), 8);
     assert!(accuracy > 0.6, "held-out accuracy {accuracy}");
 }

@@ -26,12 +26,12 @@ fn two_thousand_steps_on_the_embedded_sample_learn_the_digits() {
     let mut net = SigmoidMlp::new(&mut nn::Pcg64Mcg::seed_from_u64(1));
     let mut ws = net.workspace();
     let mut sgd = Sgd::new(0.1);
-    let before = net.accuracy(&mnist.test.images, &mnist.test.labels).unwrap();
+    let before = net.accuracy(&mnist.test.inputs, &mnist.test.targets).unwrap();
     // 2,000 of the 5,000 digits keep this test quick in a debug build.
-    for (image, target) in mnist.train.images.iter().zip(mnist.train.one_hot_targets()).take(2_000) {
+    for (image, target) in mnist.train.inputs.iter().zip(mnist.train.one_hot_targets()).take(2_000) {
         net.train_step(&mut ws, image, &target, &Mse, &mut sgd).unwrap();
     }
-    let after = net.accuracy(&mnist.test.images, &mnist.test.labels).unwrap();
+    let after = net.accuracy(&mnist.test.inputs, &mnist.test.targets).unwrap();
     // Seeds 0 to 7 reach 0.70 to 0.74 (chance is 0.1); the bound leaves room for other seeds.
     assert!(before < 0.3 && after > 0.6, "test accuracy {before} before training, {after} after 2,000 steps");
     println!("test accuracy {before} before training, {after} after 2,000 steps");
@@ -44,8 +44,8 @@ fn full_idx_files_load_and_agree_with_the_embedded_sample() {
     let full = Mnist::load(&directory).unwrap();
     assert_eq!((full.train.len(), full.test.len()), (60_000, 10_000));
     let embedded = Mnist::embedded().unwrap();
-    assert_eq!(&full.train.images[..5_000], &embedded.train.images[..]);
-    assert_eq!(&full.test.labels[..1_000], &embedded.test.labels[..]);
+    assert_eq!(&full.train.inputs[..5_000], &embedded.train.inputs[..]);
+    assert_eq!(&full.test.targets[..1_000], &embedded.test.targets[..]);
 }
 
 #[test]
@@ -56,5 +56,5 @@ fn kaggle_csv_sample_agrees_with_the_idx_files() {
     let train = read_kaggle_train(directory.join("kaggle-sample/train.csv.gz")).unwrap();
     assert_eq!(train, embedded.train);
     let test = read_kaggle_test(directory.join("kaggle-sample/test.csv.gz")).unwrap();
-    assert_eq!(test, embedded.test.images);
+    assert_eq!(test, embedded.test.inputs);
 }

@@ -45,9 +45,9 @@ fn a_float16_mlp_trained_in_pytorch_gives_pytorchs_logits() {
     let net = PytorchMlp::load_safetensors(fixture("pytorch_mlp.safetensors")).unwrap();
     let mnist = Mnist::embedded().unwrap();
     for (index, expected) in pytorch_mlp::LOGITS.iter().enumerate() {
-        assert_close(&net.forward(&mnist.test.images[index]), expected, 1e-5, &format!("digit {index}"));
+        assert_close(&net.forward(&mnist.test.inputs[index]), expected, 1e-5, &format!("digit {index}"));
     }
-    let accuracy = net.accuracy(&mnist.test.images, &mnist.test.labels).unwrap();
+    let accuracy = net.accuracy(&mnist.test.inputs, &mnist.test.targets).unwrap();
     assert_eq!(accuracy, pytorch_mlp::SAMPLE_TEST_ACCURACY);
 }
 
@@ -203,5 +203,5 @@ fn the_pytorch_mlp_scores_pytorchs_accuracy_on_the_full_test_set() {
     assert!(directory.is_dir(), "this test needs the four MNIST IDX files in {}", directory.display());
     let mnist = Mnist::load(&directory).unwrap();
     let net = PytorchMlp::load_safetensors(fixture("pytorch_mlp.safetensors")).unwrap();
-    assert_eq!(net.accuracy(&mnist.test.images, &mnist.test.labels).unwrap(), pytorch_mlp::TEST_ACCURACY);
+    assert_eq!(net.accuracy(&mnist.test.inputs, &mnist.test.targets).unwrap(), pytorch_mlp::TEST_ACCURACY);
 }

@@ -24,9 +24,9 @@ fn iris_trains_saves_reloads_and_predicts_the_same() {
         (table.len(), table.classes.as_slice()),
         (150, &["setosa", "versicolor", "virginica"].map(String::from)[..])
     );
-    let (train, test) = table.split(0.2, 7, true);
+    let (train, test) = table.split_stratified(0.2, 7);
     for class in 0..3 {
-        assert_eq!(test.labels.iter().filter(|&&label| label == class).count(), 10, "stratified: 10 of each 50");
+        assert_eq!(test.targets.iter().filter(|&&label| label == class).count(), 10, "stratified: 10 of each 50");
     }
     let mut net = Iris::new(&mut nn::Pcg64Mcg::seed_from_u64(7));
     net.layer0.fit_standard(&train.inputs);
@@ -36,7 +36,7 @@ fn iris_trains_saves_reloads_and_predicts_the_same() {
         .progress(Progress::Silent)
         .fit(&mut net, &train.inputs, &train.one_hot_targets(), None)
         .unwrap();
-    let accuracy = net.accuracy(&test.inputs, &test.labels).unwrap();
+    let accuracy = net.accuracy(&test.inputs, &test.targets).unwrap();
     assert!(accuracy >= 0.9, "test accuracy {accuracy}");
 
     let directory = tempfile::tempdir().unwrap();
@@ -86,7 +86,7 @@ fn headerless_files_other_delimiters_chosen_columns_and_integer_classes_read() {
     let options = CsvOptions::new(0).without_header().with_delimiter(b';').with_features([3, 1]);
     let table = read("2;10;x;30\n0;11;y;31\n", &options).unwrap();
     assert_eq!(table.inputs, [[30.0, 10.0], [31.0, 11.0]]);
-    assert_eq!((table.labels, table.classes), (vec![2, 0], vec!["0".into(), "1".into(), "2".into()]));
+    assert_eq!((table.targets, table.classes), (vec![2, 0], vec!["0".into(), "1".into(), "2".into()]));
     let named = CsvOptions::new("kind").with_features([Column::from("b"), Column::from("a")]);
     assert_eq!(read("a,b,kind\n1,2,x\n", &named).unwrap().inputs, [[2.0, 1.0]]);
 }

@@ -9,8 +9,8 @@ mod scratch;
 fuzz_target!(|bytes: &[u8]| {
     let path = scratch::scratch_file(bytes);
     if let Ok(train) = nn::data::read_kaggle_train(&path) {
-        assert_eq!(train.images.len(), train.labels.len());
-        assert!(train.images.iter().flatten().all(|pixel| (0.0..=1.0).contains(pixel)));
+        assert_eq!(train.inputs.len(), train.targets.len());
+        assert!(train.inputs.iter().flatten().all(|pixel| (0.0..=1.0).contains(pixel)));
     }
     let _ = nn::data::read_kaggle_test(&path);
 });

@@ -27,7 +27,7 @@ fuzz_target!(|bytes: &[u8]| {
 /// A table that loads is consistent: one label per sample, each naming a class, every feature
 /// a finite number.
 fn check<const IN: usize>(table: &nn::data::Table<IN>) {
-    assert_eq!(table.inputs.len(), table.labels.len());
-    assert!(table.labels.iter().all(|&label| label < table.classes.len()));
+    assert_eq!(table.inputs.len(), table.targets.len());
+    assert!(table.targets.iter().all(|&label| label < table.classes.len()));
     assert!(table.inputs.iter().flatten().all(|value| value.is_finite()));
 }

@@ -208,7 +208,7 @@ mod tests {
         // Each MNIST digit already fills its 20x20 box and is centred by mass: drawn at 10x
         // size anywhere on the canvas, it comes back to within one pixel's shift.
         let mnist = nn::data::mnist::Mnist::embedded().expect("the embedded sample");
-        for (index, digit) in mnist.test.images.iter().take(50).enumerate() {
+        for (index, digit) in mnist.test.inputs.iter().take(50).enumerate() {
             let mut ink = blank();
             for (i, value) in digit.iter().enumerate() {
                 let (row, column) = (i / SIDE, i % SIDE);

@@ -175,9 +175,9 @@ mod tests {
         for model in [Model::Mlp, Model::LeNet] {
             let correct = mnist
                 .test
-                .images
+                .inputs
                 .iter()
-                .zip(&mnist.test.labels)
+                .zip(&mnist.test.targets)
                 .filter(|(image, &label)| most_likely(&engine.probabilities(model, image)) == usize::from(label))
                 .count();
             assert!(correct >= 960, "{model:?}: {correct} of 1000");
@@ -187,7 +187,7 @@ mod tests {
     #[test]
     fn the_exports_predict_a_drawn_digit_and_a_blank_canvas() {
         let mnist = Mnist::embedded().expect("the embedded sample");
-        let (digit, label) = (&mnist.test.images[0], mnist.test.labels[0]);
+        let (digit, label) = (&mnist.test.inputs[0], mnist.test.targets[0]);
         // SAFETY: the tests in this module are the only callers, and only this one writes.
         let ink = unsafe { std::slice::from_raw_parts_mut(ink(), CANVAS * CANVAS) };
         ink.fill(0);

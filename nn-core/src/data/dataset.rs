@@ -1,26 +1,39 @@
-use super::mnist::{CLASSES, PIXELS};
-use crate::network::one_hot;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
+//! The in-memory data set every reader returns: inputs of any size, with any target.
 
-/// Labelled digits: `images[i]` (784 pixels in `[0, 1]`, row-major 28x28) has class `labels[i]`.
+use super::table::split_indices;
+
+/// Samples of `IN` input values, each with a target of type `T`: a class (`u8` for MNIST's
+/// digits, `usize` for the classes of a CSV file) or a vector of values (`[f32; OUT]`, for
+/// regression). MNIST's images are `Dataset<784, u8>`, a CSV file's classified rows a
+/// [`Table`](super::Table) (`Dataset<IN, usize>`), its numeric rows [`Values`](super::Values)
+/// (`Dataset<IN, [f32; OUT]>`).
 ///
 /// ```
-/// let mnist = nn::data::mnist::Mnist::embedded()?;
-/// let (train, held_out) = mnist.train.split(0.1, 42);
-/// assert_eq!(held_out.len(), mnist_len(&train) / 9);
-/// # fn mnist_len(d: &nn::data::Dataset) -> usize { d.len() }
-/// # Ok::<(), nn::data::DataError>(())
+/// use nn::data::Dataset;
+///
+/// let points = Dataset::<2, u8> { inputs: vec![[0.0, 0.1], [0.9, 1.0]], targets: vec![0, 1], classes: vec![] };
+/// let (train, test) = points.split(0.5, 7);
+/// assert_eq!((train.len(), test.len()), (1, 1));
+/// assert_eq!(points.one_hot_targets::<2>()[1], [0.0, 1.0]);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Dataset {
-    /// The images, pixels scaled to `[0, 1]`.
-    pub images: Vec<[f32; PIXELS]>,
-    /// The class of each image, `0..=9`.
-    pub labels: Vec<u8>,
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset<const IN: usize, T> {
+    /// The inputs of each sample (for images, channel-major pixels).
+    pub inputs: Vec<[f32; IN]>,
+    /// The target of each sample.
+    pub targets: Vec<T>,
+    /// The class names by class index, when the targets are classes that a file named (the
+    /// labels of a CSV file, say); empty otherwise.
+    pub classes: Vec<String>,
 }
 
-impl Dataset {
+impl<const IN: usize, T> Default for Dataset<IN, T> {
+    fn default() -> Self {
+        Self { inputs: Vec::new(), targets: Vec::new(), classes: Vec::new() }
+    }
+}
+
+impl<const IN: usize, T: Clone> Dataset<IN, T> {
     /// The number of samples.
     ///
     /// ```
@@ -29,34 +42,39 @@ impl Dataset {
     /// # Ok::<(), nn::data::DataError>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.images.len()
+        self.inputs.len()
     }
 
     /// Whether there are no samples.
     ///
     /// ```
-    /// assert!(nn::data::Dataset::default().is_empty());
+    /// assert!(nn::data::Dataset::<3, u8>::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.images.is_empty()
+        self.inputs.is_empty()
     }
 
-    /// The labels as one-hot vectors, the targets for [`Mse`](crate::losses::Mse) or
-    /// [`CrossEntropy`](crate::losses::CrossEntropy).
+    /// The samples at `indices`, in that order, with the same class names.
     ///
     /// ```
     /// let mnist = nn::data::mnist::Mnist::embedded()?;
-    /// let targets = mnist.test.one_hot_targets();
-    /// assert_eq!(targets[0][usize::from(mnist.test.labels[0])], 1.0);
-    /// assert_eq!(targets[0].iter().sum::<f32>(), 1.0);
+    /// let firsts = mnist.test.select(&[0, 1]);
+    /// assert_eq!(firsts.targets, mnist.test.targets[..2]);
     /// # Ok::<(), nn::data::DataError>(())
     /// ```
-    pub fn one_hot_targets(&self) -> Vec<[f32; CLASSES]> {
-        self.labels.iter().map(|&label| one_hot(label as usize)).collect()
+    ///
+    /// # Panics
+    /// If an index is not below [`len`](Self::len).
+    pub fn select(&self, indices: &[usize]) -> Self {
+        Self {
+            inputs: indices.iter().map(|&i| self.inputs[i]).collect(),
+            targets: indices.iter().map(|&i| self.targets[i].clone()).collect(),
+            classes: self.classes.clone(),
+        }
     }
 
-    /// Splits off a held-out part: a seeded shuffle, then the last `fraction` of the samples
-    /// (rounded down) go to the second data set. The same seed always gives the same split.
+    /// A seeded split into a kept part and a held-out `fraction` of the samples (rounded): the
+    /// same seed always gives the same split.
     ///
     /// ```
     /// let mnist = nn::data::mnist::Mnist::embedded()?;
@@ -64,27 +82,56 @@ impl Dataset {
     /// assert_eq!((train.len(), validation.len()), (4_000, 1_000));
     /// # Ok::<(), nn::data::DataError>(())
     /// ```
-    pub fn split(self, fraction: f32, seed: u64) -> (Dataset, Dataset) {
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        order.shuffle(&mut rand_pcg::Pcg64Mcg::seed_from_u64(seed));
-        let held_out = ((self.len() as f32) * fraction.clamp(0.0, 1.0)) as usize;
-        let (keep, hold) = order.split_at(self.len() - held_out);
-        (self.select(keep), self.select(hold))
+    pub fn split(&self, fraction: f32, seed: u64) -> (Self, Self) {
+        let (kept, held_out) = split_indices(&vec![0; self.len()], fraction, seed, false);
+        (self.select(&kept), self.select(&held_out))
     }
+}
 
-    /// The samples at `indices`, in that order.
+impl<const IN: usize, T: Copy + Into<usize>> Dataset<IN, T> {
+    /// The classes as one-hot targets of `CLASSES` values, the targets for
+    /// [`CrossEntropy`](crate::losses::CrossEntropy) or [`Mse`](crate::losses::Mse).
     ///
     /// ```
     /// let mnist = nn::data::mnist::Mnist::embedded()?;
-    /// let firsts = mnist.test.select(&[0, 1]);
-    /// assert_eq!(firsts.labels, mnist.test.labels[..2]);
+    /// let targets = mnist.test.one_hot_targets::<10>();
+    /// assert_eq!(targets[0][usize::from(mnist.test.targets[0])], 1.0);
+    /// assert_eq!(targets[0].iter().sum::<f32>(), 1.0);
     /// # Ok::<(), nn::data::DataError>(())
     /// ```
-    pub fn select(&self, indices: &[usize]) -> Dataset {
-        Dataset {
-            images: indices.iter().map(|&i| self.images[i]).collect(),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
-        }
+    ///
+    /// # Panics
+    /// If a class is not below `CLASSES`.
+    pub fn one_hot_targets<const CLASSES: usize>(&self) -> Vec<[f32; CLASSES]> {
+        self.targets.iter().map(|&class| crate::one_hot(class.into())).collect()
+    }
+
+    /// The class of each sample, as an index.
+    ///
+    /// ```
+    /// let points = nn::data::Dataset::<1, u8> { inputs: vec![[0.0], [1.0]], targets: vec![3, 1], classes: vec![] };
+    /// assert_eq!(points.class_indices(), [3, 1]);
+    /// ```
+    pub fn class_indices(&self) -> Vec<usize> {
+        self.targets.iter().map(|&class| class.into()).collect()
+    }
+
+    /// As [`split`](Self::split), keeping each class's share the same in both parts (as
+    /// scikit-learn's `stratify=`).
+    ///
+    /// ```
+    /// let table = nn::data::Table::<1> {
+    ///     inputs: (0..10).map(|i| [i as f32]).collect(),
+    ///     targets: vec![0, 0, 0, 0, 0, 0, 0, 0, 1, 1],
+    ///     classes: vec!["a".into(), "b".into()],
+    /// };
+    /// let (train, test) = table.split_stratified(0.5, 7);
+    /// assert_eq!((train.len(), test.len()), (5, 5));
+    /// assert_eq!(test.targets.iter().filter(|&&class| class == 1).count(), 1);
+    /// ```
+    pub fn split_stratified(&self, fraction: f32, seed: u64) -> (Self, Self) {
+        let (kept, held_out) = split_indices(&self.class_indices(), fraction, seed, true);
+        (self.select(&kept), self.select(&held_out))
     }
 }
 
@@ -92,10 +139,11 @@ impl Dataset {
 mod tests {
     use super::*;
 
-    fn numbered(count: usize) -> Dataset {
+    fn numbered(count: usize) -> Dataset<3, u8> {
         Dataset {
-            images: (0..count).map(|i| [i as f32; PIXELS]).collect(),
-            labels: (0..count).map(|i| (i % 10) as u8).collect(),
+            inputs: (0..count).map(|i| [i as f32; 3]).collect(),
+            targets: (0..count).map(|i| (i % 10) as u8).collect(),
+            classes: Vec::new(),
         }
     }
 
@@ -103,7 +151,7 @@ mod tests {
     fn split_is_a_seeded_partition() {
         let (train, held_out) = numbered(100).split(0.2, 7);
         assert_eq!((train.len(), held_out.len()), (80, 20));
-        let mut seen: Vec<usize> = train.images.iter().chain(&held_out.images).map(|image| image[0] as usize).collect();
+        let mut seen: Vec<usize> = train.inputs.iter().chain(&held_out.inputs).map(|input| input[0] as usize).collect();
         seen.sort();
         assert_eq!(seen, (0..100).collect::<Vec<_>>());
         assert_eq!(numbered(100).split(0.2, 7).1, held_out);
@@ -111,10 +159,33 @@ mod tests {
     }
 
     #[test]
-    fn images_keep_their_labels_through_a_split() {
-        let (train, _) = numbered(50).split(0.5, 1);
-        for (image, label) in train.images.iter().zip(&train.labels) {
-            assert_eq!(image[0] as usize % 10, *label as usize);
+    fn inputs_keep_their_targets_through_a_split() {
+        for (train, held_out) in [numbered(50).split(0.5, 1), numbered(50).split_stratified(0.5, 1)] {
+            for part in [train, held_out] {
+                for (input, target) in part.inputs.iter().zip(&part.targets) {
+                    assert_eq!(input[0] as usize % 10, usize::from(*target));
+                }
+            }
         }
+    }
+
+    #[test]
+    fn a_stratified_split_holds_out_each_class_in_proportion() {
+        let (_, held_out) = numbered(100).split_stratified(0.3, 4);
+        for class in 0..10 {
+            assert_eq!(held_out.targets.iter().filter(|&&target| target == class).count(), 3, "class {class}");
+        }
+    }
+
+    #[test]
+    fn vector_targets_split_with_their_inputs() {
+        let values = Dataset::<1, [f32; 2]> {
+            inputs: (0..10).map(|i| [i as f32]).collect(),
+            targets: (0..10).map(|i| [2.0 * i as f32, 1.0]).collect(),
+            classes: Vec::new(),
+        };
+        let (train, test) = values.split(0.3, 7);
+        assert_eq!((train.len(), test.len()), (7, 3));
+        assert!(test.inputs.iter().zip(&test.targets).all(|(x, y)| y[0] == 2.0 * x[0]));
     }
 }

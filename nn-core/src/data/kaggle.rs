@@ -2,9 +2,10 @@
 //! `label,pixel0,...,pixel783`, `test.csv` with `pixel0,...,pixel783`; one digit per line,
 //! pixels 0-255. Either may be gzip-compressed.
 
+use super::mnist::Digits;
 use super::mnist::{CLASSES, PIXELS};
 use super::source::{open, BoundedText};
-use super::{DataError, Dataset};
+use super::DataError;
 use std::path::Path;
 
 /// Reads a Kaggle `train.csv` (label first, then 784 pixels), scaling pixels to `[0, 1]`.
@@ -14,11 +15,11 @@ use std::path::Path;
 /// println!("{} labelled digits", train.len());
 /// # Ok::<(), nn::data::DataError>(())
 /// ```
-pub fn read_kaggle_train(path: impl AsRef<Path>) -> Result<Dataset, DataError> {
-    let mut dataset = Dataset::default();
+pub fn read_kaggle_train(path: impl AsRef<Path>) -> Result<Digits, DataError> {
+    let mut dataset = Digits::default();
     read_csv(path.as_ref(), true, |label, image| {
-        dataset.labels.push(label.expect("the train layout has a label"));
-        dataset.images.push(image);
+        dataset.targets.push(label.expect("the train layout has a label"));
+        dataset.inputs.push(image);
     })?;
     Ok(dataset)
 }
@@ -192,9 +193,9 @@ mod tests {
     fn reads_train_rows_and_scales_pixels() {
         let file = file(&[header(true), row(Some("7"), "255"), row(Some("0"), "0")]);
         let data = read_kaggle_train(file.path()).unwrap();
-        assert_eq!(data.labels, [7, 0]);
-        assert_eq!(data.images[0], [1.0; PIXELS]);
-        assert_eq!(data.images[1], [0.0; PIXELS]);
+        assert_eq!(data.targets, [7, 0]);
+        assert_eq!(data.inputs[0], [1.0; PIXELS]);
+        assert_eq!(data.inputs[1], [0.0; PIXELS]);
     }
 
     #[test]
@@ -269,7 +270,7 @@ mod tests {
     #[test]
     fn a_byte_order_mark_before_the_header_is_not_part_of_it() {
         let file = file(&[format!("\u{feff}{}", header(true)), row(Some("4"), "0")]);
-        assert_eq!(read_kaggle_train(file.path()).unwrap().labels, [4]);
+        assert_eq!(read_kaggle_train(file.path()).unwrap().targets, [4]);
     }
 
     #[test]
@@ -278,7 +279,7 @@ mod tests {
         let first = gzip(&format!("{}\n{}\n", header(true), row(Some("1"), "0")));
         let second = gzip(&format!("{}\n", row(Some("2"), "0")));
         let file = file_of(&[first, second].concat());
-        assert_eq!(read_kaggle_train(file.path()).unwrap().labels, [1, 2]);
+        assert_eq!(read_kaggle_train(file.path()).unwrap().targets, [1, 2]);
     }
 
     #[test]
@@ -319,6 +320,6 @@ mod tests {
         writeln!(encoder, "{}\n{}", header(true), row(Some("3"), "0")).unwrap();
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(&encoder.finish().unwrap()).unwrap();
-        assert_eq!(read_kaggle_train(file.path()).unwrap().labels, [3]);
+        assert_eq!(read_kaggle_train(file.path()).unwrap().targets, [3]);
     }
 }

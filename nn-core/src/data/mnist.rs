@@ -11,6 +11,9 @@ use super::{DataError, Dataset};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// MNIST's digits: 784 pixels in `[0, 1]` (row-major 28 x 28) and a class, `0..=9`, each.
+pub type Digits = Dataset<PIXELS, u8>;
+
 /// Pixels per image (28 x 28).
 ///
 /// ```
@@ -34,9 +37,9 @@ pub const CLASSES: usize = 10;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mnist {
     /// The training digits (60,000 in the full set).
-    pub train: Dataset,
+    pub train: Digits,
     /// The test digits (10,000 in the full set).
-    pub test: Dataset,
+    pub test: Digits,
 }
 
 const EMBEDDED: [(&str, &[u8]); 4] = [
@@ -86,7 +89,7 @@ impl Mnist {
     }
 }
 
-/// Reads one images file and its labels file into a [`Dataset`], checking that the images are
+/// Reads one images file and its labels file into [`Digits`], checking that the images are
 /// 28x28, that the counts agree and that every label is a digit.
 ///
 /// ```no_run
@@ -95,11 +98,11 @@ impl Mnist {
 /// assert_eq!(test.len(), 10_000);
 /// # Ok::<(), nn::data::DataError>(())
 /// ```
-pub fn read_idx_pair(images_path: &Path, labels_path: &Path) -> Result<Dataset, DataError> {
+pub fn read_idx_pair(images_path: &Path, labels_path: &Path) -> Result<Digits, DataError> {
     dataset(open(images_path)?, images_path, open(labels_path)?, labels_path)
 }
 
-fn dataset(images: impl Read, images_path: &Path, labels: impl Read, labels_path: &Path) -> Result<Dataset, DataError> {
+fn dataset(images: impl Read, images_path: &Path, labels: impl Read, labels_path: &Path) -> Result<Digits, DataError> {
     // The size and the count are checked from the header, before gigabytes of images of another
     // size, or more than the floats may take, are read.
     let images = parse_images_checked(images, images_path, |count, rows, columns| match (rows, columns) {
@@ -129,7 +132,7 @@ fn dataset(images: impl Read, images_path: &Path, labels: impl Read, labels_path
     }
     let images =
         images.pixels.chunks_exact(PIXELS).map(|chunk| std::array::from_fn(|i| f32::from(chunk[i]) / 255.0)).collect();
-    Ok(Dataset { images, labels })
+    Ok(Digits { inputs: images, targets: labels, classes: Vec::new() })
 }
 
 /// Refuses `count` images whose floats would take more than [`Limits::dataset_bytes`](super::Limits).
@@ -163,11 +166,11 @@ mod tests {
         let mnist = Mnist::embedded().unwrap();
         assert_eq!((mnist.train.len(), mnist.test.len()), (5_000, 1_000));
         // The first training digit of MNIST is a 5, the first test digit a 7.
-        assert_eq!((mnist.train.labels[0], mnist.test.labels[0]), (5, 7));
+        assert_eq!((mnist.train.targets[0], mnist.test.targets[0]), (5, 7));
         for class in 0..CLASSES as u8 {
-            assert!(mnist.train.labels.iter().filter(|&&l| l == class).count() > 350);
+            assert!(mnist.train.targets.iter().filter(|&&l| l == class).count() > 350);
         }
-        let mean: f32 = mnist.train.images.iter().flatten().sum::<f32>() / (5_000 * PIXELS) as f32;
+        let mean: f32 = mnist.train.inputs.iter().flatten().sum::<f32>() / (5_000 * PIXELS) as f32;
         assert!((0.12..0.14).contains(&mean), "mean pixel {mean}");
     }
 

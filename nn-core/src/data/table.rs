@@ -3,7 +3,7 @@
 
 use super::kaggle::{csv_error, quoted};
 use super::source::{open, BoundedText};
-use super::DataError;
+use super::{DataError, Dataset};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::path::Path;
@@ -109,90 +109,18 @@ impl CsvOptions {
     }
 }
 
-/// Samples with `IN` features and a class each; the classes' names by index.
+/// Samples with `IN` features and a class each (an index into `classes`, the classes' names):
+/// what [`read_csv_classes`] returns.
 ///
 /// ```
 /// let table = nn::data::Table::<2> {
 ///     inputs: vec![[0.1, 0.2], [0.3, 0.4]],
-///     labels: vec![0, 1],
+///     targets: vec![0, 1],
 ///     classes: vec!["cat".into(), "dog".into()],
 /// };
 /// assert_eq!(table.one_hot_targets::<2>()[1], [0.0, 1.0]);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Table<const IN: usize> {
-    /// The features of each sample.
-    pub inputs: Vec<[f32; IN]>,
-    /// The class of each sample, an index into `classes`.
-    pub labels: Vec<usize>,
-    /// The class names: the labels as the file wrote them.
-    pub classes: Vec<String>,
-}
-
-impl<const IN: usize> Table<IN> {
-    /// The number of samples.
-    ///
-    /// ```
-    /// assert_eq!(nn::data::Table::<3>::default().len(), 0);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.inputs.len()
-    }
-
-    /// Whether there are no samples.
-    ///
-    /// ```
-    /// assert!(nn::data::Table::<3>::default().is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.inputs.is_empty()
-    }
-
-    /// The labels as one-hot targets of `CLASSES` values.
-    ///
-    /// # Panics
-    /// If a label is not below `CLASSES`.
-    ///
-    /// ```
-    /// let table = nn::data::Table::<1> { inputs: vec![[0.0]], labels: vec![2], classes: vec![] };
-    /// assert_eq!(table.one_hot_targets::<3>(), [[0.0, 0.0, 1.0]]);
-    /// ```
-    pub fn one_hot_targets<const CLASSES: usize>(&self) -> Vec<[f32; CLASSES]> {
-        self.labels.iter().map(|&label| crate::one_hot(label)).collect()
-    }
-
-    /// The samples at `indices`, in that order, with the same classes.
-    ///
-    /// ```
-    /// let table = nn::data::Table::<1> { inputs: vec![[1.0], [2.0]], labels: vec![0, 1], classes: vec![] };
-    /// assert_eq!(table.select(&[1]).inputs, [[2.0]]);
-    /// ```
-    pub fn select(&self, indices: &[usize]) -> Self {
-        Self {
-            inputs: indices.iter().map(|&i| self.inputs[i]).collect(),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
-            classes: self.classes.clone(),
-        }
-    }
-
-    /// A seeded split into a training part and a held-out `fraction`; `stratified` keeps each
-    /// class's share the same in both parts (as scikit-learn's `stratify=`).
-    ///
-    /// ```
-    /// let table = nn::data::Table::<1> {
-    ///     inputs: (0..10).map(|i| [i as f32]).collect(),
-    ///     labels: vec![0, 0, 0, 0, 0, 0, 0, 0, 1, 1],
-    ///     classes: vec!["a".into(), "b".into()],
-    /// };
-    /// let (train, test) = table.split(0.5, 7, true);
-    /// assert_eq!((train.len(), test.len()), (5, 5));
-    /// assert_eq!(test.labels.iter().filter(|&&label| label == 1).count(), 1);
-    /// ```
-    pub fn split(&self, fraction: f32, seed: u64, stratified: bool) -> (Self, Self) {
-        let (train, held_out) = split_indices(&self.labels, fraction, seed, stratified);
-        (self.select(&train), self.select(&held_out))
-    }
-}
+pub type Table<const IN: usize> = Dataset<IN, usize>;
 
 /// Indices of a seeded split of samples with these `labels`: (kept, held out), the held-out
 /// part `fraction` of the samples (rounded); with `stratified`, of each class.
@@ -263,7 +191,7 @@ pub fn k_fold(count: usize, k: usize, seed: u64) -> Vec<(Vec<usize>, Vec<usize>)
 /// std::fs::write(&path, "length,width,kind\n1.5,0.2,small\n4.7,1.4,large\n1.3,0.3,small\n")?;
 /// let table = read_csv_classes::<2>(&path, &CsvOptions::new("kind"))?;
 /// assert_eq!(table.classes, ["large", "small"]);
-/// assert_eq!((table.inputs[1], table.labels[1]), ([4.7, 1.4], 0));
+/// assert_eq!((table.inputs[1], table.targets[1]), ([4.7, 1.4], 0));
 ///
 /// std::fs::write(&path, "length,width,kind\n1.5,,small\n")?;
 /// let error = read_csv_classes::<2>(&path, &CsvOptions::new("kind")).unwrap_err();
@@ -291,7 +219,7 @@ pub fn read_csv_classes<const IN: usize>(path: impl AsRef<Path>, options: &CsvOp
         Ok(())
     })?;
     let (labels, classes) = encode_classes(path, &targets[0], &raw_labels)?;
-    Ok(Table { inputs, labels, classes })
+    Ok(Table { inputs, targets: labels, classes })
 }
 
 /// How many feature and target columns a reader needs, and what to call the targets in an error.

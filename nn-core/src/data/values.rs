@@ -1,68 +1,19 @@
 //! Regression data: samples of `IN` numeric features and `OUT` numeric targets each, read from a
 //! CSV file and split.
 
-use super::table::{read_rows, split_indices, CsvOptions, Shape};
-use super::DataError;
+use super::table::{read_rows, CsvOptions, Shape};
+use super::{DataError, Dataset};
 use std::path::Path;
 
 /// Samples with `IN` features and `OUT` target values each: what a network with `OUT` outputs
-/// learns to predict (with [`Mse`](crate::losses::Mse), say).
+/// learns to predict (with [`Mse`](crate::losses::Mse), say), and what [`read_csv_values`]
+/// returns.
 ///
 /// ```
-/// let values = nn::data::Values::<1, 2> { inputs: vec![[0.5], [1.5]], targets: vec![[1.0, 2.0], [3.0, 4.0]] };
+/// let values = nn::data::Values::<1, 2> { inputs: vec![[0.5], [1.5]], targets: vec![[1.0, 2.0], [3.0, 4.0]], classes: vec![] };
 /// assert_eq!(values.select(&[1]).targets, [[3.0, 4.0]]);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Values<const IN: usize, const OUT: usize> {
-    /// The features of each sample.
-    pub inputs: Vec<[f32; IN]>,
-    /// The target values of each sample.
-    pub targets: Vec<[f32; OUT]>,
-}
-
-impl<const IN: usize, const OUT: usize> Values<IN, OUT> {
-    /// The number of samples.
-    ///
-    /// ```
-    /// assert_eq!(nn::data::Values::<2, 1>::default().len(), 0);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.inputs.len()
-    }
-
-    /// Whether there are no samples.
-    ///
-    /// ```
-    /// assert!(nn::data::Values::<2, 1>::default().is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.inputs.is_empty()
-    }
-
-    /// The samples at `indices`, in that order.
-    pub fn select(&self, indices: &[usize]) -> Self {
-        Self {
-            inputs: indices.iter().map(|&i| self.inputs[i]).collect(),
-            targets: indices.iter().map(|&i| self.targets[i]).collect(),
-        }
-    }
-
-    /// A seeded split into a training part and a held-out `fraction`.
-    ///
-    /// ```
-    /// let values = nn::data::Values::<1, 1> {
-    ///     inputs: (0..10).map(|i| [i as f32]).collect(),
-    ///     targets: (0..10).map(|i| [2.0 * i as f32]).collect(),
-    /// };
-    /// let (train, test) = values.split(0.3, 7);
-    /// assert_eq!((train.len(), test.len()), (7, 3));
-    /// assert!(test.inputs.iter().zip(&test.targets).all(|(x, y)| y[0] == 2.0 * x[0]));
-    /// ```
-    pub fn split(&self, fraction: f32, seed: u64) -> (Self, Self) {
-        let (train, held_out) = split_indices(&vec![0; self.len()], fraction, seed, false);
-        (self.select(&train), self.select(&held_out))
-    }
-}
+pub type Values<const IN: usize, const OUT: usize> = Dataset<IN, [f32; OUT]>;
 
 /// Reads samples of `IN` numeric features and `OUT` numeric targets from a CSV file (raw or
 /// `.gz`): the target columns are `options`' [`targets`](CsvOptions::targets), in the order of

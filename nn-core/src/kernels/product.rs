@@ -629,6 +629,8 @@ fn pack_a<const WIDE: bool, const MR: usize>(
 #[derive(Clone, Copy)]
 enum ASliver<'a> {
     Packed(&'a [f32]),
+    // Read only by the AVX-512 tile.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     Rows { first: &'a [f32], stride: usize, depth: usize },
 }
 

@@ -38,9 +38,9 @@ fn digits(count: usize) -> Result<(), String> {
     let mnist = Mnist::embedded().map_err(|error| error.to_string())?;
     let digits: Vec<Value> = mnist
         .test
-        .images
+        .inputs
         .iter()
-        .zip(&mnist.test.labels)
+        .zip(&mnist.test.targets)
         .take(count)
         .map(|(pixels, label)| json!({ "label": label, "pixels": pixels.to_vec() }))
         .collect();
