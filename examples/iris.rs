@@ -1,6 +1,7 @@
 //! Tabular data end to end: Fisher's iris flowers (4 measurements, 3 species named in the file)
 //! from a CSV file, a stratified split, standardisation fitted on the training part and saved
-//! inside the network, training, a saved model that reloads and predicts the same.
+//! inside the network, training, a saved model (with the species' names) that reloads and
+//! predicts the same.
 //!
 //! ```text
 //! cargo run --release --example iris
@@ -84,8 +85,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     net.forward_batch(&mut net.workspace(), &test.inputs, &mut outputs)?;
     println!("{}", ConfusionMatrix::of(&outputs, &test.targets));
 
-    net.save(&save)?;
-    let reloaded = Iris::load(&save)?;
+    net.save_with_classes(&save, &table.classes)?;
+    let (reloaded, species_names) = Iris::load_with_classes(&save)?;
     let same = test.inputs.iter().all(|flower| reloaded.forward(flower) == net.forward(flower));
     println!(
         "saved to {} and reloaded: {}",
@@ -96,7 +97,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let flower = [6.1, 2.8, 4.7, 1.2];
     let probabilities = reloaded.predict_proba(&flower);
     let species = argmax(&probabilities);
-    println!("a flower measuring {flower:?}: {} ({:.1}%)", table.classes[species], 100.0 * probabilities[species]);
+    println!("a flower measuring {flower:?}: {} ({:.1}%)", species_names[species], 100.0 * probabilities[species]);
     let accuracy = reloaded.accuracy(&test.inputs, &test.targets)?;
     println!("test_acc {accuracy:.4}");
     if !same {

@@ -215,13 +215,66 @@ fn files_of_the_previous_format_still_load() {
     assert_eq!(Small::load(&path).unwrap(), trained());
 }
 
+/// A version 3 file of `network`: version 4's bytes without the (empty) class names, the last
+/// byte of the header.
+fn version_3_file(network: &Small) -> Vec<u8> {
+    let mut bytes = network.to_bytes();
+    let header_end = bytes.len() - 4 - Small::PARAMETERS * 4;
+    assert_eq!(bytes[header_end - 1], 0, "no class names: a zero-length vector");
+    bytes.remove(header_end - 1);
+    bytes[8] = 3;
+    let body = bytes.len() - 4;
+    let checksum = crc32(&bytes[..body]);
+    bytes[body..].copy_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn files_of_format_3_still_load() {
+    let directory = scratch("files_of_format_3_still_load");
+    let path = directory.join("v3.model");
+    std::fs::write(&path, version_3_file(&trained())).unwrap();
+    assert_eq!(Small::load(&path).unwrap(), trained());
+    assert_eq!(Small::load_with_classes(&path).unwrap(), (trained(), Vec::new()));
+}
+
+#[test]
+fn class_names_are_saved_with_the_model() {
+    let directory = scratch("class_names_are_saved_with_the_model");
+    let path = directory.join("named.model");
+    let classes = vec!["cat".to_owned(), "dog, or wolf".to_owned()];
+    trained().save_with_classes(&path, &classes).unwrap();
+    assert_eq!(Small::load_with_classes(&path).unwrap(), (trained(), classes.clone()));
+    assert_eq!(Small::load(&path).unwrap(), trained());
+    // One name per output, or none.
+    for wrong in [vec!["cat".to_owned()], vec!["a".to_owned(); 3]] {
+        let error = trained().save_with_classes(directory.join("wrong.model"), &wrong).unwrap_err();
+        assert!(matches!(error, ModelFileError::ClassNames { outputs: 2, .. }), "{error:?}");
+        assert!(error.to_string().contains("class names"), "{error}");
+    }
+    let huge = vec!["x".repeat(300_000); 2];
+    let error = trained().save_with_classes(directory.join("huge.model"), &huge).unwrap_err();
+    assert!(matches!(error, ModelFileError::ClassNames { bytes: 600_000, .. }), "{error:?}");
+    // A file naming another number of outputs is refused, checksum and all correct.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(3).position(|window| window == b"cat").unwrap() - 2;
+    assert_eq!(bytes[at], 2, "two names");
+    bytes[at] = 1;
+    bytes.drain(at + 1 + 1 + 3..at + 1 + 1 + 3 + 1 + "dog, or wolf".len());
+    let body = bytes.len() - 4;
+    let checksum = crc32(&bytes[..body]);
+    bytes[body..].copy_from_slice(&checksum.to_le_bytes());
+    let error = load_bytes(&directory, &bytes);
+    assert!(matches!(error, ModelFileError::ClassNames { outputs: 2, found: 1, .. }), "{error:?}");
+}
+
 #[test]
 fn a_file_of_an_unknown_version_names_it() {
     let directory = scratch("a_file_of_an_unknown_version_names_it");
     let mut bytes = version_2_file(&trained());
     bytes[8] = 1;
     let error = load_bytes(&directory, &bytes);
-    assert!(error.to_string().ends_with("model file format version 1; this library reads versions 2 to 3"), "{error}");
+    assert!(error.to_string().ends_with("model file format version 1; this library reads versions 2 to 4"), "{error}");
 }
 
 #[test]
@@ -267,10 +320,10 @@ fn an_architecture_of_100_kb_is_quoted_short() {
 fn a_newer_format_is_named_by_its_version_even_with_another_header_or_length() {
     let directory = scratch("a_newer_format_is_named_by_its_version_even_with_another_header_or_length");
     for tail in [vec![0xff; 7], vec![7; 2 << 20]] {
-        let bytes = [b"nn-model".to_vec(), vec![4], tail].concat();
+        let bytes = [b"nn-model".to_vec(), vec![5], tail].concat();
         let error = load_bytes(&directory, &bytes);
         assert!(
-            error.to_string().ends_with("model file format version 4; this library reads versions 2 to 3"),
+            error.to_string().ends_with("model file format version 5; this library reads versions 2 to 4"),
             "{error}"
         );
     }

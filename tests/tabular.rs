@@ -41,9 +41,10 @@ fn iris_trains_saves_reloads_and_predicts_the_same() {
 
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("iris.model");
-    net.save(&path).unwrap();
-    let reloaded = Iris::load(&path).unwrap();
+    net.save_with_classes(&path, &table.classes).unwrap();
+    let (reloaded, classes) = Iris::load_with_classes(&path).unwrap();
     assert_eq!(reloaded, net, "the fitted standardisation is saved with the weights");
+    assert_eq!(classes, ["setosa", "versicolor", "virginica"], "and the species' names");
     for flower in &test.inputs {
         assert_eq!(reloaded.forward(flower), net.forward(flower));
     }

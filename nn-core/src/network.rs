@@ -607,6 +607,55 @@ pub trait Network<const IN: usize, const OUT: usize>: Sequential<IN, OUT> {
         io::load(path.as_ref())
     }
 
+    /// [`save`](Network::save), with the name of each output: the classes of a
+    /// [`Table`](crate::data::Table), say, so that a program that loads the model can name what
+    /// it predicts ([`load_with_classes`](Network::load_with_classes)).
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Iris { Linear(4, 3) } }
+    /// let path = std::env::temp_dir().join(format!("classes-{}.model", std::process::id()));
+    /// let net = Iris::new(&mut nn::Pcg64Mcg::seed_from_u64(1));
+    /// let species = ["setosa", "versicolor", "virginica"].map(String::from);
+    /// net.save_with_classes(&path, &species)?;
+    /// let (loaded, classes) = Iris::load_with_classes(&path)?;
+    /// assert_eq!((&loaded, &classes[..]), (&net, &species[..]));
+    /// println!("{}", classes[loaded.predict(&[5.1, 3.5, 1.4, 0.2])]);
+    /// assert!(net.save_with_classes(&path, &species[..2]).is_err()); // one name per output
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ModelFileError::ClassNames`] unless there is one name per output (or none) and they are
+    /// at most 512 KiB in all; [`ModelFileError::Io`] if the file cannot be written.
+    fn save_with_classes(&self, path: impl AsRef<Path>, classes: &[String]) -> Result<(), ModelFileError> {
+        io::save_with_classes(self, path.as_ref(), classes)
+    }
+
+    /// [`load`](Network::load), with the names of the outputs that
+    /// [`save_with_classes`](Network::save_with_classes) stored (none for a file saved
+    /// without them).
+    ///
+    /// ```
+    /// use nn::prelude::*;
+    ///
+    /// network! { struct Net { Linear(2, 2) } }
+    /// let path = std::env::temp_dir().join(format!("no-classes-{}.model", std::process::id()));
+    /// Net::zeroed().save(&path)?;
+    /// assert!(Net::load_with_classes(&path)?.1.is_empty());
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`load`](Network::load)'s, and [`ModelFileError::ClassNames`] if the file names
+    /// another number of outputs.
+    fn load_with_classes(path: impl AsRef<Path>) -> Result<(Self, Vec<String>), ModelFileError> {
+        io::load_with_classes(path.as_ref())
+    }
+
     /// The bytes [`save`](Network::save) writes: a model to embed in a program
     /// (`include_bytes!`) or to send elsewhere.
     ///

@@ -91,6 +91,21 @@ pub enum ModelFileError {
         /// The longest model file of the network: its tensors and the largest header.
         longest: u64,
     },
+    /// Class names that are not one per output of the network (nor none), or too long to store.
+    #[error(
+        "{}: {found} class names ({bytes} bytes) for a network of {outputs} outputs: a model file names each output or none, in at most 512 KiB",
+        path.display()
+    )]
+    ClassNames {
+        /// The file.
+        path: PathBuf,
+        /// The network's outputs.
+        outputs: usize,
+        /// The class names given or stored.
+        found: usize,
+        /// Their bytes in all.
+        bytes: usize,
+    },
     /// The checksum does not match the contents.
     #[error("{}: the file is corrupted (CRC-32 {found:#010x} does not match the stored {stored:#010x})", path.display())]
     ChecksumMismatch {

@@ -18,13 +18,13 @@ use std::path::Path;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub const MAGIC: &[u8; 8] = b"nn-model";
-/// The format version this library writes (3: every tensor in PyTorch's layout, with its shape
-/// and kind).
+/// The format version this library writes (4: every tensor in PyTorch's layout, with its shape
+/// and kind, and the outputs' class names when the network was saved with them).
 ///
 /// ```
 /// assert!(nn::io::OLDEST_FORMAT_VERSION <= nn::io::FORMAT_VERSION);
 /// ```
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest format version this library reads (2: tensors with lengths only, the first
 /// layer's weight input-major).
 ///
@@ -58,6 +58,16 @@ struct Version {
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
 struct Header {
+    format_version: u32,
+    architecture: String,
+    tensors: Vec<TensorEntry>,
+    /// The name of each output, or none.
+    classes: Vec<String>,
+}
+
+/// The header of version 3: version 4 without the class names.
+#[derive(Deserialize)]
+struct HeaderV3 {
     format_version: u32,
     architecture: String,
     tensors: Vec<TensorEntry>,
@@ -122,15 +132,26 @@ pub(crate) fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<HEADER_LIMIT>()
 }
 
-fn header_of<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(network: &N) -> Header {
+fn header_of<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(network: &N, classes: &[String]) -> Header {
     let mut tensors = Vec::new();
     network.visit_tensors(&mut |tensor| tensors.push(TensorEntry::of(&tensor)));
-    Header { format_version: FORMAT_VERSION, architecture: N::ARCHITECTURE.to_owned(), tensors }
+    let (architecture, classes) = (N::ARCHITECTURE.to_owned(), classes.to_vec());
+    Header { format_version: FORMAT_VERSION, architecture, tensors, classes }
 }
 
 pub(crate) fn encode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(network: &N) -> Vec<u8> {
-    let header = bincode::serde::encode_to_vec(header_of(network), config())
-        .expect("a header of a compiled network is far below the 1 MiB limit");
+    encode_with_classes(network, &[])
+}
+
+/// The bytes of a model file of `network` whose outputs are named `classes` (one per output,
+/// or none; the caller checks).
+pub(crate) fn encode_with_classes<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &N,
+    classes: &[String],
+) -> Vec<u8> {
+    // Class names beyond the header's limit could not be read back: the caller bounds them.
+    let header = bincode::serde::encode_to_vec(header_of(network, classes), config())
+        .expect("a header of a compiled network and bounded class names is below the 1 MiB limit");
     let mut bytes = Vec::with_capacity(MAGIC.len() + header.len() + N::PARAMETERS * 4 + CHECKSUM_LEN);
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&header);
@@ -148,13 +169,44 @@ pub(crate) fn save<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
     network: &N,
     path: &Path,
 ) -> Result<(), ModelFileError> {
+    save_with_classes(network, path, &[])
+}
+
+/// Bytes of class names a model file may hold: a header must stay below [`HEADER_LIMIT`] with
+/// the tensors' entries beside them.
+pub(crate) const CLASS_NAME_BYTES: usize = HEADER_LIMIT / 2;
+
+/// Saves `network` with the names of its outputs, `classes` (one per output, or none).
+pub(crate) fn save_with_classes<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    network: &N,
+    path: &Path,
+    classes: &[String],
+) -> Result<(), ModelFileError> {
+    check_class_names(classes, OUT, path)?;
     let io_error = |source| ModelFileError::Io { path: path.to_owned(), source };
-    write_atomically(path, &encode(network)).map_err(io_error)
+    write_atomically(path, &encode_with_classes(network, classes)).map_err(io_error)
+}
+
+/// Refuses class names that are not one per output (or none), or longer in all than
+/// [`CLASS_NAME_BYTES`].
+fn check_class_names(classes: &[String], outputs: usize, path: &Path) -> Result<(), ModelFileError> {
+    let bytes: usize = classes.iter().map(String::len).sum();
+    if !(classes.is_empty() || classes.len() == outputs) || bytes > CLASS_NAME_BYTES {
+        return Err(ModelFileError::ClassNames { path: path.to_owned(), outputs, found: classes.len(), bytes });
+    }
+    Ok(())
 }
 
 pub(crate) fn load<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(path: &Path) -> Result<N, ModelFileError> {
+    load_with_classes(path).map(|(network, _)| network)
+}
+
+/// Loads a network and the names of its outputs (empty when it was saved without them).
+pub(crate) fn load_with_classes<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    path: &Path,
+) -> Result<(N, Vec<String>), ModelFileError> {
     let bytes = read_bounded(path, longest_file::<N, IN, OUT>())?;
-    decode_bounded(&bytes, path)
+    decode_bounded_with_classes(&bytes, path)
 }
 
 /// [`decode`], after refusing more bytes than the longest file of `N` (a foreign file or one of
@@ -163,13 +215,21 @@ pub(crate) fn decode_bounded<N: Network<IN, OUT>, const IN: usize, const OUT: us
     bytes: &[u8],
     path: &Path,
 ) -> Result<N, ModelFileError> {
+    decode_bounded_with_classes(bytes, path).map(|(network, _)| network)
+}
+
+/// [`decode_bounded`], with the class names.
+fn decode_bounded_with_classes<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(N, Vec<String>), ModelFileError> {
     let longest = longest_file::<N, IN, OUT>();
     if bytes.len() as u64 > longest {
         // A foreign file or one of a newer format is named as such, not as too long.
         check_version(bytes, path)?;
         return Err(ModelFileError::TooLong { path: path.to_owned(), longest });
     }
-    decode(bytes, path)
+    decode_with_classes(bytes, path)
 }
 
 /// The longest model file of `N`: its tensors and the largest header.
@@ -257,6 +317,12 @@ fn decode_header(body: &[u8], path: &Path) -> Result<Decoded, ModelFileError> {
             let (header, header_len) = bincode::serde::decode_from_slice(body, config()).map_err(corrupted)?;
             Ok(Decoded { header, header_len })
         }
+        3 => {
+            let (old, header_len): (HeaderV3, usize) =
+                bincode::serde::decode_from_slice(body, config()).map_err(corrupted)?;
+            let HeaderV3 { format_version, architecture, tensors } = old;
+            Ok(Decoded { header: Header { format_version, architecture, tensors, classes: Vec::new() }, header_len })
+        }
         OLDEST_FORMAT_VERSION => {
             let (old, header_len): (HeaderV2, usize) =
                 bincode::serde::decode_from_slice(body, config()).map_err(corrupted)?;
@@ -267,7 +333,8 @@ fn decode_header(body: &[u8], path: &Path) -> Result<Decoded, ModelFileError> {
                 .into_iter()
                 .map(|entry| TensorEntry { name: entry.name, shape: vec![entry.len], kind: StoredKind::Parameter })
                 .collect();
-            let header = Header { format_version: OLDEST_FORMAT_VERSION, architecture: old.architecture, tensors };
+            let (architecture, classes) = (old.architecture, Vec::new());
+            let header = Header { format_version: OLDEST_FORMAT_VERSION, architecture, tensors, classes };
             Ok(Decoded { header, header_len })
         }
         found => Err(ModelFileError::UnsupportedVersion { path: path.to_owned(), found, supported: FORMAT_VERSION }),
@@ -278,6 +345,14 @@ pub(crate) fn decode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
     bytes: &[u8],
     path: &Path,
 ) -> Result<N, ModelFileError> {
+    decode_with_classes(bytes, path).map(|(network, _)| network)
+}
+
+/// [`decode`], with the class names.
+fn decode_with_classes<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(N, Vec<String>), ModelFileError> {
     let path_buf = || path.to_owned();
     let body = bytes.strip_prefix(MAGIC).ok_or_else(|| ModelFileError::NotAModelFile { path: path_buf() })?;
     let Decoded { header, header_len } = decode_header(body, path)?;
@@ -301,6 +376,7 @@ pub(crate) fn decode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
     }
     let mut network = N::zeroed();
     check_tensors(&network, &header, path)?;
+    check_class_names(&header.classes, OUT, path)?;
     let mut data = contents[MAGIC.len() + header_len..]
         .chunks_exact(4)
         .map(|bytes| f32::from_le_bytes(bytes.try_into().expect("chunks of four bytes")));
@@ -322,7 +398,7 @@ pub(crate) fn decode<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
             }
         }
     });
-    Ok(network)
+    Ok((network, header.classes))
 }
 
 /// Checks that the file's tensors are the network's: the same names, shapes and kinds (for a
@@ -332,7 +408,7 @@ fn check_tensors<N: Network<IN, OUT>, const IN: usize, const OUT: usize>(
     stored: &Header,
     path: &Path,
 ) -> Result<(), ModelFileError> {
-    let mut expected = header_of(network).tensors;
+    let mut expected = header_of(network, &[]).tensors;
     if stored.format_version == OLDEST_FORMAT_VERSION {
         for entry in &mut expected {
             entry.shape = vec![entry.len()];

@@ -631,7 +631,11 @@ enum ASliver<'a> {
     Packed(&'a [f32]),
     // Read only by the AVX-512 tile.
     #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-    Rows { first: &'a [f32], stride: usize, depth: usize },
+    Rows {
+        first: &'a [f32],
+        stride: usize,
+        depth: usize,
+    },
 }
 
 /// Where a tile's sums start.
