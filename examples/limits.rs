@@ -7,6 +7,8 @@
 //! - `l2_read_gbs`: how fast one core reads a 313 KB matrix (the MNIST MLP's first-layer
 //!   weight) that sits in its L2 cache, 512 bits at a time into 8 independent sums: the bound of
 //!   a per-sample forward pass, which must read the whole matrix. x86-64 with AVX-512 only.
+//! - `l3_read_gbs`, `w_weights_read_us`: the same for workload W's 2.7 MB of weights, more than
+//!   a core's L2: the bound of one image's inference through W, which must read them all.
 //! - `handoff_us`: the median time rayon takes to run two 250 us jobs in parallel, minus 250 us,
 //!   when the workers have been idle for 100 us: what a batch step pays to split its work.
 //!
@@ -75,6 +77,13 @@ fn fma_peak() {
                                                                          // SAFETY: as above.
         let seconds = unsafe { read_512(&matrix, 20_000) };
         println!("l2_read_gbs {:.0}", (matrix.len() * 4) as f64 / seconds / 1e9);
+        // The weights of workload W's 784-512-512-10 MLP (2.7 MB): more than a core's L2, so
+        // reading them once, as one image's inference must, streams them from L3.
+        let wide = nn::__private::heap::AlignedBuffer::zeroed(784 * 512 + 512 * 512 + 512 * 10);
+        // SAFETY: as above.
+        let seconds = unsafe { read_512(&wide, 2_000) };
+        println!("l3_read_gbs {:.0}", (wide.len() * 4) as f64 / seconds / 1e9);
+        println!("w_weights_read_us {:.1}", seconds * 1e6);
     }
     if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has AVX2 and FMA, checked just above.
