@@ -340,10 +340,12 @@ impl<
 
     /// One sample's output from its columns: `y = W · columns + b`, channel-major.
     fn forward_columns(&self, columns: &[f32], y: &mut [f32]) {
-        kernels::gemm(&self.weight, columns, y, OC, Self::PATCH, Self::POSITIONS, false);
+        // Each plane starts as its bias and the product is added: `gemm` adds each complete sum
+        // once, so this is `Σ + b` exactly, in one pass over `y` fewer than adding the bias after.
         for (plane, bias) in y.chunks_exact_mut(Self::POSITIONS).zip(self.bias.iter()) {
-            plane.iter_mut().for_each(|value| *value += bias);
+            plane.fill(*bias);
         }
+        kernels::gemm(&self.weight, columns, y, OC, Self::PATCH, Self::POSITIONS, true);
     }
 
     /// One sample's forward pass through a task's memory.
