@@ -160,13 +160,7 @@ pub fn dense_backward_rows(
     let (x_rows, dy_rows) = (MatrixView::row_major(x, rows, inputs), MatrixView::row_major(dy, rows, outputs));
     matrix_product(dy_rows.transposed(), x_rows, weight_gradient, Store::Overwrite, &mut scratch.product);
     if let Some(dx) = dx {
-        matrix_product(
-            dy_rows,
-            MatrixView::row_major(weight, outputs, inputs),
-            dx,
-            Store::Overwrite,
-            &mut scratch.product,
-        );
+        input_gradients(weight, dy_rows, dx, scratch);
     }
 }
 
@@ -203,13 +197,7 @@ pub fn dense_sgd_rows(
     assert_eq!(bias_gradient.len(), outputs, "one bias gradient per output");
     let (x_rows, dy_rows) = (MatrixView::row_major(x, rows, inputs), MatrixView::row_major(dy, rows, outputs));
     if let Some(dx) = dx {
-        matrix_product(
-            dy_rows,
-            MatrixView::row_major(weight, outputs, inputs),
-            dx,
-            Store::Overwrite,
-            &mut scratch.product,
-        );
+        input_gradients(weight, dy_rows, dx, scratch);
     }
     let step = Store::AddScaled(-learning_rate);
     matrix_product(dy_rows.transposed(), x_rows, weight, step, &mut scratch.product);
@@ -242,7 +230,13 @@ pub fn dense_input_gradient_rows(
     let rows = dy.len() / outputs;
     check_rows(dy, rows, outputs, "output gradients");
     check_rows(dx, rows, inputs, "input gradients");
-    let (dy, weight) = (MatrixView::row_major(dy, rows, outputs), MatrixView::row_major(weight, outputs, inputs));
+    input_gradients(weight, MatrixView::row_major(dy, rows, outputs), dx, scratch);
+}
+
+/// `dx = dy · W` for a row-major `weight` of `dy`'s columns (outputs) by `dx`'s (inputs).
+fn input_gradients(weight: &[f32], dy: MatrixView<'_>, dx: &mut [f32], scratch: &mut PanelScratch) {
+    let outputs = dy.columns();
+    let weight = MatrixView::row_major(weight, outputs, weight.len() / outputs);
     matrix_product(dy, weight, dx, Store::Overwrite, &mut scratch.product);
 }
 
