@@ -71,7 +71,7 @@ fn gemm_impl<const FMA: bool, const WIDE: bool>(
 /// `k`, then one vector at a time, then the last columns as one vector overlapping the one
 /// before (one by one only in a row narrower than a vector). Each block's sums are complete
 /// before they reach `c`: without `accumulate` they are stored, so `c` needs no clearing first
-/// (a pass over it that cost a conv layer's forward pass about 3%).
+/// (a whole pass over it).
 #[inline(always)]
 fn gemm_rows<const FMA: bool, const R: usize, const B: usize>(
     a: &[f32],

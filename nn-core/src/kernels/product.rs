@@ -445,7 +445,7 @@ fn transpose<const WIDE: bool>(
 /// The register tile and the 16 x 16 transpose in AVX-512 intrinsics.
 ///
 /// In plain Rust the tile's 24 vectors of sums stayed in registers or went to memory after every
-/// multiply-add depending on what else LLVM inlined into the same function (a 10x difference);
+/// multiply-add depending on what else LLVM inlined into the same function;
 /// vectors of `__m512` in a function of their own pin them. LLVM does not find the transpose's
 /// shuffles on its own.
 #[cfg(target_arch = "x86_64")]
