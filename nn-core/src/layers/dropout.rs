@@ -2,12 +2,12 @@
 
 use crate::buffers::grown;
 use crate::layer::{Context, Layer, Mode, Update};
-use rand::Rng;
+use rand::RngCore;
 
 /// PyTorch's `nn.Dropout(p)`, inverted: in train mode each value is zeroed with probability
 /// `p` and the others are scaled by `1 / (1 - p)`, so eval mode is the identity. The mask is
-/// drawn from the pass's [`Context`] generator (seeded by the workspace), value by value in
-/// order, so a run is reproducible and the same on any number of threads.
+/// drawn from the pass's [`Context`] generator (seeded by the workspace), two values per 64-bit
+/// draw in order, so a run is reproducible and the same on any number of threads.
 ///
 /// ```
 /// use nn::layers::{Dropout, Layer};
@@ -44,8 +44,16 @@ impl Dropout {
             Mode::Eval => mask.fill(1.0),
             Mode::Train => {
                 let (rng, scale) = (context.rng(), 1.0 / (1.0 - self.p));
-                for multiplier in mask.iter_mut() {
-                    *multiplier = if rng.random::<f32>() < self.p { 0.0 } else { scale };
+                // A value is dropped when a uniform 32-bit draw is below `p · 2^32`: each 64-bit
+                // draw decides two values, with integer comparisons (a float drawn per value was
+                // most of the layer's cost).
+                let threshold = (f64::from(self.p) * 4_294_967_296.0) as u64;
+                let multiplier = |bits: u32| if u64::from(bits) < threshold { 0.0 } else { scale };
+                for pair in mask.chunks_mut(2) {
+                    let bits = rng.next_u64();
+                    for (value, half) in pair.iter_mut().zip([bits as u32, (bits >> 32) as u32]) {
+                        *value = multiplier(half);
+                    }
                 }
             }
         }
