@@ -4,12 +4,13 @@
 //!
 //! A register tile of `MR` rows by `NR` columns of `C` accumulates over `KC` steps of the inner
 //! dimension, reading `MR` values of `A` (broadcast) and `NR / 16` vectors of `B` per step, with
-//! no horizontal sums. Both operands are first copied into packed panels in exactly the order the
+//! no horizontal sums. The operands are first copied into packed panels in exactly the order the
 //! tile reads them: `B` in slivers `NR` columns wide (one sliver, `KC x NR`, stays in L1 while
 //! every sliver of `A` passes it), `A` in slivers `MR` rows high (a block of `MC` rows, `MC x KC`,
-//! stays in L2). Packing makes every operand layout the same to the tile: a weight read as its
-//! transpose (`x · Wᵀ`), an input-major weight read as it is, a batch of rows read column by
-//! column (`dyᵀ · x`) are all strided views, and none of them is ever transposed in memory.
+//! stays in L2), except a row-major `A`, which the AVX-512 tile broadcasts from its rows in place.
+//! Packing makes every operand layout the same to the tile: a weight read as its transpose
+//! (`x · Wᵀ`), an input-major weight read as it is, a batch of rows read column by column
+//! (`dyᵀ · x`) are all strided views, and none of them is ever transposed in memory.
 //!
 //! Large products are split across the rayon threads by ranges of `C`'s columns; each value of
 //! `C` is the same sequence of operations whichever thread computes it, so the result does not
