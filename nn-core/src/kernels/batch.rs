@@ -154,7 +154,7 @@ pub fn dense_backward_rows(
     dx: Option<&mut [f32]>,
     scratch: &mut PanelScratch,
 ) {
-    let Shapes { inputs, outputs, rows } = backward_shapes(weight, x, dy, bias_gradient.len(), dx.as_deref());
+    let Shapes { inputs, outputs, rows } = backward_shapes(weight, Some(x), dy, bias_gradient.len(), dx.as_deref());
     check_shape(weight_gradient, outputs, inputs);
     sum_rows(dy, bias_gradient);
     let (x_rows, dy_rows) = (MatrixView::row_major(x, rows, inputs), MatrixView::row_major(dy, rows, outputs));
@@ -193,7 +193,7 @@ pub fn dense_sgd_rows(
     dx: Option<&mut [f32]>,
     scratch: &mut PanelScratch,
 ) {
-    let Shapes { inputs, outputs, rows } = backward_shapes(weight, x, dy, bias.len(), dx.as_deref());
+    let Shapes { inputs, outputs, rows } = backward_shapes(weight, Some(x), dy, bias.len(), dx.as_deref());
     assert_eq!(bias_gradient.len(), outputs, "one bias gradient per output");
     let (x_rows, dy_rows) = (MatrixView::row_major(x, rows, inputs), MatrixView::row_major(dy, rows, outputs));
     if let Some(dx) = dx {
@@ -224,12 +224,7 @@ pub fn dense_input_gradient_rows(
     dx: &mut [f32],
     scratch: &mut PanelScratch,
 ) {
-    assert!(outputs > 0, "a layer has at least one output");
-    let inputs = weight.len() / outputs;
-    check_shape(weight, outputs, inputs);
-    let rows = dy.len() / outputs;
-    check_rows(dy, rows, outputs, "output gradients");
-    check_rows(dx, rows, inputs, "input gradients");
+    let Shapes { rows, .. } = backward_shapes(weight, None, dy, outputs, Some(dx));
     input_gradients(weight, MatrixView::row_major(dy, rows, outputs), dx, scratch);
 }
 
@@ -247,14 +242,17 @@ struct Shapes {
     rows: usize,
 }
 
-/// Checks the operands of a backward pass of a layer of `outputs` and returns their sizes.
-fn backward_shapes(weight: &[f32], x: &[f32], dy: &[f32], outputs: usize, dx: Option<&[f32]>) -> Shapes {
+/// Checks the operands of a backward pass of a layer of `outputs` (its inputs `x` and input
+/// gradients `dx` when there are) and returns their sizes.
+fn backward_shapes(weight: &[f32], x: Option<&[f32]>, dy: &[f32], outputs: usize, dx: Option<&[f32]>) -> Shapes {
     assert!(outputs > 0, "a layer has at least one output");
     let inputs = weight.len() / outputs;
     check_shape(weight, outputs, inputs);
     let rows = dy.len() / outputs;
     check_rows(dy, rows, outputs, "output gradients");
-    check_rows(x, rows, inputs, "inputs");
+    if let Some(x) = x {
+        check_rows(x, rows, inputs, "inputs");
+    }
     if let Some(dx) = dx {
         check_rows(dx, rows, inputs, "input gradients");
     }
