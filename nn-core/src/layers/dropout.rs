@@ -2,6 +2,7 @@
 
 use crate::buffers::grown;
 use crate::layer::{Context, Layer, Mode, Update};
+use crate::layers::elementwise::in_parallel_chunks;
 use rand::RngCore;
 
 /// PyTorch's `nn.Dropout(p)`, inverted: in train mode each value is zeroed with probability
@@ -38,7 +39,8 @@ impl Dropout {
     }
 
     /// Draws a multiplier per value into `mask` (0, or `1 / (1 - p)`) in train mode, or 1 in
-    /// eval mode, and writes `y = x ⊙ mask`.
+    /// eval mode, and writes `y = x ⊙ mask`. The draws are in order on this thread (so the
+    /// mask is the same on any number of threads); the product is spread over them.
     fn apply(&self, context: &mut Context, x: &[f32], y: &mut [f32], mask: &mut [f32]) {
         match context.mode() {
             Mode::Eval => mask.fill(1.0),
@@ -57,16 +59,15 @@ impl Dropout {
                 }
             }
         }
-        for ((y, x), multiplier) in y.iter_mut().zip(x).zip(mask.iter()) {
-            *y = x * multiplier;
-        }
+        let mask = &*mask;
+        in_parallel_chunks(y, |range, y| masked(&x[range.clone()], &mask[range], y));
     }
 }
 
-/// `dx = dy ⊙ mask`.
-fn masked(dy: &[f32], mask: &[f32], dx: &mut [f32]) {
-    for ((dx, dy), multiplier) in dx.iter_mut().zip(dy).zip(mask) {
-        *dx = dy * multiplier;
+/// `y = x ⊙ mask`: the forward pass, and with `dy` for `x` the backward one.
+fn masked(x: &[f32], mask: &[f32], y: &mut [f32]) {
+    for ((y, x), multiplier) in y.iter_mut().zip(x).zip(mask) {
+        *y = x * multiplier;
     }
 }
 
@@ -126,7 +127,8 @@ impl<const N: usize> Layer<N, N> for Dropout {
         _update: Update,
     ) {
         if let Some(dx) = dx {
-            masked(dy.as_flattened(), &cache[..dy.len() * N], dx.as_flattened_mut());
+            let (dy, mask) = (dy.as_flattened(), &cache[..dy.len() * N]);
+            in_parallel_chunks(dx.as_flattened_mut(), |range, dx| masked(&dy[range.clone()], &mask[range], dx));
         }
     }
 }

@@ -2,7 +2,30 @@
 //! written once for all of them.
 
 use crate::layer::{Context, Layer, Update};
+use rayon::prelude::*;
 use std::fmt::Debug;
+use std::ops::Range;
+
+/// Values of an element-wise batch pass from which it is spread over the threads: below, the
+/// hand-off to a second thread costs more than the pass.
+const PARALLEL_VALUES: usize = 1 << 16;
+
+/// Runs `pass(range, output_chunk)` over `output` split into one contiguous chunk per thread
+/// (whole vectors, so each chunk's loop stays vectorised), or over all of it on one thread
+/// when it is small. Each value is computed on its own, so the result does not depend on the
+/// split.
+pub(crate) fn in_parallel_chunks(output: &mut [f32], pass: impl Fn(Range<usize>, &mut [f32]) + Sync) {
+    let threads = rayon::current_num_threads();
+    if output.len() < PARALLEL_VALUES || threads == 1 {
+        pass(0..output.len(), output);
+        return;
+    }
+    let chunk = output.len().div_ceil(threads).next_multiple_of(16);
+    output.par_chunks_mut(chunk).enumerate().for_each(|(index, values)| {
+        let start = index * chunk;
+        pass(start..start + values.len(), values);
+    });
+}
 
 /// An activation applied to each value on its own, `y[i] = f(x[i])`, on any shape.
 ///
@@ -84,7 +107,8 @@ impl<A: Elementwise, const N: usize> Layer<N, N> for A {
 
     fn forward_rows(&self, _context: &mut Context, _cache: &mut (), x: &[[f32; N]], y: &mut [[f32; N]]) {
         assert_eq!(x.len(), y.len(), "one output row per input row");
-        self.apply(x.as_flattened(), y.as_flattened_mut());
+        let x = x.as_flattened();
+        in_parallel_chunks(y.as_flattened_mut(), |range, y| self.apply(&x[range], y));
     }
 
     fn backward_rows(
@@ -100,7 +124,10 @@ impl<A: Elementwise, const N: usize> Layer<N, N> for A {
     ) {
         if let Some(dx) = dx {
             assert!(x.len() == y.len() && y.len() == dy.len() && dy.len() == dx.len(), "rows of different counts");
-            self.gradient(x.as_flattened(), y.as_flattened(), dy.as_flattened(), dx.as_flattened_mut());
+            let (x, y, dy) = (x.as_flattened(), y.as_flattened(), dy.as_flattened());
+            in_parallel_chunks(dx.as_flattened_mut(), |range, dx| {
+                self.gradient(&x[range.clone()], &y[range.clone()], &dy[range], dx);
+            });
         }
     }
 }
