@@ -476,6 +476,73 @@ fn convolutional_batch_steps_give_the_same_bits_on_any_number_of_threads() {
     }
 }
 
+network! {
+    /// Each convolution applies the ReLU after it itself (`FusedReLU`), the first without an
+    /// input gradient to write; large enough that the second splits over the threads.
+    struct FusedCnn: [2, 9, 8] {
+        Conv2d(2, 4, 3, padding = 1) -> ReLU -> Conv2d(4, 64, 3, stride = 2) -> ReLU -> Flatten -> Linear(768, 3)
+    }
+
+    /// `FusedCnn` with the ReLUs as leaky rectifiers of slope 0: the same values, unfused.
+    struct UnfusedCnn: [2, 9, 8] {
+        Conv2d(2, 4, 3, padding = 1) -> LeakyReLU(0.0) -> Conv2d(4, 64, 3, stride = 2) -> LeakyReLU(0.0) -> Flatten
+            -> Linear(768, 3)
+    }
+
+    /// A fused ReLU as the network's output.
+    struct FusedLast: [1, 5, 4] {
+        Conv2d(1, 1, 1) -> Tanh -> Conv2d(1, 2, 3) -> ReLU
+    }
+
+    /// `FusedLast`, unfused.
+    struct UnfusedLast: [1, 5, 4] {
+        Conv2d(1, 1, 1) -> Tanh -> Conv2d(1, 2, 3) -> LeakyReLU(0.0)
+    }
+}
+
+/// Trains a copy of `net` and of its unfused twin `twin` in every way a network trains (single
+/// steps, per-sample SGD, batches with SGD and with Adam, on two threads) and asserts that
+/// both end with the same bits in every parameter and output.
+fn assert_trains_like_unfused<const I: usize, const O: usize, F: Network<I, O>, U: Network<I, O>>(seed: u64) {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    pool.install(|| {
+        let mut fused = F::new(&mut rng(seed));
+        let mut unfused = U::zeroed();
+        let values = parameters(&fused);
+        unfused.visit_tensors_mut(&mut |tensor| {
+            let (_, source) = values.iter().find(|(name, _)| *name == tensor.name.to_string()).unwrap();
+            tensor.values.copy_from_slice(source);
+        });
+        let inputs: Vec<[f32; I]> = (0..64).map(|row| sample::<I>(seed + 100 + row)).collect();
+        let targets: Vec<[f32; O]> = (0..64).map(|row| sample::<O>(seed + 200 + row).map(f32::abs)).collect();
+        let (mut fused_ws, mut unfused_ws) = (fused.workspace(), unfused.workspace());
+        let (mut fused_adam, mut unfused_adam) = (Adam::new(1e-3), Adam::new(1e-3));
+        fused.train_step(&mut fused_ws, &inputs[0], &targets[0], &Mse, &mut Sgd::new(0.1)).unwrap();
+        unfused.train_step(&mut unfused_ws, &inputs[0], &targets[0], &Mse, &mut Sgd::new(0.1)).unwrap();
+        fused.train_samples(&mut fused_ws, inputs.iter().zip(&targets), &Mse, &mut Sgd::new(0.05)).unwrap();
+        unfused.train_samples(&mut unfused_ws, inputs.iter().zip(&targets), &Mse, &mut Sgd::new(0.05)).unwrap();
+        for rows in [64, 17] {
+            fused.train_batch(&mut fused_ws, &inputs[..rows], &targets[..rows], &Mse, &mut Sgd::new(0.1)).unwrap();
+            unfused.train_batch(&mut unfused_ws, &inputs[..rows], &targets[..rows], &Mse, &mut Sgd::new(0.1)).unwrap();
+            fused.train_batch(&mut fused_ws, &inputs[..rows], &targets[..rows], &Mse, &mut fused_adam).unwrap();
+            unfused.train_batch(&mut unfused_ws, &inputs[..rows], &targets[..rows], &Mse, &mut unfused_adam).unwrap();
+        }
+        assert_eq!(parameters(&fused), parameters(&unfused));
+        assert_ne!(parameters(&fused), values, "trained");
+        let (mut fused_outputs, mut unfused_outputs) = (vec![[0.0; O]; 64], vec![[0.0; O]; 64]);
+        fused.forward_batch(&mut fused_ws, &inputs, &mut fused_outputs).unwrap();
+        unfused.forward_batch(&mut unfused_ws, &inputs, &mut unfused_outputs).unwrap();
+        assert_eq!(fused_outputs, unfused_outputs);
+        assert_eq!(fused.forward(&inputs[3]), unfused.forward(&inputs[3]));
+    });
+}
+
+#[test]
+fn a_convolution_applying_the_relu_after_it_trains_bit_for_bit_like_the_two_layers_apart() {
+    assert_trains_like_unfused::<144, 3, FusedCnn, UnfusedCnn>(41);
+    assert_trains_like_unfused::<20, 12, FusedLast, UnfusedLast>(42);
+}
+
 #[test]
 fn nan_input_is_an_error_and_leaves_the_parameters_alone() {
     let mut net = Logits::new(&mut rng(15));

@@ -629,6 +629,97 @@ pub trait Layer<const I: usize, const O: usize>: Clone + fmt::Debug + PartialEq 
     }
 }
 
+/// A layer that applies the [`ReLU`](crate::layers::ReLU) after it itself, while its output is
+/// still in cache: `network!` calls these passes for `Conv2d(..) -> ReLU`, and the ReLU's own
+/// passes (a whole pass over the layer's output, forward and backward) are skipped.
+///
+/// Each pass gives what the layer's pass followed by the ReLU's gives, bit for bit: `y` is the
+/// rectified output and `dy` its gradient. The ReLU's derivative reads its output, `y > 0`
+/// exactly where the layer's output was.
+///
+/// ```
+/// use nn::layers::{Context, Conv2d, FusedReLU, Layer, Mode, ReLU, Update};
+///
+/// let mut conv = Conv2d::<1, 1, 2, 2, 1, 1, 0, 0, 2, 3, 1, 2>::zeroed();
+/// conv.weight.copy_from_slice(&[1.0, -1.0, 1.0, -1.0]);
+/// let x = [[1.0, 2.0, 0.0, 1.0, 2.0, 0.0]];
+/// let mut context = Context::new(Mode::Train, 0);
+/// let (mut cache, mut y) = (Layer::<6, 2>::batch_cache(&conv), [[0.0; 2]]);
+/// conv.forward_rows_relu(&mut context, &mut cache, &x, &mut y);
+/// assert_eq!(y, [[0.0, 4.0]]); // max(0, [-2, 4])
+///
+/// let (mut dx, mut gradients) = ([[0.0; 6]], [0.0; 5]);
+/// conv.backward_rows_relu(&mut context, &mut cache, &x, &y, &[[1.0, 1.0]], Some(&mut dx), &mut gradients, Update::Accumulate);
+/// assert_eq!(dx, [[0.0, 1.0, -1.0, 0.0, 1.0, -1.0]]); // only the second output passes its gradient
+/// assert_eq!(gradients, [2.0, 0.0, 2.0, 0.0, 1.0]);
+/// ```
+pub trait FusedReLU<const I: usize, const O: usize>: Layer<I, O> {
+    /// [`Layer::forward`] followed by the ReLU: `y = max(f(x), 0)`.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Conv2d, FusedReLU, Layer, Mode};
+    ///
+    /// let mut conv = Conv2d::<1, 1, 1, 1, 1, 1, 0, 0, 1, 2, 1, 2>::zeroed();
+    /// conv.weight[0] = 1.0;
+    /// let (mut cache, mut y) = (Layer::<2, 2>::cache(&conv), [0.0; 2]);
+    /// conv.forward_relu(&mut Context::new(Mode::Train, 0), &mut cache, &[-3.0, 3.0], &mut y);
+    /// assert_eq!(y, [0.0, 3.0]);
+    /// ```
+    fn forward_relu(&self, context: &mut Context, cache: &mut Self::Cache, x: &[f32; I], y: &mut [f32; O]);
+
+    /// The ReLU's backward pass and then [`Layer::backward`], from the rectified output `y` and
+    /// its gradient `dy`.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Conv2d, FusedReLU, Layer, Mode, Update};
+    ///
+    /// let mut conv = Conv2d::<1, 1, 1, 1, 1, 1, 0, 0, 1, 2, 1, 2>::zeroed();
+    /// conv.weight[0] = 1.0;
+    /// let mut context = Context::new(Mode::Train, 0);
+    /// let (x, mut y, mut cache) = ([-3.0, 3.0], [0.0; 2], Layer::<2, 2>::cache(&conv));
+    /// conv.forward_relu(&mut context, &mut cache, &x, &mut y);
+    /// let (mut dx, mut gradients) = ([0.0; 2], [0.0; 2]);
+    /// conv.backward_relu(&mut context, &mut cache, &x, &y, &[1.0, 1.0], Some(&mut dx), &mut gradients, Update::Accumulate);
+    /// assert_eq!((dx, gradients), ([0.0, 1.0], [3.0, 1.0]));
+    /// ```
+    #[allow(clippy::too_many_arguments)]
+    fn backward_relu(
+        &mut self,
+        context: &mut Context,
+        cache: &mut Self::Cache,
+        x: &[f32; I],
+        y: &[f32; O],
+        dy: &[f32; O],
+        dx: Option<&mut [f32; I]>,
+        gradients: &mut [f32],
+        update: Update,
+    );
+
+    /// [`Layer::forward_rows`] followed by the ReLU (see the trait's example).
+    fn forward_rows_relu(
+        &self,
+        context: &mut Context,
+        cache: &mut Self::BatchCache,
+        x: &[[f32; I]],
+        y: &mut [[f32; O]],
+    );
+
+    /// The ReLU's backward pass and then [`Layer::backward_rows`], from the rectified outputs
+    /// `y` and their gradients `dy` (see the trait's example).
+    #[allow(clippy::too_many_arguments)]
+    fn backward_rows_relu(
+        &mut self,
+        context: &mut Context,
+        cache: &mut Self::BatchCache,
+        x: &[[f32; I]],
+        y: &[[f32; O]],
+        dy: &[[f32; O]],
+        dx: Option<&mut [[f32; I]]>,
+        gradients: &mut [f32],
+        update: Update,
+    );
+}
+
 /// The most samples in a block of per-sample SGD steps (see [`Layer::begin_block`]): a whole
 /// vector of rows in a first layer's block product.
 ///

@@ -56,4 +56,33 @@ mod tests {
         let snapshot = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(snapshot == expanded, "the expansion changed; run with UPDATE_SNAPSHOTS=1 and review:\n{expanded}");
     }
+
+    /// A `ReLU` after a convolution is applied by the convolution (`FusedReLU`): its own
+    /// training and batch passes are not called, and the convolution writes its output.
+    #[test]
+    fn a_relu_after_a_convolution_is_fused_into_it() {
+        let input: super::ast::Input = syn::parse_quote! {
+            (::nn)
+            struct Cnn: [1, 6, 6] {
+                Conv2d(1, 2, 3) -> ReLU -> Flatten -> Linear(32, 2) -> ReLU
+            }
+        };
+        let expanded = super::expand_all(&input).to_string().replace(' ', "");
+        for fused in ["forward_relu(&", "backward_relu(&mut", "forward_rows_relu(&", "backward_rows_relu(&mut"] {
+            let call = format!("FusedReLU<36usize,32usize>>::{fused}self.layer0,context,&mutbuffers.c0");
+            assert_eq!(expanded.matches(&call).count(), 1, "{call}");
+        }
+        assert!(
+            expanded.contains("forward_rows_relu(&self.layer0,context,&mutbuffers.c0,inputs,&mutbuffers.a1[..rows])")
+        );
+        let relu_after_convolution = "ReLUas::nn::__private::Layer<32usize,32usize>>::";
+        for pass in ["forward(", "backward(", "forward_rows(", "backward_rows(", "gradient_bound("] {
+            let call = format!("{relu_after_convolution}{pass}");
+            assert!(!expanded.contains(&call), "{call}");
+        }
+        assert!(
+            expanded.contains("ReLUas::nn::__private::Layer<2usize,2usize>>::forward_rows("),
+            "the last ReLU stays"
+        );
+    }
 }

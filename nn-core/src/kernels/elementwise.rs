@@ -80,6 +80,25 @@ fn rectify_forward<const FMA: bool>(x: &[f32], slope: f32, y: &mut [f32]) {
 }
 
 kernel! {
+    /// `y[i] = max(y[i], 0)` in place: [`rectify`] with a slope of 0, the same value for each
+    /// input, for a layer that rectifies its own output.
+    ///
+    /// ```
+    /// let mut y = [-2.0, 0.0, 3.0];
+    /// nn::__private::kernels::rectify_in_place(&mut y);
+    /// assert_eq!(y, [0.0, 0.0, 3.0]);
+    /// ```
+    pub fn rectify_in_place(y: &mut [f32]) => rectify_own
+}
+
+#[inline(always)]
+fn rectify_own<const FMA: bool>(y: &mut [f32]) {
+    for y in y.iter_mut() {
+        *y *= if *y > 0.0 { 1.0 } else { 0.0 };
+    }
+}
+
+kernel! {
     /// `dx[i] = dy[i]` where `x[i] > 0`, and `dy[i] · slope` elsewhere: the backward pass of
     /// [`rectify`] (the derivative at 0 taken as `slope`, as PyTorch does).
     ///
@@ -231,6 +250,22 @@ mod tests {
                     assert_eq!(*dx, if positive { *dy } else { dy * slope });
                 }
             }
+        }
+    }
+
+    #[test]
+    fn rectifying_in_place_gives_what_rectify_gives_bit_for_bit() {
+        for n in SIZES {
+            let mut x = values(n, 5);
+            if n > 2 {
+                x[1] = f32::NAN;
+                x[2] = -0.0;
+            }
+            let mut expected = vec![0.0; n];
+            rectify(&x, 0.0, &mut expected);
+            rectify_in_place(&mut x);
+            let bits = |values: &[f32]| values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&x), bits(&expected));
         }
     }
 

@@ -25,7 +25,8 @@ pub(crate) use batch::split_across_threads as batch_splits;
 pub use batch::{dense_backward_rows, dense_forward_rows, dense_input_gradient_rows, dense_sgd_rows, PARALLEL_WORK};
 pub use dense::{dense_accumulate, dense_backward_sgd, dense_forward, dense_input_gradient};
 pub use elementwise::{
-    all_finite, largest_magnitude, rectify, rectify_backward, sigmoid, sigmoid_backward, softmax, softmax_cross_entropy,
+    all_finite, largest_magnitude, rectify, rectify_backward, rectify_in_place, sigmoid, sigmoid_backward, softmax,
+    softmax_cross_entropy,
 };
 pub use input_major::{
     input_major_forward, input_major_forward_rows, input_major_outer, input_major_update, DENSE_FRACTION,

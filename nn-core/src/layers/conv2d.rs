@@ -5,7 +5,7 @@ use crate::buffers::grown;
 use crate::heap::AlignedBuffer;
 use crate::init::Init;
 use crate::kernels;
-use crate::layer::{check_gradients_len, Context, Layer, Tensor, TensorMut, Update};
+use crate::layer::{check_gradients_len, Context, FusedReLU, Layer, Tensor, TensorMut, Update};
 use rand::Rng;
 use rayon::prelude::*;
 
@@ -232,6 +232,8 @@ pub struct Columns {
     column_gradients: Vec<f32>,
     /// The columns transposed, one row per position, for the weight gradient.
     positions: Vec<f32>,
+    /// A sample's output gradient through a fused ReLU.
+    output_gradient: Vec<f32>,
 }
 
 /// The working memory of a convolution's passes: the columns of each task of a batch, each
@@ -264,6 +266,13 @@ impl ConvScratch {
         }
         &mut self.tasks[..count]
     }
+}
+
+/// One task's rows of a backward pass: inputs, outputs and output gradients.
+struct TaskRows<'a, const I: usize, const O: usize> {
+    x: &'a [[f32; I]],
+    y: &'a [[f32; O]],
+    dy: &'a [[f32; O]],
 }
 
 /// Samples per task of a batch pass. The tasks, and the order their partial gradients are
@@ -348,11 +357,15 @@ impl<
         kernels::gemm(&self.weight, columns, y, OC, Self::PATCH, Self::POSITIONS, true);
     }
 
-    /// One sample's forward pass through a task's memory.
-    fn forward_sample(&self, task: &mut Columns, x: &[f32], y: &mut [f32]) {
+    /// One sample's forward pass through a task's memory, rectified with `relu` while the
+    /// output is in cache.
+    fn forward_sample(&self, task: &mut Columns, x: &[f32], y: &mut [f32], relu: bool) {
         let columns = grown(&mut task.columns, Self::PATCH * Self::POSITIONS);
         Self::GEOMETRY.im2col(x, columns);
         self.forward_columns(columns, y);
+        if relu {
+            kernels::rectify_in_place(y);
+        }
     }
 
     /// One sample's backward pass from its input `x` (and, for the dot-product weight gradient,
@@ -422,6 +435,142 @@ impl<
     fn check<const I: usize, const O: usize>() {
         Self::GEOMETRY.check(I, O, OC);
     }
+
+    /// One sample's backward pass (see [`Layer::backward`]).
+    fn backward_one<const I: usize>(
+        &mut self,
+        cache: &mut ConvScratch,
+        x: &[f32; I],
+        dy: &[f32],
+        dx: Option<&mut [f32; I]>,
+        gradients: &mut [f32],
+        update: Update,
+    ) {
+        check_gradients_len(gradients, OC * Self::PATCH + OC);
+        if let Update::Sgd { .. } = update {
+            gradients.fill(0.0);
+        }
+        if dx.is_some() {
+            self.transpose_weight(cache);
+        }
+        let ConvScratch { tasks, transposed_weight, .. } = cache;
+        let sums = (update != Update::Propagate).then_some(&mut *gradients);
+        self.backward_columns(&mut tasks[0], transposed_weight, x, dy, dx.map(|dx| &mut dx[..]), sums);
+        if let Update::Sgd { learning_rate } = update {
+            self.step(gradients, learning_rate);
+        }
+    }
+
+    /// [`Layer::forward_rows`], each sample's output rectified while in cache with `relu`.
+    fn forward_batch<const I: usize, const O: usize>(
+        &self,
+        cache: &mut ConvScratch,
+        x: &[[f32; I]],
+        y: &mut [[f32; O]],
+        relu: bool,
+    ) {
+        Self::check::<I, O>();
+        assert_eq!(x.len(), y.len(), "one output row per input row");
+        let run = |task: &mut Columns, x: &[[f32; I]], y: &mut [[f32; O]]| {
+            for (x, y) in x.iter().zip(y) {
+                self.forward_sample(task, x, y, relu);
+            }
+        };
+        if Self::parallel(x.len()) {
+            let tasks = cache.tasks(x.len().div_ceil(TASK_SAMPLES));
+            let work = tasks.par_iter_mut().zip(x.par_chunks(TASK_SAMPLES).zip(y.par_chunks_mut(TASK_SAMPLES)));
+            work.for_each(|(task, (x, y))| run(task, x, y));
+        } else {
+            run(&mut cache.tasks(1)[0], x, y);
+        }
+    }
+
+    /// [`Layer::backward_rows`]; with `relu`, `y` is the rectified output and `dy` its
+    /// gradient, which each sample masks into its task's memory first.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_batch<const I: usize, const O: usize>(
+        &mut self,
+        cache: &mut ConvScratch,
+        x: &[[f32; I]],
+        y: &[[f32; O]],
+        dy: &[[f32; O]],
+        dx: Option<&mut [[f32; I]]>,
+        gradients: &mut [f32],
+        update: Update,
+        relu: bool,
+    ) {
+        assert!(x.len() == dy.len() && y.len() == dy.len(), "one output and output gradient row per input row");
+        check_gradients_len(gradients, OC * Self::PATCH + OC);
+        let propagate_only = update == Update::Propagate;
+        if propagate_only && dx.is_none() {
+            return;
+        }
+        let (count, size) = (x.len().div_ceil(TASK_SAMPLES), OC * Self::PATCH + OC);
+        if dx.is_some() {
+            self.transpose_weight(cache);
+        }
+        cache.tasks(count);
+        let ConvScratch { tasks, partials, transposed_weight } = cache;
+        let partials = grown(partials, count * size);
+        let (tasks, transposed) = (&mut tasks[..count], &transposed_weight[..]);
+        let run = |task: &mut Columns,
+                   partial: &mut [f32],
+                   TaskRows { x, y, dy }: TaskRows<I, O>,
+                   mut dx: Option<&mut [[f32; I]]>| {
+            partial.fill(0.0);
+            let mut masked = std::mem::take(&mut task.output_gradient);
+            for (row, ((x, y), dy)) in x.iter().zip(y).zip(dy).enumerate() {
+                if !Self::WEIGHT_GRADIENT_BY_ROWS && !propagate_only {
+                    Self::GEOMETRY.im2col(x, grown(&mut task.columns, Self::PATCH * Self::POSITIONS));
+                }
+                let dy = match relu {
+                    true => {
+                        let masked = grown(&mut masked, O);
+                        kernels::rectify_backward(y, dy, 0.0, masked);
+                        &*masked
+                    }
+                    false => &dy[..],
+                };
+                let dx = dx.as_deref_mut().map(|dx| &mut dx[row][..]);
+                let partial = (!propagate_only).then_some(&mut *partial);
+                self.backward_columns(task, transposed, x, dy, dx, partial);
+            }
+            task.output_gradient = masked;
+        };
+        let rows = |((x, y), dy)| TaskRows { x, y, dy };
+        let work = tasks
+            .par_iter_mut()
+            .zip(partials.par_chunks_mut(size))
+            .zip(x.par_chunks(TASK_SAMPLES).zip(y.par_chunks(TASK_SAMPLES)).zip(dy.par_chunks(TASK_SAMPLES)));
+        match (dx, Self::parallel(x.len())) {
+            (Some(dx), true) => work
+                .zip(dx.par_chunks_mut(TASK_SAMPLES))
+                .for_each(|(((task, partial), chunk), dx)| run(task, partial, rows(chunk), Some(dx))),
+            (None, true) => work.for_each(|((task, partial), chunk)| run(task, partial, rows(chunk), None)),
+            (mut dx, false) => {
+                let chunks = tasks
+                    .iter_mut()
+                    .zip(partials.chunks_exact_mut(size))
+                    .zip(x.chunks(TASK_SAMPLES).zip(y.chunks(TASK_SAMPLES)).zip(dy.chunks(TASK_SAMPLES)));
+                for (index, ((task, partial), chunk)) in chunks.enumerate() {
+                    let chunk = rows(chunk);
+                    let dx =
+                        dx.as_deref_mut().map(|dx| &mut dx[index * TASK_SAMPLES..index * TASK_SAMPLES + chunk.x.len()]);
+                    run(task, partial, chunk, dx);
+                }
+            }
+        }
+        if propagate_only {
+            return;
+        }
+        gradients.fill(0.0);
+        for partial in partials.chunks_exact(size) {
+            kernels::axpy(gradients, 1.0, partial);
+        }
+        if let Update::Sgd { learning_rate } = update {
+            self.step(gradients, learning_rate);
+        }
+    }
 }
 
 impl<
@@ -482,7 +631,7 @@ impl<
     /// Keeps the sample's im2col columns in the cache for the backward pass.
     fn forward(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[f32; I], y: &mut [f32; O]) {
         Self::check::<I, O>();
-        self.forward_sample(&mut cache.tasks(1)[0], x, y);
+        self.forward_sample(&mut cache.tasks(1)[0], x, y, false);
     }
 
     /// With [`Update::Accumulate`] adds `∂L/∂W` and `∂L/∂b` to `gradients` (weight, then bias);
@@ -499,37 +648,12 @@ impl<
         gradients: &mut [f32],
         update: Update,
     ) {
-        check_gradients_len(gradients, OC * Self::PATCH + OC);
-        if let Update::Sgd { .. } = update {
-            gradients.fill(0.0);
-        }
-        if dx.is_some() {
-            self.transpose_weight(cache);
-        }
-        let ConvScratch { tasks, transposed_weight, .. } = cache;
-        let sums = (update != Update::Propagate).then_some(&mut *gradients);
-        self.backward_columns(&mut tasks[0], transposed_weight, x, dy, dx.map(|dx| &mut dx[..]), sums);
-        if let Update::Sgd { learning_rate } = update {
-            self.step(gradients, learning_rate);
-        }
+        self.backward_one(cache, x, dy, dx, gradients, update);
     }
 
     /// The rows in tasks of 8 samples, spread over the threads when the batch is large.
     fn forward_rows(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[[f32; I]], y: &mut [[f32; O]]) {
-        Self::check::<I, O>();
-        assert_eq!(x.len(), y.len(), "one output row per input row");
-        let run = |task: &mut Columns, x: &[[f32; I]], y: &mut [[f32; O]]| {
-            for (x, y) in x.iter().zip(y) {
-                self.forward_sample(task, x, y);
-            }
-        };
-        if Self::parallel(x.len()) {
-            let tasks = cache.tasks(x.len().div_ceil(TASK_SAMPLES));
-            let work = tasks.par_iter_mut().zip(x.par_chunks(TASK_SAMPLES).zip(y.par_chunks_mut(TASK_SAMPLES)));
-            work.for_each(|(task, (x, y))| run(task, x, y));
-        } else {
-            run(&mut cache.tasks(1)[0], x, y);
-        }
+        self.forward_batch(cache, x, y, false);
     }
 
     /// Writes the parameter gradients summed over the rows into `gradients` with
@@ -542,71 +666,13 @@ impl<
         _context: &mut Context,
         cache: &mut ConvScratch,
         x: &[[f32; I]],
-        _y: &[[f32; O]],
+        y: &[[f32; O]],
         dy: &[[f32; O]],
         dx: Option<&mut [[f32; I]]>,
         gradients: &mut [f32],
         update: Update,
     ) {
-        assert_eq!(x.len(), dy.len(), "one output gradient row per input row");
-        check_gradients_len(gradients, OC * Self::PATCH + OC);
-        let propagate_only = update == Update::Propagate;
-        if propagate_only && dx.is_none() {
-            return;
-        }
-        let (count, size) = (x.len().div_ceil(TASK_SAMPLES), OC * Self::PATCH + OC);
-        if dx.is_some() {
-            self.transpose_weight(cache);
-        }
-        cache.tasks(count);
-        let ConvScratch { tasks, partials, transposed_weight } = cache;
-        let partials = grown(partials, count * size);
-        let (tasks, transposed) = (&mut tasks[..count], &transposed_weight[..]);
-        let run = |task: &mut Columns,
-                   partial: &mut [f32],
-                   x: &[[f32; I]],
-                   dy: &[[f32; O]],
-                   mut dx: Option<&mut [[f32; I]]>| {
-            partial.fill(0.0);
-            for (row, (x, dy)) in x.iter().zip(dy).enumerate() {
-                if !Self::WEIGHT_GRADIENT_BY_ROWS && !propagate_only {
-                    Self::GEOMETRY.im2col(x, grown(&mut task.columns, Self::PATCH * Self::POSITIONS));
-                }
-                let dx = dx.as_deref_mut().map(|dx| &mut dx[row][..]);
-                let partial = (!propagate_only).then_some(&mut *partial);
-                self.backward_columns(task, transposed, x, dy, dx, partial);
-            }
-        };
-        let work = tasks
-            .par_iter_mut()
-            .zip(partials.par_chunks_mut(size))
-            .zip(x.par_chunks(TASK_SAMPLES).zip(dy.par_chunks(TASK_SAMPLES)));
-        match (dx, Self::parallel(x.len())) {
-            (Some(dx), true) => work
-                .zip(dx.par_chunks_mut(TASK_SAMPLES))
-                .for_each(|(((task, partial), (x, dy)), dx)| run(task, partial, x, dy, Some(dx))),
-            (None, true) => work.for_each(|((task, partial), (x, dy))| run(task, partial, x, dy, None)),
-            (mut dx, false) => {
-                let chunks = tasks
-                    .iter_mut()
-                    .zip(partials.chunks_exact_mut(size))
-                    .zip(x.chunks(TASK_SAMPLES).zip(dy.chunks(TASK_SAMPLES)));
-                for (index, ((task, partial), (x, dy))) in chunks.enumerate() {
-                    let dx = dx.as_deref_mut().map(|dx| &mut dx[index * TASK_SAMPLES..index * TASK_SAMPLES + x.len()]);
-                    run(task, partial, x, dy, dx);
-                }
-            }
-        }
-        if propagate_only {
-            return;
-        }
-        gradients.fill(0.0);
-        for partial in partials.chunks_exact(size) {
-            kernels::axpy(gradients, 1.0, partial);
-        }
-        if let Update::Sgd { learning_rate } = update {
-            self.step(gradients, learning_rate);
-        }
+        self.backward_batch(cache, x, y, dy, dx, gradients, update, false);
     }
 
     /// `positions · Σ_r max|dy[r]| · max(max|x[r]|, 1)`: each weight gradient is a sum over the
@@ -633,6 +699,66 @@ impl<
         let (weight_gradient, bias_gradient) = gradients.split_at(OC * Self::PATCH);
         visitor(&mut self.weight, weight_gradient);
         visitor(&mut self.bias, bias_gradient);
+    }
+}
+
+/// The ReLU after a convolution, applied to each sample's output and output gradient while
+/// they are in cache.
+impl<
+        const C: usize,
+        const OC: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        const I: usize,
+        const O: usize,
+    > FusedReLU<I, O> for Conv2d<C, OC, KH, KW, SH, SW, PH, PW, H, W, OH, OW>
+{
+    fn forward_relu(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[f32; I], y: &mut [f32; O]) {
+        Self::check::<I, O>();
+        self.forward_sample(&mut cache.tasks(1)[0], x, y, true);
+    }
+
+    fn backward_relu(
+        &mut self,
+        _context: &mut Context,
+        cache: &mut ConvScratch,
+        x: &[f32; I],
+        y: &[f32; O],
+        dy: &[f32; O],
+        dx: Option<&mut [f32; I]>,
+        gradients: &mut [f32],
+        update: Update,
+    ) {
+        let mut masked = std::mem::take(&mut cache.tasks(1)[0].output_gradient);
+        kernels::rectify_backward(y, dy, 0.0, grown(&mut masked, O));
+        self.backward_one(cache, x, &masked[..O], dx, gradients, update);
+        cache.tasks[0].output_gradient = masked;
+    }
+
+    fn forward_rows_relu(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[[f32; I]], y: &mut [[f32; O]]) {
+        self.forward_batch(cache, x, y, true);
+    }
+
+    fn backward_rows_relu(
+        &mut self,
+        _context: &mut Context,
+        cache: &mut ConvScratch,
+        x: &[[f32; I]],
+        y: &[[f32; O]],
+        dy: &[[f32; O]],
+        dx: Option<&mut [[f32; I]]>,
+        gradients: &mut [f32],
+        update: Update,
+    ) {
+        self.backward_batch(cache, x, y, dy, dx, gradients, update, true);
     }
 }
 

@@ -21,7 +21,9 @@ mod tanh;
 
 /// The heap storage of layers' parameters and buffers, which their public fields expose.
 pub use crate::heap::{AlignedBuffer, CacheAligned};
-pub use crate::layer::{Context, Layer, Mode, Tensor, TensorKind, TensorMut, TensorName, Update, BLOCK_SAMPLES};
+pub use crate::layer::{
+    Context, FusedReLU, Layer, Mode, Tensor, TensorKind, TensorMut, TensorName, Update, BLOCK_SAMPLES,
+};
 pub use avg_pool2d::AvgPool2d;
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNormCache};
 pub use conv2d::{Conv2d, ConvScratch};

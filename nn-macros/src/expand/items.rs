@@ -111,11 +111,20 @@ fn batch_buffers_struct(expansion: &Expansion) -> TokenStream {
     )
 }
 
-/// Grows every batch activation buffer to `rows` rows.
+/// Grows every batch activation buffer that a pass uses to `rows` rows: not the output of a
+/// layer that applies the `ReLU` after it, nor its gradient.
 pub fn grow_batch_buffers(expansion: &Expansion) -> TokenStream {
     let p = expansion.private();
+    let unused: Vec<Ident> = expansion
+        .model
+        .layers
+        .iter()
+        .filter(|layer| expansion.fuses_next(layer))
+        .flat_map(|layer| [activation_buffer(layer.index), gradient_buffer(layer.index)])
+        .collect();
     let grows = activation_fields(expansion, false)
         .into_iter()
+        .filter(|(name, _)| !unused.contains(name))
         .map(|(name, _)| quote!(#p::grow_rows(&mut buffers.#name, rows);));
     quote!(#(#grows)*)
 }

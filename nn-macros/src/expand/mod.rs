@@ -60,6 +60,27 @@ impl<'a> Expansion<'a> {
         quote!(<#ty as #p::Layer<#inputs, #outputs>>)
     }
 
+    /// `<Type as FusedReLU<I, O>>`, through which the passes of a `layer` that applies the
+    /// `ReLU` after it are called; `O` is also the ReLU's output.
+    fn fused_trait(&self, layer: &Layer) -> TokenStream {
+        let (p, ty) = (self.private(), self.layer_type(layer));
+        let (inputs, outputs) = (layer.input.len(), layer.output.len());
+        quote!(<#ty as #p::FusedReLU<#inputs, #outputs>>)
+    }
+
+    /// Whether `layer` applies the `ReLU` right after it itself: its training and batch passes
+    /// write the ReLU's output and read its gradient, and the ReLU's own passes are skipped.
+    fn fuses_next(&self, layer: &Layer) -> bool {
+        layer.kind.fuses_relu() && self.model.layers.get(layer.index + 1).is_some_and(|next| next.kind.is_relu())
+    }
+
+    /// Whether `layer` is a `ReLU` that the layer before it applies (see [`fuses_next`]).
+    ///
+    /// [`fuses_next`]: Self::fuses_next
+    fn is_fused(&self, layer: &Layer) -> bool {
+        layer.index > 0 && self.fuses_next(&self.model.layers[layer.index - 1])
+    }
+
     /// The initialisation `layer` gets: what the layer after it asks for.
     fn init_of(&self, layer: &Layer) -> Init {
         self.model.layers.get(layer.index + 1).map_or(Init::Xavier, |next| next.kind.init_before())

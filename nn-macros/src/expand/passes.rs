@@ -125,19 +125,24 @@ fn infer(expansion: &Expansion, layer: &Layer, input: TokenStream, output: Token
     quote_spanned!(span=> #layer_trait::infer(&self.#field, #input, #output);)
 }
 
-/// The forward calls of every layer, reading and writing `pass`'s buffers.
+/// The forward calls of every layer, reading and writing `pass`'s buffers. A layer that applies
+/// the `ReLU` after it writes the ReLU's output, and the ReLU is skipped.
 fn forward_steps(expansion: &Expansion, pass: Pass) -> Vec<TokenStream> {
-    let method = match pass {
-        Pass::Sample => quote!(forward),
-        Pass::Rows => quote!(forward_rows),
-    };
     let layers = &expansion.model.layers;
     layers
         .iter()
+        .filter(|layer| !expansion.is_fused(layer))
         .map(|layer| {
             let (span, field, cache) = (layer_span(layer), field(layer.index), cache(layer.index));
-            let layer_trait = expansion.layer_trait(layer);
-            let (input, output) = (pass.input_of(layer), pass.write(&activation_buffer(layer.index)));
+            let fused = expansion.fuses_next(layer);
+            let (layer_trait, method) = match (fused, pass) {
+                (false, Pass::Sample) => (expansion.layer_trait(layer), quote!(forward)),
+                (false, Pass::Rows) => (expansion.layer_trait(layer), quote!(forward_rows)),
+                (true, Pass::Sample) => (expansion.fused_trait(layer), quote!(forward_relu)),
+                (true, Pass::Rows) => (expansion.fused_trait(layer), quote!(forward_rows_relu)),
+            };
+            let output = pass.write(&activation_buffer(layer.index + usize::from(fused)));
+            let input = pass.input_of(layer);
             quote_spanned!(span=> #layer_trait::#method(&self.#field, context, &mut buffers.#cache, #input, #output);)
         })
         .collect()
@@ -190,21 +195,27 @@ fn split_gradients(expansion: &Expansion) -> TokenStream {
 }
 
 /// The backward calls of every layer in reverse: each turns the gradient of its output into the
-/// gradient of its input (the first layer skips that) and handles its parameter gradients.
+/// gradient of its input (the first layer skips that) and handles its parameter gradients. A
+/// layer that applies the `ReLU` after it starts from the ReLU's output and its gradient.
 fn backward_steps(expansion: &Expansion, pass: Pass) -> Vec<TokenStream> {
-    let method = match pass {
-        Pass::Sample => quote!(backward),
-        Pass::Rows => quote!(backward_rows),
-    };
     let layers = &expansion.model.layers;
     layers
         .iter()
         .rev()
+        .filter(|layer| !expansion.is_fused(layer))
         .map(|layer| {
             let (span, field, cache) = (layer_span(layer), field(layer.index), cache(layer.index));
-            let (layer_trait, gradients) = (expansion.layer_trait(layer), gradient_slice(layer.index));
-            let (input, output) = (pass.input_of(layer), pass.read(&activation_buffer(layer.index)));
-            let output_gradient = pass.output_gradient_of(layer, expansion.last_index());
+            let fused = expansion.fuses_next(layer);
+            let (layer_trait, method) = match (fused, pass) {
+                (false, Pass::Sample) => (expansion.layer_trait(layer), quote!(backward)),
+                (false, Pass::Rows) => (expansion.layer_trait(layer), quote!(backward_rows)),
+                (true, Pass::Sample) => (expansion.fused_trait(layer), quote!(backward_relu)),
+                (true, Pass::Rows) => (expansion.fused_trait(layer), quote!(backward_rows_relu)),
+            };
+            let gradients = gradient_slice(layer.index);
+            let last = &layers[layer.index + usize::from(fused)];
+            let (input, output) = (pass.input_of(layer), pass.read(&activation_buffer(last.index)));
+            let output_gradient = pass.output_gradient_of(last, expansion.last_index());
             let input_gradient = pass.input_gradient_of(layer);
             quote_spanned! {span=>
                 #layer_trait::#method(&mut self.#field, context, &mut buffers.#cache, #input, #output, #output_gradient, #input_gradient, #gradients, update);
@@ -248,7 +259,8 @@ pub fn backward_rows(expansion: &Expansion) -> TokenStream {
 
 /// `gradient_bound_sample` and `gradient_bound_rows`: the largest of the layers' bounds on their
 /// parameter gradients (see `Layer::gradient_bound`), with the position of the layer it belongs
-/// to; the first NaN counts as the largest.
+/// to; the first NaN counts as the largest. A layer that applies the `ReLU` after it bounds its
+/// gradients by the ReLU's output gradient, which the ReLU only masks.
 pub fn gradient_bounds(expansion: &Expansion) -> TokenStream {
     let model = expansion.model;
     let (inputs, outputs) = (model.input().len(), model.output().len());
@@ -257,13 +269,15 @@ pub fn gradient_bounds(expansion: &Expansion) -> TokenStream {
         model
             .layers
             .iter()
+            .filter(|layer| !expansion.is_fused(layer))
             .map(|layer| {
                 let (span, field, layer_trait) = (layer_span(layer), field(layer.index), expansion.layer_trait(layer));
                 let index = layer.index;
+                let last = &model.layers[layer.index + usize::from(expansion.fuses_next(layer))];
                 let (x, dy) = match pass {
                     Pass::Sample => {
                         let (input, output_gradient) =
-                            (pass.input_of(layer), pass.output_gradient_of(layer, expansion.last_index()));
+                            (pass.input_of(layer), pass.output_gradient_of(last, expansion.last_index()));
                         (quote!(::core::slice::from_ref(#input)), quote!(::core::slice::from_ref(#output_gradient)))
                     }
                     Pass::Rows => {
@@ -274,10 +288,10 @@ pub fn gradient_bounds(expansion: &Expansion) -> TokenStream {
                                 quote!(&buffers.#buffer[range.clone()])
                             }
                         };
-                        let dy = match layer.index == expansion.last_index() {
+                        let dy = match last.index == expansion.last_index() {
                             true => quote!(&output_gradients[range.clone()]),
                             false => {
-                                let buffer = gradient_buffer(layer.index);
+                                let buffer = gradient_buffer(last.index);
                                 quote!(&buffers.#buffer[range.clone()])
                             }
                         };

@@ -53,4 +53,8 @@ impl LayerKind for Activation {
     fn is_softmax(&self) -> bool {
         self.softmax
     }
+
+    fn is_relu(&self) -> bool {
+        self.name == "ReLU"
+    }
 }

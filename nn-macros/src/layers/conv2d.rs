@@ -104,4 +104,8 @@ impl LayerKind for Conv2d {
         let ty = self.runtime_type(site);
         quote!(<#ty>::zeroed())
     }
+
+    fn fuses_relu(&self) -> bool {
+        true
+    }
 }

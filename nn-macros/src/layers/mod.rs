@@ -119,6 +119,17 @@ pub trait LayerKind {
     fn is_softmax(&self) -> bool {
         false
     }
+
+    /// Whether the layer is the rectifier, `ReLU`.
+    fn is_relu(&self) -> bool {
+        false
+    }
+
+    /// Whether the runtime type applies a `ReLU` after it itself (`FusedReLU`), so that a
+    /// `ReLU` right after it is expanded as part of it.
+    fn fuses_relu(&self) -> bool {
+        false
+    }
 }
 
 /// The table entry named `name`.
