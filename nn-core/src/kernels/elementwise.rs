@@ -80,8 +80,8 @@ fn rectify_forward<const FMA: bool>(x: &[f32], slope: f32, y: &mut [f32]) {
 }
 
 kernel! {
-    /// `y[i] = max(y[i], 0)` in place: [`rectify`] with a slope of 0, the same value for each
-    /// input, for a layer that rectifies its own output.
+    /// `y[i] = max(y[i], 0)` in place, the same bits as [`rectify`] with a slope of 0: for a
+    /// layer that rectifies its own output.
     ///
     /// ```
     /// let mut y = [-2.0, 0.0, 3.0];
