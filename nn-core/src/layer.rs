@@ -720,6 +720,118 @@ pub trait FusedReLU<const I: usize, const O: usize>: Layer<I, O> {
     );
 }
 
+/// A layer that applies the [`ReLU`](crate::layers::ReLU) and the max pooling `P` after it
+/// itself: `network!` calls these passes for `Conv2d(..) -> ReLU -> MaxPool2d(..)` when the
+/// pooling's windows do not overlap, and skips the other two layers' passes. Each sample's
+/// output is rectified and pooled right after its product, while it is in cache; neither the
+/// layer's output nor the ReLU's is written out, only the pooled values and where each
+/// maximum was. `M` is the layer's output per sample, `O` the pooling's.
+///
+/// The results are the same bits as the three layers apart: the pooling routes each gradient
+/// to its window's maximum, and the ReLU's derivative there is 1 exactly where the pooled
+/// output is > 0.
+///
+/// ```
+/// use nn::layers::{Context, Conv2d, FusedReLUMaxPool, Layer, MaxPool2d, Mode, Update};
+///
+/// type Pool = MaxPool2d<1, 1, 2, 1, 2, 1, 4, 1, 2>; // windows of 1 x 2 over a 1 x 4 plane
+/// let mut conv = Conv2d::<1, 1, 1, 1, 1, 1, 0, 0, 1, 4, 1, 4>::zeroed();
+/// conv.weight[0] = 1.0;
+/// let mut context = Context::new(Mode::Train, 0);
+/// let (x, mut y) = ([[-3.0, -1.0, 2.0, 5.0]], [[0.0; 2]]);
+/// let mut cache = Layer::<4, 4>::batch_cache(&conv);
+/// FusedReLUMaxPool::<Pool, 4, 4, 2>::forward_rows_relu_max_pool(&conv, &mut context, &mut cache, &x, &mut y);
+/// assert_eq!(y, [[0.0, 5.0]]); // max(relu(-3), relu(-1)), max(2, 5)
+///
+/// let (mut dx, mut gradients) = ([[0.0; 4]], [0.0; 2]);
+/// let update = Update::Accumulate;
+/// FusedReLUMaxPool::<Pool, 4, 4, 2>::backward_rows_relu_max_pool(&mut conv, &mut context, &mut cache, &x, &y, &[[1.0, 1.0]], Some(&mut dx), &mut gradients, update);
+/// assert_eq!(dx, [[0.0, 0.0, 0.0, 1.0]]); // only the 5 passes a gradient
+/// assert_eq!(gradients, [5.0, 1.0]);
+/// ```
+pub trait FusedReLUMaxPool<P, const I: usize, const M: usize, const O: usize>: Layer<I, M> {
+    /// [`Layer::forward`] followed by the ReLU and the pooling.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Conv2d, FusedReLUMaxPool, Layer, MaxPool2d, Mode};
+    ///
+    /// type Pool = MaxPool2d<1, 1, 2, 1, 2, 1, 2, 1, 1>;
+    /// let mut conv = Conv2d::<1, 1, 1, 1, 1, 1, 0, 0, 1, 2, 1, 2>::zeroed();
+    /// conv.weight[0] = -1.0;
+    /// let (mut cache, mut y) = (Layer::<2, 2>::cache(&conv), [0.0]);
+    /// FusedReLUMaxPool::<Pool, 2, 2, 1>::forward_relu_max_pool(&conv, &mut Context::new(Mode::Train, 0), &mut cache, &[3.0, -2.0], &mut y);
+    /// assert_eq!(y, [2.0]);
+    /// ```
+    fn forward_relu_max_pool(&self, context: &mut Context, cache: &mut Self::Cache, x: &[f32; I], y: &mut [f32; O]);
+
+    /// The pooling's and the ReLU's backward passes, then [`Layer::backward`], from the pooled
+    /// output `y` and its gradient `dy`.
+    ///
+    /// ```
+    /// use nn::layers::{Context, Conv2d, FusedReLUMaxPool, Layer, MaxPool2d, Mode, Update};
+    ///
+    /// type Pool = MaxPool2d<1, 1, 2, 1, 2, 1, 2, 1, 1>;
+    /// let mut conv = Conv2d::<1, 1, 1, 1, 1, 1, 0, 0, 1, 2, 1, 2>::zeroed();
+    /// conv.weight[0] = -1.0;
+    /// let mut context = Context::new(Mode::Train, 0);
+    /// let (x, mut y, mut cache) = ([3.0, -2.0], [0.0], Layer::<2, 2>::cache(&conv));
+    /// FusedReLUMaxPool::<Pool, 2, 2, 1>::forward_relu_max_pool(&conv, &mut context, &mut cache, &x, &mut y);
+    /// let (mut dx, mut gradients) = ([0.0; 2], [0.0; 2]);
+    /// let update = Update::Accumulate;
+    /// FusedReLUMaxPool::<Pool, 2, 2, 1>::backward_relu_max_pool(&mut conv, &mut context, &mut cache, &x, &y, &[1.0], Some(&mut dx), &mut gradients, update);
+    /// assert_eq!((dx, gradients), ([0.0, -1.0], [-2.0, 1.0]));
+    /// ```
+    #[allow(clippy::too_many_arguments)]
+    fn backward_relu_max_pool(
+        &mut self,
+        context: &mut Context,
+        cache: &mut Self::Cache,
+        x: &[f32; I],
+        y: &[f32; O],
+        dy: &[f32; O],
+        dx: Option<&mut [f32; I]>,
+        gradients: &mut [f32],
+        update: Update,
+    );
+
+    /// [`Layer::forward_rows`] followed by the ReLU and the pooling (see the trait's example).
+    fn forward_rows_relu_max_pool(
+        &self,
+        context: &mut Context,
+        cache: &mut Self::BatchCache,
+        x: &[[f32; I]],
+        y: &mut [[f32; O]],
+    );
+
+    /// The pooling's and the ReLU's backward passes, then [`Layer::backward_rows`], from the
+    /// pooled outputs `y` and their gradients `dy` (see the trait's example).
+    #[allow(clippy::too_many_arguments)]
+    fn backward_rows_relu_max_pool(
+        &mut self,
+        context: &mut Context,
+        cache: &mut Self::BatchCache,
+        x: &[[f32; I]],
+        y: &[[f32; O]],
+        dy: &[[f32; O]],
+        dx: Option<&mut [[f32; I]]>,
+        gradients: &mut [f32],
+        update: Update,
+    );
+
+    /// [`Layer::gradient_bound`] from the pooled output gradients: each of the layer's output
+    /// gradients is one of them or 0, so the layer's bound on them holds.
+    ///
+    /// ```
+    /// use nn::layers::{Conv2d, FusedReLUMaxPool, Layer, MaxPool2d};
+    ///
+    /// type Pool = MaxPool2d<1, 1, 2, 1, 2, 1, 2, 1, 1>;
+    /// let conv = Conv2d::<1, 1, 1, 1, 1, 1, 0, 0, 1, 2, 1, 2>::zeroed();
+    /// let bound = FusedReLUMaxPool::<Pool, 2, 2, 1>::gradient_bound_max_pool(&conv, &[[3.0, -2.0]], &[[0.5]]);
+    /// assert_eq!(bound, Layer::<2, 2>::gradient_bound(&conv, &[[3.0, -2.0]], &[[0.5, 0.0]]));
+    /// ```
+    fn gradient_bound_max_pool(&self, x: &[[f32; I]], dy: &[[f32; O]]) -> f64;
+}
+
 /// The most samples in a block of per-sample SGD steps (see [`Layer::begin_block`]): a whole
 /// vector of rows in a first layer's block product.
 ///

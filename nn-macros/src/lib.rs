@@ -85,4 +85,37 @@ mod tests {
             "the last ReLU stays"
         );
     }
+
+    /// A `ReLU` and a max pooling with windows that do not overlap after a convolution are
+    /// applied by the convolution (`FusedReLUMaxPool`); an overlapping pooling is not.
+    #[test]
+    fn a_relu_and_a_max_pooling_after_a_convolution_are_fused_into_it() {
+        let input: super::ast::Input = syn::parse_quote! {
+            (::nn)
+            struct Cnn: [1, 8, 8] {
+                Conv2d(1, 2, 3) -> ReLU -> MaxPool2d(2) -> Conv2d(2, 2, 2) -> ReLU -> MaxPool2d(2, stride = 1)
+                    -> Flatten -> Linear(2, 2)
+            }
+        };
+        let expanded = super::expand_all(&input).to_string().replace(' ', "");
+        let fused = "FusedReLUMaxPool<::nn::__private::MaxPool2d<2usize,2usize,2usize,2usize,2usize,6usize,6usize,3usize,3usize>,64usize,72usize,18usize>>::";
+        for pass in ["forward_relu_max_pool(&", "backward_relu_max_pool(&mut", "forward_rows_relu_max_pool(&"] {
+            let call = format!("{fused}{pass}self.layer0,context,&mutbuffers.c0");
+            assert_eq!(expanded.matches(&call).count(), 1, "{call}");
+        }
+        assert!(expanded.contains(&format!(
+            "{fused}forward_rows_relu_max_pool(&self.layer0,context,&mutbuffers.c0,inputs,&mutbuffers.a2[..rows])"
+        )));
+        assert!(expanded.contains(&format!("{fused}gradient_bound_max_pool(&self.layer0")));
+        for skipped in
+            ["ReLUas::nn::__private::Layer<72usize,72usize>>::forward_rows(", "Layer<72usize,18usize>>::forward_rows("]
+        {
+            assert!(!expanded.contains(skipped), "{skipped}");
+        }
+        for unused in ["a0", "d0", "a1", "d1"] {
+            assert!(!expanded.contains(&format!("grow_rows(&mutbuffers.{unused},rows)")), "{unused} is never grown");
+        }
+        assert!(expanded.contains("FusedReLU<18usize,8usize>>::forward_rows_relu(&self.layer3"), "only the ReLU");
+        assert!(expanded.contains("Layer<8usize,2usize>>::forward_rows(&self.layer5"), "the overlapping pooling stays");
+    }
 }

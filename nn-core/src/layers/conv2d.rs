@@ -1,11 +1,12 @@
 //! Two-dimensional convolution.
 
 use super::linear::{parameter, parameter_mut, split_optional};
+use super::max_pool2d::MaxPool2d;
 use crate::buffers::grown;
 use crate::heap::AlignedBuffer;
 use crate::init::Init;
 use crate::kernels;
-use crate::layer::{check_gradients_len, Context, FusedReLU, Layer, Tensor, TensorMut, Update};
+use crate::layer::{check_gradients_len, Context, FusedReLU, FusedReLUMaxPool, Layer, Tensor, TensorMut, Update};
 use rand::Rng;
 use rayon::prelude::*;
 
@@ -232,8 +233,12 @@ pub struct Columns {
     column_gradients: Vec<f32>,
     /// The columns transposed, one row per position, for the weight gradient.
     positions: Vec<f32>,
-    /// A sample's output gradient through a fused ReLU.
+    /// A sample's output gradient through a fused ReLU (and pooling).
     output_gradient: Vec<f32>,
+    /// A sample's output before a fused pooling.
+    output: Vec<f32>,
+    /// A sample's pooled output gradient through the ReLU.
+    pooled_gradient: Vec<f32>,
 }
 
 /// The working memory of a convolution's passes: the columns of each task of a batch, each
@@ -256,6 +261,8 @@ pub struct ConvScratch {
     tasks: Vec<Columns>,
     partials: Vec<f32>,
     transposed_weight: Vec<f32>,
+    /// Where each pooled output's maximum came from, when a max pooling is fused in.
+    argmax: Vec<u32>,
 }
 
 impl ConvScratch {
@@ -268,11 +275,76 @@ impl ConvScratch {
     }
 }
 
-/// One task's rows of a backward pass: inputs, outputs and output gradients.
+/// One task's rows of a backward pass: inputs, outputs and output gradients, and where a
+/// fused pooling's maxima came from.
 struct TaskRows<'a, const I: usize, const O: usize> {
     x: &'a [[f32; I]],
     y: &'a [[f32; O]],
     dy: &'a [[f32; O]],
+    argmax: &'a [u32],
+}
+
+/// What a convolution's batch pass applies to each sample's output after the product.
+#[derive(Clone, Copy)]
+enum Then {
+    Nothing,
+    /// A `ReLU` ([`FusedReLU`]).
+    ReLU,
+    /// A `ReLU`, then a max pooling whose windows do not overlap ([`FusedReLUMaxPool`]), its
+    /// passes over one sample, and its outputs per sample.
+    ReLUMaxPool {
+        pool: fn(&[f32], &mut [f32], &mut [u32]),
+        route: fn(&[u32], &[f32], &mut [f32]),
+        outputs: usize,
+    },
+}
+
+impl Then {
+    /// The values of a sample's final output, from the convolution's `outputs`.
+    fn outputs(self, outputs: usize) -> usize {
+        match self {
+            Then::ReLUMaxPool { outputs, .. } => outputs,
+            _ => outputs,
+        }
+    }
+
+    /// The length of a sample's argmax (1 without pooling, so that its chunks are never empty).
+    fn argmax_len(self) -> usize {
+        match self {
+            Then::ReLUMaxPool { outputs, .. } => outputs,
+            _ => 1,
+        }
+    }
+
+    /// The gradient of the convolution's output from the final output `y` and its gradient
+    /// `dy`: `dy` itself, masked where the ReLU gave 0, or also routed back through the
+    /// pooling's maxima (a pooled output is > 0 exactly where the maximum it took was), in
+    /// `masked` and `output_gradient`, which grow to the sizes.
+    fn output_gradient<'s>(
+        self,
+        y: &[f32],
+        dy: &'s [f32],
+        argmax: &[u32],
+        masked: &'s mut Vec<f32>,
+        output_gradient: &'s mut Vec<f32>,
+        outputs: usize,
+    ) -> &'s [f32] {
+        match self {
+            Then::Nothing => dy,
+            Then::ReLU => {
+                let masked = grown(masked, dy.len());
+                kernels::rectify_backward(y, dy, 0.0, masked);
+                masked
+            }
+            Then::ReLUMaxPool { route, .. } => {
+                let masked = grown(masked, dy.len());
+                kernels::rectify_backward(y, dy, 0.0, masked);
+                let output_gradient = grown(output_gradient, outputs);
+                route(argmax, masked, output_gradient);
+                output_gradient
+            }
+        }
+    }
 }
 
 /// Samples per task of a batch pass. The tasks, and the order their partial gradients are
@@ -436,6 +508,35 @@ impl<
         Self::GEOMETRY.check(I, O, OC);
     }
 
+    /// The ReLU and a max pooling of the output whose windows do not overlap, as a batch pass
+    /// applies them ([`FusedReLUMaxPool`]).
+    fn max_pool<
+        const KH2: usize,
+        const KW2: usize,
+        const SH2: usize,
+        const SW2: usize,
+        const OH2: usize,
+        const OW2: usize,
+    >() -> Then {
+        assert!(SH2 >= KH2 && SW2 >= KW2, "a fused max pooling's windows do not overlap");
+        type Pool<
+            const C: usize,
+            const KH: usize,
+            const KW: usize,
+            const SH: usize,
+            const SW: usize,
+            const H: usize,
+            const W: usize,
+            const OH: usize,
+            const OW: usize,
+        > = MaxPool2d<C, KH, KW, SH, SW, H, W, OH, OW>;
+        Then::ReLUMaxPool {
+            pool: Pool::<OC, KH2, KW2, SH2, SW2, OH, OW, OH2, OW2>::pool,
+            route: Pool::<OC, KH2, KW2, SH2, SW2, OH, OW, OH2, OW2>::route,
+            outputs: OC * OH2 * OW2,
+        }
+    }
+
     /// One sample's backward pass (see [`Layer::backward`]).
     fn backward_one<const I: usize>(
         &mut self,
@@ -461,45 +562,63 @@ impl<
         }
     }
 
-    /// [`Layer::forward_rows`], each sample's output rectified while in cache with `relu`.
-    fn forward_batch<const I: usize, const O: usize>(
+    /// [`Layer::forward_rows`], each sample's output followed by `then` while it is in cache:
+    /// `y` is the convolution's output, or with [`Then::ReLUMaxPool`] the pooled one.
+    fn forward_batch<const I: usize, const Y: usize>(
         &self,
         cache: &mut ConvScratch,
         x: &[[f32; I]],
-        y: &mut [[f32; O]],
-        relu: bool,
+        y: &mut [[f32; Y]],
+        then: Then,
     ) {
-        Self::check::<I, O>();
+        Self::GEOMETRY.check(I, OC * Self::POSITIONS, OC);
         assert_eq!(x.len(), y.len(), "one output row per input row");
-        let run = |task: &mut Columns, x: &[[f32; I]], y: &mut [[f32; O]]| {
-            for (x, y) in x.iter().zip(y) {
-                self.forward_sample(task, x, y, relu);
+        assert_eq!(Y, then.outputs(OC * Self::POSITIONS), "an output row of the pooled size");
+        let run = |task: &mut Columns, x: &[[f32; I]], y: &mut [[f32; Y]], argmax: &mut [u32]| {
+            let mut output = std::mem::take(&mut task.output);
+            for ((x, y), argmax) in x.iter().zip(y).zip(argmax.chunks_mut(then.argmax_len())) {
+                match then {
+                    Then::Nothing => self.forward_sample(task, x, y, false),
+                    Then::ReLU => self.forward_sample(task, x, y, true),
+                    Then::ReLUMaxPool { pool, .. } => {
+                        let output = grown(&mut output, OC * Self::POSITIONS);
+                        self.forward_sample(task, x, output, true);
+                        pool(output, y, argmax);
+                    }
+                }
             }
+            task.output = output;
         };
-        if Self::parallel(x.len()) {
-            let tasks = cache.tasks(x.len().div_ceil(TASK_SAMPLES));
-            let work = tasks.par_iter_mut().zip(x.par_chunks(TASK_SAMPLES).zip(y.par_chunks_mut(TASK_SAMPLES)));
-            work.for_each(|(task, (x, y))| run(task, x, y));
+        let parallel = Self::parallel(x.len());
+        cache.tasks(if parallel { x.len().div_ceil(TASK_SAMPLES) } else { 1 });
+        let ConvScratch { tasks, argmax, .. } = cache;
+        let argmax = grown(argmax, x.len() * then.argmax_len());
+        if parallel {
+            let (rows, argmax_rows) = (TASK_SAMPLES, TASK_SAMPLES * then.argmax_len());
+            let work = tasks.par_iter_mut().zip(x.par_chunks(rows).zip(y.par_chunks_mut(rows)));
+            work.zip(argmax.par_chunks_mut(argmax_rows)).for_each(|((task, (x, y)), argmax)| run(task, x, y, argmax));
         } else {
-            run(&mut cache.tasks(1)[0], x, y);
+            run(&mut tasks[0], x, y, argmax);
         }
     }
 
-    /// [`Layer::backward_rows`]; with `relu`, `y` is the rectified output and `dy` its
-    /// gradient, which each sample masks into its task's memory first.
+    /// [`Layer::backward_rows`] from the output `y` of [`forward_batch`](Self::forward_batch)
+    /// with the same `then` and its gradient `dy`, which each sample turns into the
+    /// convolution's output gradient in its task's memory first.
     #[allow(clippy::too_many_arguments)]
-    fn backward_batch<const I: usize, const O: usize>(
+    fn backward_batch<const I: usize, const Y: usize>(
         &mut self,
         cache: &mut ConvScratch,
         x: &[[f32; I]],
-        y: &[[f32; O]],
-        dy: &[[f32; O]],
+        y: &[[f32; Y]],
+        dy: &[[f32; Y]],
         dx: Option<&mut [[f32; I]]>,
         gradients: &mut [f32],
         update: Update,
-        relu: bool,
+        then: Then,
     ) {
         assert!(x.len() == dy.len() && y.len() == dy.len(), "one output and output gradient row per input row");
+        assert_eq!(Y, then.outputs(OC * Self::POSITIONS), "an output row of the pooled size");
         check_gradients_len(gradients, OC * Self::PATCH + OC);
         let propagate_only = update == Update::Propagate;
         if propagate_only && dx.is_none() {
@@ -510,48 +629,49 @@ impl<
             self.transpose_weight(cache);
         }
         cache.tasks(count);
-        let ConvScratch { tasks, partials, transposed_weight } = cache;
+        let ConvScratch { tasks, partials, transposed_weight, argmax } = cache;
         let partials = grown(partials, count * size);
+        let argmax = &argmax[..x.len() * then.argmax_len()];
         let (tasks, transposed) = (&mut tasks[..count], &transposed_weight[..]);
         let run = |task: &mut Columns,
                    partial: &mut [f32],
-                   TaskRows { x, y, dy }: TaskRows<I, O>,
+                   TaskRows { x, y, dy, argmax }: TaskRows<I, Y>,
                    mut dx: Option<&mut [[f32; I]]>| {
             partial.fill(0.0);
-            let mut masked = std::mem::take(&mut task.output_gradient);
-            for (row, ((x, y), dy)) in x.iter().zip(y).zip(dy).enumerate() {
+            let (mut output_gradient, mut masked) =
+                (std::mem::take(&mut task.output_gradient), std::mem::take(&mut task.pooled_gradient));
+            let rows = x.iter().zip(y).zip(dy).zip(argmax.chunks(then.argmax_len()));
+            for (row, (((x, y), dy), argmax)) in rows.enumerate() {
                 if !Self::WEIGHT_GRADIENT_BY_ROWS && !propagate_only {
                     Self::GEOMETRY.im2col(x, grown(&mut task.columns, Self::PATCH * Self::POSITIONS));
                 }
-                let dy = match relu {
-                    true => {
-                        let masked = grown(&mut masked, O);
-                        kernels::rectify_backward(y, dy, 0.0, masked);
-                        &*masked
-                    }
-                    false => &dy[..],
-                };
+                let dy = then.output_gradient(y, dy, argmax, &mut masked, &mut output_gradient, OC * Self::POSITIONS);
                 let dx = dx.as_deref_mut().map(|dx| &mut dx[row][..]);
                 let partial = (!propagate_only).then_some(&mut *partial);
                 self.backward_columns(task, transposed, x, dy, dx, partial);
             }
-            task.output_gradient = masked;
+            (task.output_gradient, task.pooled_gradient) = (output_gradient, masked);
         };
-        let rows = |((x, y), dy)| TaskRows { x, y, dy };
-        let work = tasks
-            .par_iter_mut()
-            .zip(partials.par_chunks_mut(size))
-            .zip(x.par_chunks(TASK_SAMPLES).zip(y.par_chunks(TASK_SAMPLES)).zip(dy.par_chunks(TASK_SAMPLES)));
+        let argmax_rows = TASK_SAMPLES * then.argmax_len();
+        let rows = |(((x, y), dy), argmax)| TaskRows { x, y, dy, argmax };
+        let work = tasks.par_iter_mut().zip(partials.par_chunks_mut(size)).zip(
+            x.par_chunks(TASK_SAMPLES)
+                .zip(y.par_chunks(TASK_SAMPLES))
+                .zip(dy.par_chunks(TASK_SAMPLES))
+                .zip(argmax.par_chunks(argmax_rows)),
+        );
         match (dx, Self::parallel(x.len())) {
             (Some(dx), true) => work
                 .zip(dx.par_chunks_mut(TASK_SAMPLES))
                 .for_each(|(((task, partial), chunk), dx)| run(task, partial, rows(chunk), Some(dx))),
             (None, true) => work.for_each(|((task, partial), chunk)| run(task, partial, rows(chunk), None)),
             (mut dx, false) => {
-                let chunks = tasks
-                    .iter_mut()
-                    .zip(partials.chunks_exact_mut(size))
-                    .zip(x.chunks(TASK_SAMPLES).zip(y.chunks(TASK_SAMPLES)).zip(dy.chunks(TASK_SAMPLES)));
+                let chunks = tasks.iter_mut().zip(partials.chunks_exact_mut(size)).zip(
+                    x.chunks(TASK_SAMPLES)
+                        .zip(y.chunks(TASK_SAMPLES))
+                        .zip(dy.chunks(TASK_SAMPLES))
+                        .zip(argmax.chunks(argmax_rows)),
+                );
                 for (index, ((task, partial), chunk)) in chunks.enumerate() {
                     let chunk = rows(chunk);
                     let dx =
@@ -653,7 +773,7 @@ impl<
 
     /// The rows in tasks of 8 samples, spread over the threads when the batch is large.
     fn forward_rows(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[[f32; I]], y: &mut [[f32; O]]) {
-        self.forward_batch(cache, x, y, false);
+        self.forward_batch(cache, x, y, Then::Nothing);
     }
 
     /// Writes the parameter gradients summed over the rows into `gradients` with
@@ -672,7 +792,7 @@ impl<
         gradients: &mut [f32],
         update: Update,
     ) {
-        self.backward_batch(cache, x, y, dy, dx, gradients, update, false);
+        self.backward_batch(cache, x, y, dy, dx, gradients, update, Then::Nothing);
     }
 
     /// `positions · Σ_r max|dy[r]| · max(max|x[r]|, 1)`: each weight gradient is a sum over the
@@ -744,7 +864,7 @@ impl<
     }
 
     fn forward_rows_relu(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[[f32; I]], y: &mut [[f32; O]]) {
-        self.forward_batch(cache, x, y, true);
+        self.forward_batch(cache, x, y, Then::ReLU);
     }
 
     fn backward_rows_relu(
@@ -758,7 +878,90 @@ impl<
         gradients: &mut [f32],
         update: Update,
     ) {
-        self.backward_batch(cache, x, y, dy, dx, gradients, update, true);
+        self.backward_batch(cache, x, y, dy, dx, gradients, update, Then::ReLU);
+    }
+}
+
+/// The ReLU and the max pooling after a convolution, applied to each sample's output while it
+/// is in cache; the pooled gradient routed back and masked the same way.
+impl<
+        const C: usize,
+        const OC: usize,
+        const KH: usize,
+        const KW: usize,
+        const SH: usize,
+        const SW: usize,
+        const PH: usize,
+        const PW: usize,
+        const H: usize,
+        const W: usize,
+        const OH: usize,
+        const OW: usize,
+        const PKH: usize,
+        const PKW: usize,
+        const PSH: usize,
+        const PSW: usize,
+        const POH: usize,
+        const POW: usize,
+        const I: usize,
+        const M: usize,
+        const O: usize,
+    > FusedReLUMaxPool<MaxPool2d<OC, PKH, PKW, PSH, PSW, OH, OW, POH, POW>, I, M, O>
+    for Conv2d<C, OC, KH, KW, SH, SW, PH, PW, H, W, OH, OW>
+{
+    fn forward_relu_max_pool(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[f32; I], y: &mut [f32; O]) {
+        let then = Self::max_pool::<PKH, PKW, PSH, PSW, POH, POW>();
+        self.forward_batch(cache, std::slice::from_ref(x), std::slice::from_mut(y), then);
+    }
+
+    fn backward_relu_max_pool(
+        &mut self,
+        _context: &mut Context,
+        cache: &mut ConvScratch,
+        x: &[f32; I],
+        y: &[f32; O],
+        dy: &[f32; O],
+        dx: Option<&mut [f32; I]>,
+        gradients: &mut [f32],
+        update: Update,
+    ) {
+        let then = Self::max_pool::<PKH, PKW, PSH, PSW, POH, POW>();
+        let task = &mut cache.tasks(1)[0];
+        let (mut output_gradient, mut masked) =
+            (std::mem::take(&mut task.output_gradient), std::mem::take(&mut task.pooled_gradient));
+        let argmax = &cache.argmax[..O];
+        let routed = then.output_gradient(y, dy, argmax, &mut masked, &mut output_gradient, OC * Self::POSITIONS);
+        self.backward_one(cache, x, routed, dx, gradients, update);
+        (cache.tasks[0].output_gradient, cache.tasks[0].pooled_gradient) = (output_gradient, masked);
+    }
+
+    fn forward_rows_relu_max_pool(
+        &self,
+        _context: &mut Context,
+        cache: &mut ConvScratch,
+        x: &[[f32; I]],
+        y: &mut [[f32; O]],
+    ) {
+        self.forward_batch(cache, x, y, Self::max_pool::<PKH, PKW, PSH, PSW, POH, POW>());
+    }
+
+    fn backward_rows_relu_max_pool(
+        &mut self,
+        _context: &mut Context,
+        cache: &mut ConvScratch,
+        x: &[[f32; I]],
+        y: &[[f32; O]],
+        dy: &[[f32; O]],
+        dx: Option<&mut [[f32; I]]>,
+        gradients: &mut [f32],
+        update: Update,
+    ) {
+        let then = Self::max_pool::<PKH, PKW, PSH, PSW, POH, POW>();
+        self.backward_batch(cache, x, y, dy, dx, gradients, update, then);
+    }
+
+    fn gradient_bound_max_pool(&self, x: &[[f32; I]], dy: &[[f32; O]]) -> f64 {
+        super::linear::sum_of_products_bound(Self::POSITIONS, x, dy)
     }
 }
 

@@ -53,7 +53,7 @@ impl<
 
     /// Writes each window's maximum into `y` and where it came from into `argmax`, for whole
     /// samples laid end to end (`x` a multiple of `H·W·C` values).
-    fn pool(x: &[f32], y: &mut [f32], argmax: &mut [u32]) {
+    pub(crate) fn pool(x: &[f32], y: &mut [f32], argmax: &mut [u32]) {
         if Self::TWO_BY_TWO {
             kernels::max_pool_2x2(x, x.len() / (H * W), H, W, y, argmax);
             return;
@@ -91,7 +91,7 @@ impl<
     /// a zeroed `dx`, where windows that do not overlap (a stride at least the kernel) give each
     /// input at most one gradient, which is then stored rather than added: no load waits on the
     /// store before it.
-    fn route(argmax: &[u32], dy: &[f32], dx: &mut [f32]) {
+    pub(crate) fn route(argmax: &[u32], dy: &[f32], dx: &mut [f32]) {
         if Self::TWO_BY_TWO {
             kernels::max_pool_2x2_backward(argmax, dy, dx.len() / (H * W), H, W, dx);
             return;

@@ -22,7 +22,7 @@ mod tanh;
 /// The heap storage of layers' parameters and buffers, which their public fields expose.
 pub use crate::heap::{AlignedBuffer, CacheAligned};
 pub use crate::layer::{
-    Context, FusedReLU, Layer, Mode, Tensor, TensorKind, TensorMut, TensorName, Update, BLOCK_SAMPLES,
+    Context, FusedReLU, FusedReLUMaxPool, Layer, Mode, Tensor, TensorKind, TensorMut, TensorName, Update, BLOCK_SAMPLES,
 };
 pub use avg_pool2d::AvgPool2d;
 pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNormCache};

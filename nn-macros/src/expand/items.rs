@@ -111,16 +111,19 @@ fn batch_buffers_struct(expansion: &Expansion) -> TokenStream {
     )
 }
 
-/// Grows every batch activation buffer that a pass uses to `rows` rows: not the output of a
-/// layer that applies the `ReLU` after it, nor its gradient.
+/// Grows every batch activation buffer that a pass uses to `rows` rows: not the outputs of a
+/// layer that applies the layers after it, nor of those but the last, nor their gradients.
 pub fn grow_batch_buffers(expansion: &Expansion) -> TokenStream {
     let p = expansion.private();
     let unused: Vec<Ident> = expansion
         .model
         .layers
         .iter()
-        .filter(|layer| expansion.fuses_next(layer))
-        .flat_map(|layer| [activation_buffer(layer.index), gradient_buffer(layer.index)])
+        .filter(|layer| expansion.extent(layer) > 0)
+        .flat_map(|layer| {
+            (layer.index..expansion.last_applied(layer).index)
+                .flat_map(|index| [activation_buffer(index), gradient_buffer(index)])
+        })
         .collect();
     let grows = activation_fields(expansion, false)
         .into_iter()

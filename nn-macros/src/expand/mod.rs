@@ -74,11 +74,46 @@ impl<'a> Expansion<'a> {
         layer.kind.fuses_relu() && self.model.layers.get(layer.index + 1).is_some_and(|next| next.kind.is_relu())
     }
 
-    /// Whether `layer` is a `ReLU` that the layer before it applies (see [`fuses_next`]).
+    /// Whether `layer` also applies the max pooling after that `ReLU` (`FusedReLUMaxPool`).
+    fn fuses_pool(&self, layer: &Layer) -> bool {
+        self.fuses_next(layer)
+            && self.model.layers.get(layer.index + 2).is_some_and(|pool| pool.kind.is_fusable_max_pool())
+    }
+
+    /// How many layers after `layer` it applies itself: 0, 1 (a `ReLU`) or 2 (and a pooling).
+    fn extent(&self, layer: &Layer) -> usize {
+        usize::from(self.fuses_next(layer)) + usize::from(self.fuses_pool(layer))
+    }
+
+    /// The last layer whose output `layer`'s training and batch passes write.
+    fn last_applied<'s>(&'s self, layer: &Layer) -> &'s Layer {
+        &self.model.layers[layer.index + self.extent(layer)]
+    }
+
+    /// Whether the layer before `layer` applies it (see [`extent`]), so that the training and
+    /// batch passes skip it.
     ///
-    /// [`fuses_next`]: Self::fuses_next
+    /// [`extent`]: Self::extent
     fn is_fused(&self, layer: &Layer) -> bool {
-        layer.index > 0 && self.fuses_next(&self.model.layers[layer.index - 1])
+        let applied_by =
+            |back: usize| layer.index >= back && self.extent(&self.model.layers[layer.index - back]) >= back;
+        applied_by(1) || applied_by(2)
+    }
+
+    /// The trait and the suffix (`_relu`, `_relu_max_pool`) of the training and batch passes of
+    /// `layer`, which applies [`extent`](Self::extent) layers after it.
+    fn pass_trait(&self, layer: &Layer) -> (TokenStream, &'static str) {
+        match self.extent(layer) {
+            0 => (self.layer_trait(layer), ""),
+            1 => (self.fused_trait(layer), "_relu"),
+            _ => {
+                let (p, ty) = (self.private(), self.layer_type(layer));
+                let pool = &self.model.layers[layer.index + 2];
+                let pool_type = self.layer_type(pool);
+                let (inputs, outputs, pooled) = (layer.input.len(), layer.output.len(), pool.output.len());
+                (quote!(<#ty as #p::FusedReLUMaxPool<#pool_type, #inputs, #outputs, #pooled>>), "_relu_max_pool")
+            }
+        }
     }
 
     /// The initialisation `layer` gets: what the layer after it asks for.

@@ -4,7 +4,7 @@
 use super::{activation_buffer, cache, field, gradient_buffer, gradient_slice, items, layer_span, Expansion};
 use crate::ast::Layer;
 use proc_macro2::{Ident, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 
 /// The most activation values `forward` keeps on the stack (16 KiB); a network with more keeps
 /// them in buffers of the calling thread instead, so that no thread's stack overflows.
@@ -134,14 +134,12 @@ fn forward_steps(expansion: &Expansion, pass: Pass) -> Vec<TokenStream> {
         .filter(|layer| !expansion.is_fused(layer))
         .map(|layer| {
             let (span, field, cache) = (layer_span(layer), field(layer.index), cache(layer.index));
-            let fused = expansion.fuses_next(layer);
-            let (layer_trait, method) = match (fused, pass) {
-                (false, Pass::Sample) => (expansion.layer_trait(layer), quote!(forward)),
-                (false, Pass::Rows) => (expansion.layer_trait(layer), quote!(forward_rows)),
-                (true, Pass::Sample) => (expansion.fused_trait(layer), quote!(forward_relu)),
-                (true, Pass::Rows) => (expansion.fused_trait(layer), quote!(forward_rows_relu)),
+            let (layer_trait, suffix) = expansion.pass_trait(layer);
+            let method = match pass {
+                Pass::Sample => format_ident!("forward{suffix}"),
+                Pass::Rows => format_ident!("forward_rows{suffix}"),
             };
-            let output = pass.write(&activation_buffer(layer.index + usize::from(fused)));
+            let output = pass.write(&activation_buffer(expansion.last_applied(layer).index));
             let input = pass.input_of(layer);
             quote_spanned!(span=> #layer_trait::#method(&self.#field, context, &mut buffers.#cache, #input, #output);)
         })
@@ -205,15 +203,13 @@ fn backward_steps(expansion: &Expansion, pass: Pass) -> Vec<TokenStream> {
         .filter(|layer| !expansion.is_fused(layer))
         .map(|layer| {
             let (span, field, cache) = (layer_span(layer), field(layer.index), cache(layer.index));
-            let fused = expansion.fuses_next(layer);
-            let (layer_trait, method) = match (fused, pass) {
-                (false, Pass::Sample) => (expansion.layer_trait(layer), quote!(backward)),
-                (false, Pass::Rows) => (expansion.layer_trait(layer), quote!(backward_rows)),
-                (true, Pass::Sample) => (expansion.fused_trait(layer), quote!(backward_relu)),
-                (true, Pass::Rows) => (expansion.fused_trait(layer), quote!(backward_rows_relu)),
+            let (layer_trait, suffix) = expansion.pass_trait(layer);
+            let method = match pass {
+                Pass::Sample => format_ident!("backward{suffix}"),
+                Pass::Rows => format_ident!("backward_rows{suffix}"),
             };
             let gradients = gradient_slice(layer.index);
-            let last = &layers[layer.index + usize::from(fused)];
+            let last = expansion.last_applied(layer);
             let (input, output) = (pass.input_of(layer), pass.read(&activation_buffer(last.index)));
             let output_gradient = pass.output_gradient_of(last, expansion.last_index());
             let input_gradient = pass.input_gradient_of(layer);
@@ -271,9 +267,12 @@ pub fn gradient_bounds(expansion: &Expansion) -> TokenStream {
             .iter()
             .filter(|layer| !expansion.is_fused(layer))
             .map(|layer| {
-                let (span, field, layer_trait) = (layer_span(layer), field(layer.index), expansion.layer_trait(layer));
-                let index = layer.index;
-                let last = &model.layers[layer.index + usize::from(expansion.fuses_next(layer))];
+                let (span, field, index) = (layer_span(layer), field(layer.index), layer.index);
+                let last = expansion.last_applied(layer);
+                let (layer_trait, method) = match expansion.fuses_pool(layer) {
+                    true => (expansion.pass_trait(layer).0, quote!(gradient_bound_max_pool)),
+                    false => (expansion.layer_trait(layer), quote!(gradient_bound)),
+                };
                 let (x, dy) = match pass {
                     Pass::Sample => {
                         let (input, output_gradient) =
@@ -299,7 +298,7 @@ pub fn gradient_bounds(expansion: &Expansion) -> TokenStream {
                     }
                 };
                 quote_spanned! {span=>
-                    let bound = #layer_trait::gradient_bound(&self.#field, #x, #dy);
+                    let bound = #layer_trait::#method(&self.#field, #x, #dy);
                     if !(bound <= largest.0) && !largest.0.is_nan() {
                         largest = (bound, #index);
                     }

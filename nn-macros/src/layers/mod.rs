@@ -125,6 +125,12 @@ pub trait LayerKind {
         false
     }
 
+    /// Whether the layer is a max pooling whose windows do not overlap, which a layer that
+    /// fuses a `ReLU` can apply too (`FusedReLUMaxPool`).
+    fn is_fusable_max_pool(&self) -> bool {
+        false
+    }
+
     /// Whether the runtime type applies a `ReLU` after it itself (`FusedReLU`), so that a
     /// `ReLU` right after it is expanded as part of it.
     fn fuses_relu(&self) -> bool {

@@ -99,6 +99,10 @@ impl LayerKind for Pool {
         self.zeroed(site)
     }
 
+    fn is_fusable_max_pool(&self) -> bool {
+        self.name == "MaxPool2d" && self.stride.0 >= self.kernel.0 && self.stride.1 >= self.kernel.1
+    }
+
     fn zeroed(&self, site: &Site) -> TokenStream {
         let ty = self.runtime_type(site);
         quote!(<#ty as ::core::default::Default>::default())
