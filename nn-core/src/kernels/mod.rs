@@ -36,7 +36,7 @@ pub use optim::{adam, rms_prop, sgd_momentum, AdamCoefficients, RmsPropCoefficie
 pub use panel::PanelScratch;
 pub use pooling::{max_pool_2x2, max_pool_2x2_backward};
 pub use product::{matrix_product, MatrixView, ProductScratch, Store};
-pub use vector::{axpy, dot};
+pub use vector::{axpy, dot, sum};
 
 /// Defines a public kernel that dispatches at run time to the best compiled version of an
 /// `#[inline(always)]` implementation generic over `FMA` (whether `mul_add` is one instruction),

@@ -82,6 +82,29 @@ pub fn dot<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
     (sum_block(partial[0]) + sum_block(partial[1])) + (sum_block(partial[2]) + sum_block(partial[3]))
 }
 
+/// `Σ x[i]` in four blocks of vector partial sums, then the values past the last whole vector:
+/// a chain of scalar additions would wait on the latency of each one.
+#[inline(always)]
+pub fn sum(x: &[f32]) -> f32 {
+    let (vectors, tail) = x.as_chunks::<LANES>();
+    let (groups, rest) = vectors.as_chunks::<4>();
+    let mut partial = [[0.0f32; LANES]; 4];
+    for group in groups {
+        for (sums, vector) in partial.iter_mut().zip(group) {
+            for lane in 0..LANES {
+                sums[lane] += vector[lane];
+            }
+        }
+    }
+    for (sums, vector) in partial.iter_mut().zip(rest) {
+        for lane in 0..LANES {
+            sums[lane] += vector[lane];
+        }
+    }
+    let whole = (sum_block(partial[0]) + sum_block(partial[1])) + (sum_block(partial[2]) + sum_block(partial[3]));
+    tail.iter().fold(whole, |total, value| total + value)
+}
+
 /// `y[i] += alpha * x[i]`. Element-wise loops are written plainly: the loop vectoriser handles
 /// them, while hand-made blocks lead it to vectorise across blocks with gathers and scatters.
 #[inline(always)]

@@ -21,6 +21,21 @@ fn dot_checked<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
 }
 
 kernel! {
+    /// `Σ x[i]`, in vector blocks of partial sums.
+    ///
+    /// ```
+    /// let values: Vec<f32> = (1..=100).map(|v| v as f32).collect();
+    /// assert_eq!(nn::__private::kernels::sum(&values), 5050.0);
+    /// ```
+    pub fn sum(x: &[f32]) -> f32 => sum_blocks
+}
+
+#[inline(always)]
+fn sum_blocks<const FMA: bool>(x: &[f32]) -> f32 {
+    simd::sum(x)
+}
+
+kernel! {
     /// `y[i] += alpha * x[i]` (BLAS `axpy`).
     ///
     /// ```
@@ -51,6 +66,15 @@ mod tests {
         for n in SIZES {
             let (a, b) = (values(n, 1), values(n, 2));
             assert_close!(dot(&a, &b), reference::dot(&a, &b), 1e-5);
+        }
+    }
+
+    #[test]
+    fn sum_matches_the_sum_in_f64() {
+        for n in SIZES.into_iter().chain([63, 64, 65, 576, 1000]) {
+            let x = values(n, 5);
+            let expected = x.iter().map(|&v| f64::from(v)).sum::<f64>() as f32;
+            assert_close!(sum(&x), expected, 1e-5);
         }
     }
 

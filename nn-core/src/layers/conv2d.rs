@@ -475,7 +475,7 @@ impl<
             kernels::gemm_transposed(dy, columns, weight_gradient, OC, Self::PATCH, Self::POSITIONS, true);
         }
         for (gradient, plane) in bias_gradient.iter_mut().zip(dy.chunks_exact(Self::POSITIONS)) {
-            *gradient += plane.iter().sum::<f32>();
+            *gradient += kernels::sum(plane);
         }
     }
 
