@@ -300,11 +300,11 @@ enum Then {
 }
 
 impl Then {
-    /// The values of a sample's final output, from the convolution's `outputs`.
-    fn outputs(self, outputs: usize) -> usize {
+    /// The values of a sample's final output, given the convolution's.
+    fn outputs(self, convolution_outputs: usize) -> usize {
         match self {
             Then::ReLUMaxPool { outputs, .. } => outputs,
-            _ => outputs,
+            Then::Nothing | Then::ReLU => convolution_outputs,
         }
     }
 
@@ -519,22 +519,38 @@ impl<
         const OW2: usize,
     >() -> Then {
         assert!(SH2 >= KH2 && SW2 >= KW2, "a fused max pooling's windows do not overlap");
-        type Pool<
-            const C: usize,
-            const KH: usize,
-            const KW: usize,
-            const SH: usize,
-            const SW: usize,
-            const H: usize,
-            const W: usize,
-            const OH: usize,
-            const OW: usize,
-        > = MaxPool2d<C, KH, KW, SH, SW, H, W, OH, OW>;
         Then::ReLUMaxPool {
-            pool: Pool::<OC, KH2, KW2, SH2, SW2, OH, OW, OH2, OW2>::pool,
-            route: Pool::<OC, KH2, KW2, SH2, SW2, OH, OW, OH2, OW2>::route,
+            pool: MaxPool2d::<OC, KH2, KW2, SH2, SW2, OH, OW, OH2, OW2>::pool,
+            route: MaxPool2d::<OC, KH2, KW2, SH2, SW2, OH, OW, OH2, OW2>::route,
             outputs: OC * OH2 * OW2,
         }
+    }
+
+    /// One sample's backward pass from the output `y` of its forward pass followed by `then`
+    /// and that output's gradient `dy`, turned into the convolution's output gradient in the
+    /// task's memory first (see [`Then::output_gradient`]).
+    #[allow(clippy::too_many_arguments)]
+    fn backward_one_then<const I: usize>(
+        &mut self,
+        cache: &mut ConvScratch,
+        x: &[f32; I],
+        y: &[f32],
+        dy: &[f32],
+        dx: Option<&mut [f32; I]>,
+        gradients: &mut [f32],
+        update: Update,
+        then: Then,
+    ) {
+        let task = &mut cache.tasks(1)[0];
+        let (mut output_gradient, mut masked) =
+            (std::mem::take(&mut task.output_gradient), std::mem::take(&mut task.pooled_gradient));
+        let argmax = match then {
+            Then::ReLUMaxPool { outputs, .. } => &cache.argmax[..outputs],
+            Then::Nothing | Then::ReLU => &[],
+        };
+        let routed = then.output_gradient(y, dy, argmax, &mut masked, &mut output_gradient, OC * Self::POSITIONS);
+        self.backward_one(cache, x, routed, dx, gradients, update);
+        (cache.tasks[0].output_gradient, cache.tasks[0].pooled_gradient) = (output_gradient, masked);
     }
 
     /// One sample's backward pass (see [`Layer::backward`]).
@@ -857,10 +873,7 @@ impl<
         gradients: &mut [f32],
         update: Update,
     ) {
-        let mut masked = std::mem::take(&mut cache.tasks(1)[0].output_gradient);
-        kernels::rectify_backward(y, dy, 0.0, grown(&mut masked, O));
-        self.backward_one(cache, x, &masked[..O], dx, gradients, update);
-        cache.tasks[0].output_gradient = masked;
+        self.backward_one_then(cache, x, y, dy, dx, gradients, update, Then::ReLU);
     }
 
     fn forward_rows_relu(&self, _context: &mut Context, cache: &mut ConvScratch, x: &[[f32; I]], y: &mut [[f32; O]]) {
@@ -926,13 +939,7 @@ impl<
         update: Update,
     ) {
         let then = Self::max_pool::<PKH, PKW, PSH, PSW, POH, POW>();
-        let task = &mut cache.tasks(1)[0];
-        let (mut output_gradient, mut masked) =
-            (std::mem::take(&mut task.output_gradient), std::mem::take(&mut task.pooled_gradient));
-        let argmax = &cache.argmax[..O];
-        let routed = then.output_gradient(y, dy, argmax, &mut masked, &mut output_gradient, OC * Self::POSITIONS);
-        self.backward_one(cache, x, routed, dx, gradients, update);
-        (cache.tasks[0].output_gradient, cache.tasks[0].pooled_gradient) = (output_gradient, masked);
+        self.backward_one_then(cache, x, y, dy, dx, gradients, update, then);
     }
 
     fn forward_rows_relu_max_pool(
