@@ -233,12 +233,12 @@ pub struct Columns {
     column_gradients: Vec<f32>,
     /// The columns transposed, one row per position, for the weight gradient.
     positions: Vec<f32>,
-    /// A sample's output gradient through a fused ReLU (and pooling).
+    /// A sample's output gradient routed back through a fused pooling.
     output_gradient: Vec<f32>,
     /// A sample's output before a fused pooling.
     output: Vec<f32>,
-    /// A sample's pooled output gradient through the ReLU.
-    pooled_gradient: Vec<f32>,
+    /// A sample's output gradient masked by a fused ReLU (the pooled one, with a pooling).
+    masked_gradient: Vec<f32>,
 }
 
 /// The working memory of a convolution's passes: the columns of each task of a batch, each
@@ -312,7 +312,7 @@ impl Then {
     fn argmax_len(self) -> usize {
         match self {
             Then::ReLUMaxPool { outputs, .. } => outputs,
-            _ => 1,
+            Then::Nothing | Then::ReLU => 1,
         }
     }
 
@@ -543,14 +543,14 @@ impl<
     ) {
         let task = &mut cache.tasks(1)[0];
         let (mut output_gradient, mut masked) =
-            (std::mem::take(&mut task.output_gradient), std::mem::take(&mut task.pooled_gradient));
+            (std::mem::take(&mut task.output_gradient), std::mem::take(&mut task.masked_gradient));
         let argmax = match then {
             Then::ReLUMaxPool { outputs, .. } => &cache.argmax[..outputs],
             Then::Nothing | Then::ReLU => &[],
         };
         let routed = then.output_gradient(y, dy, argmax, &mut masked, &mut output_gradient, OC * Self::POSITIONS);
         self.backward_one(cache, x, routed, dx, gradients, update);
-        (cache.tasks[0].output_gradient, cache.tasks[0].pooled_gradient) = (output_gradient, masked);
+        (cache.tasks[0].output_gradient, cache.tasks[0].masked_gradient) = (output_gradient, masked);
     }
 
     /// One sample's backward pass (see [`Layer::backward`]).
@@ -655,7 +655,7 @@ impl<
                    mut dx: Option<&mut [[f32; I]]>| {
             partial.fill(0.0);
             let (mut output_gradient, mut masked) =
-                (std::mem::take(&mut task.output_gradient), std::mem::take(&mut task.pooled_gradient));
+                (std::mem::take(&mut task.output_gradient), std::mem::take(&mut task.masked_gradient));
             let rows = x.iter().zip(y).zip(dy).zip(argmax.chunks(then.argmax_len()));
             for (row, (((x, y), dy), argmax)) in rows.enumerate() {
                 if !Self::WEIGHT_GRADIENT_BY_ROWS && !propagate_only {
@@ -666,7 +666,7 @@ impl<
                 let partial = (!propagate_only).then_some(&mut *partial);
                 self.backward_columns(task, transposed, x, dy, dx, partial);
             }
-            (task.output_gradient, task.pooled_gradient) = (output_gradient, masked);
+            (task.output_gradient, task.masked_gradient) = (output_gradient, masked);
         };
         let argmax_rows = TASK_SAMPLES * then.argmax_len();
         let rows = |(((x, y), dy), argmax)| TaskRows { x, y, dy, argmax };
